@@ -10,5 +10,7 @@
 #include "azrelay/common.h"
 #include "azrelay/token.h"
 #include "azrelay/emulator.h"
+#include "azrelay/listener.h"
+#include "azrelay/connection.h"
 
 #endif

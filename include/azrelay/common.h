@@ -29,7 +29,9 @@ extern "C" {
 #define AZR_EXTERN
 #endif
 
-#if defined(__GNUC__)
+/* Only where a (void) cast can silence it: GCC's warn_unused_result cannot be silenced, which would
+ * make deliberate ignoring (e.g. of a best-effort close) impossible for users. */
+#if defined(__clang__)
 #define AZR_NODISCARD __attribute__((warn_unused_result))
 #else
 #define AZR_NODISCARD

@@ -48,6 +48,9 @@ void azr__ws_mask(uint8_t *data, size_t len, const uint8_t mask[4], uint64_t off
 /* Same, from src into dst (may not overlap). */
 void azr__ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4], uint64_t offset);
 
+/* True for a close code a peer may send (1000-1003, 1007-1014, 3000-4999; RFC 6455 §7.4). */
+bool azr__ws_close_code_valid(uint16_t code);
+
 /* Close frame payload: parses code and reason. A payload of length 1, a code that RFC 6455 forbids
  * on the wire (<1000, 1004-1006, 1015, 1016-2999 unassigned), or a reason that is not UTF-8 gives
  * false. An empty payload gives true with *code = 1005 (no status). */

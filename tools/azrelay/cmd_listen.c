@@ -1,12 +1,240 @@
 /* SPDX-License-Identifier: MIT */
-/* azrelay listen (not implemented yet). */
+/* azrelay listen: a listener on a hybrid connection that echoes messages (more modes follow). */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "azrelay.h"
 #include "cli.h"
 
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+struct listen_opts {
+  bool echo;
+  int log_level;
+  bool quiet;
+};
+
+/* Fragments the send queue could not take yet, in order; the connection stays paused until they
+ * are sent, so the backlog is bounded by what was already read. */
+struct echo_fragment {
+  struct echo_fragment *next;
+  azr_data_format format;
+  bool eom;
+  size_t len;
+  uint8_t data[];
+};
+struct echo_backlog {
+  struct echo_fragment *head, *tail;
+};
+
+static void log_sink(int level, const char *category, const char *message, void *ud) {
+  (void)level;
+  (void)ud;
+  fprintf(stderr, "[%s] %s\n", category, message);
+}
+
+static void on_connected(azr_listener *l, const azr_connected_event *ev, void *ud) {
+  (void)l;
+  struct listen_opts *o = ud;
+  if (ev->status_code == 0) {
+    if (!o->quiet) fprintf(stderr, "listening\n");
+  } else {
+    fprintf(stderr, "control channel: %s (%s)\n", ev->description, azr_status_name(ev->status_code));
+  }
+}
+
+static void on_disconnected(azr_listener *l, const azr_disconnected_event *ev, void *ud) {
+  (void)l;
+  struct listen_opts *o = ud;
+  if (!o->quiet || ev->status_code)
+    fprintf(stderr, "control channel closed: %s%s\n", ev->description, ev->will_reconnect ? " (reconnecting)" : "");
+}
+
+static void on_request(azr_listener *l, azr_connection_request_event *ev, void *ud) {
+  (void)l;
+  struct listen_opts *o = ud;
+  if (!o->quiet)
+    fprintf(stderr, "connection %llu requested from %s:%u%s\n", (unsigned long long)ev->conn_id, ev->remote_address,
+            ev->remote_port, ev->accept ? "" : " (refused by AllowedClients/BlockedClients/MaxConnections)");
+}
+
+static void on_conn_connected(azr_listener *l, const azr_connection_event *ev, void *ud) {
+  (void)l;
+  struct listen_opts *o = ud;
+  if (ev->status_code) fprintf(stderr, "connection %llu failed: %s\n", (unsigned long long)ev->conn_id, ev->description);
+  else if (!o->quiet) fprintf(stderr, "connection %llu open\n", (unsigned long long)ev->conn_id);
+}
+
+static bool backlog_push(struct echo_backlog *b, azr_data_format format, const uint8_t *data, size_t len, bool eom) {
+  struct echo_fragment *f = malloc(sizeof *f + len);
+  if (!f) return false;
+  f->next = NULL;
+  f->format = format;
+  f->eom = eom;
+  f->len = len;
+  memcpy(f->data, data, len);
+  if (b->tail) b->tail->next = f;
+  else b->head = f;
+  b->tail = f;
+  return true;
+}
+
+static void backlog_free(struct echo_backlog *b) {
+  while (b && b->head) {
+    struct echo_fragment *f = b->head;
+    b->head = f->next;
+    free(f);
+  }
+  free(b);
+}
+
+static void on_data(azr_listener *l, const azr_data_in_event *ev, void *ud) {
+  (void)ud;
+  /* Continuation fragments (format 0) are sent as parts of the message their first fragment began. */
+  azr_data_format format = ev->format == AZR_DATA_TEXT ? AZR_DATA_TEXT : AZR_DATA_BINARY;
+  struct echo_backlog *b = azr_conn_get_user_data(l, ev->conn_id);
+  if (!b) {
+    int rc = azr_conn_send_fragment(l, ev->conn_id, format, ev->data, ev->len, ev->eom);
+    if (rc != AZR_E_WOULDBLOCK) {
+      if (rc) fprintf(stderr, "connection %llu: echo failed: %s\n", (unsigned long long)ev->conn_id, azr_strerror(rc));
+      return;
+    }
+    b = calloc(1, sizeof *b);
+    if (!b) {
+      (void)azr_conn_close(l, ev->conn_id, 1011, "out of memory");
+      return;
+    }
+    (void)azr_conn_set_user_data(l, ev->conn_id, b);
+    (void)azr_conn_pause(l, ev->conn_id); /* stop reading until the peer drains our echoes */
+  }
+  if (!backlog_push(b, format, ev->data, ev->len, ev->eom)) (void)azr_conn_close(l, ev->conn_id, 1011, "out of memory");
+}
+
+static void on_ready(azr_listener *l, const azr_connection_event *ev, void *ud) {
+  (void)ud;
+  struct echo_backlog *b = azr_conn_get_user_data(l, ev->conn_id);
+  while (b && b->head) {
+    struct echo_fragment *f = b->head;
+    int rc = azr_conn_send_fragment(l, ev->conn_id, f->format, f->data, f->len, f->eom);
+    if (rc == AZR_E_WOULDBLOCK) return;
+    b->head = f->next;
+    if (!b->head) b->tail = NULL;
+    free(f);
+  }
+  if (!b) return;
+  (void)azr_conn_set_user_data(l, ev->conn_id, NULL);
+  backlog_free(b);
+  (void)azr_conn_resume(l, ev->conn_id);
+}
+
+static void on_conn_disconnected(azr_listener *l, const azr_connection_disconnected_event *ev, void *ud) {
+  struct listen_opts *o = ud;
+  backlog_free(azr_conn_get_user_data(l, ev->conn_id));
+  if (!o->quiet)
+    fprintf(stderr, "connection %llu closed: %d %s\n", (unsigned long long)ev->conn_id, ev->status_code, ev->description);
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: azrelay listen -c CONNSTR [options]\n"
+          "  -c, --connection-string S  Azure portal connection string (or AZRELAY_CONNECTION_STRING)\n"
+          "      --cacert FILE          trust this CA certificate (PEM), e.g. the emulator's --cert-out\n"
+          "      --insecure             do not verify the relay's certificate\n"
+          "      --echo                 echo every message back in its own format\n"
+          "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
+          "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
+          "  -q, --quiet                only errors on stderr\n");
+}
+
 int cmd_listen(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "azrelay listen: not implemented yet\n");
-  return CLI_FAIL;
+  static const struct option longopts[] = {{"connection-string", required_argument, NULL, 'c'},
+                                           {"cacert", required_argument, NULL, 'C'},
+                                           {"insecure", no_argument, NULL, 'k'},
+                                           {"echo", no_argument, NULL, 'e'},
+                                           {"set", required_argument, NULL, 's'},
+                                           {"log-level", required_argument, NULL, 'L'},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  const char *connstr = getenv("AZRELAY_CONNECTION_STRING");
+  const char *cacert = NULL;
+  bool insecure = false;
+  const char *sets[64];
+  int nsets = 0;
+  struct listen_opts o = {.log_level = 1};
+  int ch;
+  optind = 1;
+  while ((ch = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'c': connstr = optarg; break;
+    case 'C': cacert = optarg; break;
+    case 'k': insecure = true; break;
+    case 'e': o.echo = true; break;
+    case 's':
+      if (nsets == 64) return cli_usage_error("listen", "too many --set options");
+      sets[nsets++] = optarg;
+      break;
+    case 'L': o.log_level = atoi(optarg); break;
+    case 'q': o.quiet = true; break;
+    case 'h': usage(stdout); return CLI_OK;
+    default: usage(stderr); return CLI_USAGE;
+    }
+  }
+  if (!connstr) return cli_usage_error("listen", "a connection string is required (-c)");
+  if (!o.echo) return cli_usage_error("listen", "choose a mode: --echo");
+  signal(SIGPIPE, SIG_IGN);
+  azr_listener *l;
+  if (azr_listener_new(&l) != AZR_OK) return CLI_FAIL;
+  int rc = azr_listener_set_connection_string(l, connstr);
+  if (rc) {
+    fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
+    azr_listener_free(l);
+    return CLI_USAGE;
+  }
+  char setting[4096];
+  snprintf(setting, sizeof setting, "LogLevel=%d", o.log_level);
+  rc = azr_listener_config(l, setting);
+  if (!rc && cacert) {
+    snprintf(setting, sizeof setting, "OpenSSLCAFile=%s", cacert);
+    rc = azr_listener_config(l, setting);
+  }
+  if (!rc && insecure) rc = azr_listener_config(l, "SSLAcceptServerCertEncoded=*");
+  for (int i = 0; !rc && i < nsets; i++) rc = azr_listener_config(l, sets[i]);
+  if (rc) {
+    fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
+    azr_listener_free(l);
+    return CLI_USAGE;
+  }
+  azr_listener_set_log(l, log_sink, NULL);
+  azr_listener_callbacks cb = {0};
+  cb.on_connected = on_connected;
+  cb.on_disconnected = on_disconnected;
+  cb.on_connection_request = on_request;
+  cb.on_connection_connected = on_conn_connected;
+  cb.on_connection_data_in = on_data;
+  cb.on_connection_ready_to_send = on_ready;
+  cb.on_connection_disconnected = on_conn_disconnected;
+  (void)azr_listener_set_callbacks(l, &cb, sizeof cb, &o);
+  rc = azr_listener_start(l);
+  if (rc) {
+    fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
+    azr_listener_free(l);
+    return CLI_FAIL;
+  }
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  while (!stop_requested) (void)azr_listener_run(l, 200);
+  (void)azr_listener_shutdown(l);
+  (void)azr_listener_run(l, 300);
+  azr_listener_free(l);
+  return CLI_OK;
 }

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* The emulator object: configuration, settings table, lifecycle and the loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emulator/cert.h"
+#include "emulator/config_file.h"
+#include "emulator/emulator_internal.h"
+#include "proto/connstr.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/limits.h"
+
+static void set_error(azr_emulator *em, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(azr_emulator *em, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(em->last_error, sizeof em->last_error, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- settings ---- */
+
+enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL };
+struct setting {
+  const char *name;
+  enum setting_type type;
+  size_t offset;
+  int64_t min, max;
+};
+
+#define SET(name, type, field, min, max) {name, type, offsetof(struct emu_settings, field), min, max}
+static const struct setting settings_table[] = {
+    SET("TokenGraceSeconds", S_I64, token_grace_s, 0, 86400),
+    SET("TokenMaxTtlSeconds", S_I64, token_max_ttl_s, 0, 10 * 365 * 86400LL),
+    SET("ClockSkewSeconds", S_I64, clock_skew_s, 0, 3600),
+    SET("ClockSpeed", S_INT, clock_speed, 1, 100000),
+    SET("MaxListenersPerHybridConnection", S_UINT, max_listeners, 1, 100000),
+    SET("MaxConnections", S_UINT, max_connections, 1, 10000000),
+    SET("AcceptTimeoutMs", S_U32, accept_timeout_ms, 1, 3600000),
+    SET("AcceptTimeoutStatus", S_INT, accept_timeout_status, 400, 599),
+    SET("HttpResponseTimeoutMs", S_U32, http_timeout_ms, 1, 3600000),
+    SET("NoListenerHttpStatus", S_INT, no_listener_http_status, 400, 599),
+    SET("MissingRightStatus", S_INT, missing_right_status, 401, 403),
+    SET("ListenerQuotaStatus", S_INT, listener_quota_status, 400, 599),
+    SET("LenientRejectParameters", S_BOOL, lenient_reject_params, 0, 1),
+    SET("RequestHeadTimeoutMs", S_U32, head_timeout_ms, 1, 3600000),
+    SET("LatencyMs", S_U32, latency_ms, 0, 600000),
+    SET("RendezvousDelayMs", S_U32, rendezvous_delay_ms, 0, 600000),
+    SET("RendezvousFailPercent", S_UINT, rendezvous_fail_percent, 0, 100),
+    SET("DropListenersAfterMs", S_U32, drop_listeners_after_ms, 0, 86400000),
+};
+
+static void default_settings(struct emu_settings *s) {
+  memset(s, 0, sizeof *s);
+  s->token_grace_s = 60;
+  s->clock_skew_s = 30;
+  s->clock_speed = 1;
+  s->max_listeners = 25;
+  s->max_connections = 5000;
+  s->accept_timeout_ms = 30000;
+  s->accept_timeout_status = 404;
+  s->http_timeout_ms = 60000;
+  s->no_listener_http_status = 404;
+  s->missing_right_status = 401;
+  s->listener_quota_status = 403;
+  s->head_timeout_ms = 30000;
+}
+
+static void on_maintenance(uv_timer_t *t);
+
+int azr_emulator_config(azr_emulator *em, const char *setting) {
+  if (!em || !setting) return AZR_E_INVALID_ARG;
+  const char *eq = strchr(setting, '=');
+  if (!eq) {
+    set_error(em, "setting '%s' has no '='", setting);
+    return AZR_E_INVALID_ARG;
+  }
+  size_t nlen = (size_t)(eq - setting);
+  const char *value = eq + 1;
+  if (nlen == strlen("RefuseListenSeconds") && !strncasecmp(setting, "RefuseListenSeconds", nlen)) {
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (*value == 0 || *end || v < 0 || v > 86400) {
+      set_error(em, "RefuseListenSeconds: bad value '%s'", value);
+      return AZR_E_INVALID_ARG;
+    }
+    em->settings.refuse_listen_until_ms = v ? (int64_t)(azr__now_ms() + (uint64_t)v * 1000u) : 0;
+    return AZR_OK;
+  }
+  if (nlen == strlen("DropListenersNow") && !strncasecmp(setting, "DropListenersNow", nlen)) {
+    int code = atoi(value);
+    emu_control_close_all(em, (uint16_t)(code >= 1000 && code <= 4999 ? code : 1011), "NameRenewalFailed", NULL);
+    return AZR_OK;
+  }
+  for (size_t i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
+    const struct setting *st = &settings_table[i];
+    if (strlen(st->name) != nlen || strncasecmp(st->name, setting, nlen) != 0) continue;
+    int64_t v;
+    if (st->type == S_BOOL) {
+      if (!strcasecmp(value, "true") || !strcmp(value, "1")) v = 1;
+      else if (!strcasecmp(value, "false") || !strcmp(value, "0")) v = 0;
+      else {
+        set_error(em, "%s: expected true or false, got '%s'", st->name, value);
+        return AZR_E_INVALID_ARG;
+      }
+    } else {
+      char *end;
+      long long ll = strtoll(value, &end, 10);
+      if (*value == 0 || *end || ll < st->min || ll > st->max) {
+        set_error(em, "%s: '%s' is not a number from %lld to %lld", st->name, value, (long long)st->min,
+                  (long long)st->max);
+        return AZR_E_INVALID_ARG;
+      }
+      v = ll;
+    }
+    char *field = (char *)&em->settings + st->offset;
+    switch (st->type) {
+    case S_I64: *(int64_t *)field = v; break;
+    case S_INT: *(int *)field = (int)v; break;
+    case S_UINT: *(unsigned *)field = (unsigned)v; break;
+    case S_U32: *(uint32_t *)field = (uint32_t)v; break;
+    case S_BOOL: *(bool *)field = v != 0; break;
+    }
+    if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
+      uv_timer_start(&em->maintenance, on_maintenance, (uint64_t)v, 0);
+    return AZR_OK;
+  }
+  set_error(em, "unknown setting '%.*s'", (int)nlen, setting);
+  return AZR_E_NOT_FOUND;
+}
+
+/* ---- construction ---- */
+
+static char *dup_or(const struct azr__mem *mem, const char *s, const char *dflt) {
+  return azr__strdup(mem, s && *s ? s : dflt);
+}
+
+int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
+  if (!out) return AZR_E_INVALID_ARG;
+  azr_emulator_options o = {0};
+  if (options) o = *options;
+  const struct azr__mem *mem = azr__mem_default();
+  azr_emulator *em = azr__calloc(mem, 1, sizeof *em);
+  if (!em) return AZR_E_NOMEM;
+  em->mem = mem;
+  if (uv_loop_init(&em->loop) != 0) {
+    azr__free(mem, em);
+    return AZR_E_NOMEM;
+  }
+  uv_timer_init(&em->loop, &em->maintenance);
+  em->maintenance.data = em;
+  em->log.fn = o.log;
+  em->log.ud = o.log_user_data;
+  em->log.level = o.log_level;
+  em->bind_host = dup_or(mem, o.bind_host, "127.0.0.1");
+  em->namespace_host = dup_or(mem, o.namespace_host, "localhost");
+  em->port = o.port;
+  em->plain = o.plain;
+  azr__buf_init(&em->cert_pem, mem, 0);
+  azr__buf_init(&em->key_pem, mem, 0);
+  azr__strmap_init(&em->pending, mem);
+  default_settings(&em->settings);
+  uint8_t seed[8];
+  azr__random_bytes(seed, sizeof seed);
+  memcpy(&em->rng_state, seed, sizeof seed);
+  em->rng_state |= 1;
+  em->clock_anchor_s = azr__wall_s();
+  em->clock_anchor_ms = azr__now_ms();
+  *out = em;
+  if (!em->bind_host || !em->namespace_host) {
+    azr_emulator_free(em);
+    *out = NULL;
+    return AZR_E_NOMEM;
+  }
+  if (!o.plain) {
+    int rc;
+    char err[256] = "";
+    if (o.tls_cert_pem && o.tls_key_pem) {
+      rc = azr__buf_append_str(&em->cert_pem, o.tls_cert_pem);
+      if (!rc) rc = azr__buf_append_str(&em->key_pem, o.tls_key_pem);
+    } else {
+      const char *dns[] = {em->namespace_host, "localhost"};
+      const char *ips[] = {"127.0.0.1", "::1"};
+      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1;
+      rc = azr__emu_cert_generate(dns, ndns, ips, 2, &em->cert_pem, &em->key_pem, err, sizeof err);
+    }
+    if (!rc)
+      rc = azr__tls_server_new((const char *)em->cert_pem.data, em->cert_pem.len, (const char *)em->key_pem.data,
+                               em->key_pem.len, &em->tls, err, sizeof err);
+    if (rc) {
+      azr_emulator_free(em);
+      *out = NULL;
+      return rc;
+    }
+  }
+  return AZR_OK;
+}
+
+int azr_emulator_add_rule(azr_emulator *em, const char *name, const char *primary_key, const char *secondary_key,
+                          unsigned rights, const char *entity) {
+  if (!em || !name || !*name || !primary_key || !*primary_key) return AZR_E_INVALID_ARG;
+  if (strlen(name) > AZR_MAX_SAS_KEY || strlen(primary_key) > AZR_MAX_SAS_KEY ||
+      (secondary_key && strlen(secondary_key) > AZR_MAX_SAS_KEY)) {
+    set_error(em, "rule names and keys are limited to %u characters", AZR_MAX_SAS_KEY);
+    return AZR_E_TOO_BIG;
+  }
+  struct emu_rule *r = azr__realloc(em->mem, em->rules, (em->rule_count + 1) * sizeof *r);
+  if (!r) return AZR_E_NOMEM;
+  em->rules = r;
+  r = &em->rules[em->rule_count];
+  memset(r, 0, sizeof *r);
+  r->name = azr__strdup(em->mem, name);
+  r->primary_key = azr__strdup(em->mem, primary_key);
+  r->secondary_key = secondary_key && *secondary_key ? azr__strdup(em->mem, secondary_key) : NULL;
+  r->entity = entity && *entity ? azr__strdup(em->mem, entity) : NULL;
+  r->rights = rights & AZR_RIGHT_MANAGE ? (AZR_RIGHT_LISTEN | AZR_RIGHT_SEND | AZR_RIGHT_MANAGE) : rights;
+  em->rule_count++;
+  if (!r->name || !r->primary_key) return AZR_E_NOMEM;
+  return AZR_OK;
+}
+
+int azr_emulator_add_hybrid_connection(azr_emulator *em, const char *path, bool requires_client_authorization) {
+  if (!em || !path) return AZR_E_INVALID_ARG;
+  while (*path == '/') path++;
+  size_t len = strlen(path);
+  while (len && path[len - 1] == '/') len--;
+  if (!len || len > 260) {
+    set_error(em, "a hybrid connection path must have 1 to 260 characters");
+    return AZR_E_INVALID_ARG;
+  }
+  for (size_t i = 0; i < len; i++) {
+    char c = path[i];
+    if (c <= ' ' || c == '?' || c == '#' || c == '%' || c == '\\' || (unsigned char)c >= 0x7f) {
+      set_error(em, "hybrid connection path '%.*s' has a character that is not allowed", (int)len, path);
+      return AZR_E_INVALID_ARG;
+    }
+  }
+  for (size_t i = 0; i < em->entity_count; i++)
+    if (strlen(em->entities[i].path) == len && !strncasecmp(em->entities[i].path, path, len)) {
+      set_error(em, "hybrid connection '%.*s' already exists", (int)len, path);
+      return AZR_E_INVALID_ARG;
+    }
+  if (em->started) {
+    set_error(em, "hybrid connections must be added before azr_emulator_start");
+    return AZR_E_BAD_STATE;
+  }
+  struct emu_entity *e = azr__realloc(em->mem, em->entities, (em->entity_count + 1) * sizeof *e);
+  if (!e) return AZR_E_NOMEM;
+  em->entities = e;
+  e = &em->entities[em->entity_count];
+  memset(e, 0, sizeof *e);
+  e->path = azr__strndup(em->mem, path, len);
+  if (!e->path) return AZR_E_NOMEM;
+  e->requires_client_auth = requires_client_authorization;
+  em->entity_count++;
+  return AZR_OK;
+}
+
+int azr_emulator_load_config(azr_emulator *em, const char *path) {
+  if (!em || !path) return AZR_E_INVALID_ARG;
+  struct azr__emu_config cfg;
+  char err[256];
+  int rc = azr__emu_config_load_file(em->mem, path, &cfg, err, sizeof err);
+  if (rc) {
+    set_error(em, "%s: %s", path, err);
+    return rc;
+  }
+  for (size_t i = 0; !rc && i < cfg.rule_count; i++) {
+    struct azr__emu_rule_cfg *r = &cfg.rules[i];
+    rc = azr_emulator_add_rule(em, r->name, r->primary_key, r->secondary_key, r->rights, NULL);
+  }
+  for (size_t i = 0; !rc && i < cfg.hc_count; i++) {
+    struct azr__emu_hc_cfg *h = &cfg.hcs[i];
+    rc = azr_emulator_add_hybrid_connection(em, h->path, h->requires_client_authorization);
+    for (size_t j = 0; !rc && j < h->rule_count; j++) {
+      struct azr__emu_rule_cfg *r = &h->rules[j];
+      rc = azr_emulator_add_rule(em, r->name, r->primary_key, r->secondary_key, r->rights, h->path);
+    }
+  }
+  for (size_t i = 0; !rc && i < cfg.setting_count; i++) rc = azr_emulator_config(em, cfg.settings[i]);
+  if (!rc && cfg.namespace_host && *cfg.namespace_host && !em->started) {
+    char *ns = azr__strdup(em->mem, cfg.namespace_host);
+    if (ns) {
+      azr__free(em->mem, em->namespace_host);
+      em->namespace_host = ns;
+    }
+  }
+  azr__emu_config_free(em->mem, &cfg);
+  return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static void on_maintenance(uv_timer_t *t) {
+  azr_emulator *em = t->data;
+  if (em->settings.drop_listeners_after_ms) {
+    emu_control_close_all(em, 1011, "NameRenewalFailed", NULL);
+    uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
+  }
+}
+
+static bool is_loopback(const char *host) {
+  return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1");
+}
+
+int azr_emulator_start(azr_emulator *em) {
+  if (!em) return AZR_E_INVALID_ARG;
+  if (em->started) return AZR_E_BAD_STATE;
+  if (em->plain && !is_loopback(em->bind_host)) {
+    set_error(em, "plain (non-TLS) mode is only allowed on loopback addresses");
+    return AZR_E_INVALID_ARG;
+  }
+  char err[256];
+  int rc = azr__tcp_server_open(&em->loop, em->mem, em->bind_host, em->port, emu_front_accept, em, &em->server,
+                                &em->port, err, sizeof err);
+  if (rc) {
+    set_error(em, "%s", err);
+    return rc;
+  }
+  em->started = true;
+  if (em->settings.drop_listeners_after_ms)
+    uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
+  EMU_LOG(em, AZR_LOG_INFO, "listening on %s://%s:%u (namespace %s)", em->plain ? "http" : "https", em->bind_host,
+          em->port, em->namespace_host);
+  return AZR_OK;
+}
+
+static void on_run_timeout(uv_timer_t *t) { uv_stop(t->loop); }
+
+int azr_emulator_run(azr_emulator *em, int timeout_ms) {
+  if (!em || !em->started) return AZR_E_BAD_STATE;
+  em->stop_requested = false;
+  if (timeout_ms == 0) {
+    uv_run(&em->loop, UV_RUN_NOWAIT);
+    return AZR_OK;
+  }
+  uv_timer_t t;
+  if (timeout_ms > 0) {
+    uv_timer_init(&em->loop, &t);
+    uv_timer_start(&t, on_run_timeout, (uint64_t)timeout_ms, 0);
+  }
+  while (!em->stop_requested) {
+    uv_run(&em->loop, UV_RUN_DEFAULT);
+    if (timeout_ms > 0) break;
+  }
+  if (timeout_ms > 0) {
+    uv_timer_stop(&t);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&em->loop, UV_RUN_NOWAIT);
+  }
+  return AZR_OK;
+}
+
+void azr_emulator_stop(azr_emulator *em) {
+  if (!em) return;
+  em->stop_requested = true;
+  uv_stop(&em->loop);
+}
+
+static void close_walk(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+void azr_emulator_free(azr_emulator *em) {
+  if (!em) return;
+  if (em->server) azr__tcp_server_close(em->server);
+  em->server = NULL;
+  emu_fronts_close_all(em);
+  emu_http_close_all(em);
+  emu_senders_close_all(em);
+  emu_splices_close_all(em);
+  emu_control_abort_all(em);
+  uv_timer_stop(&em->maintenance);
+  uv_close((uv_handle_t *)&em->maintenance, NULL);
+  /* Let every connection finish its close callbacks, then force-close anything left. */
+  for (int i = 0; i < 50 && uv_run(&em->loop, UV_RUN_NOWAIT); i++) {
+  }
+  uv_walk(&em->loop, close_walk, NULL);
+  uv_run(&em->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&em->loop);
+  azr__tls_server_free(em->tls);
+  for (size_t i = 0; i < em->rule_count; i++) {
+    azr__free(em->mem, em->rules[i].name);
+    azr__free_secret(em->mem, em->rules[i].primary_key);
+    azr__free_secret(em->mem, em->rules[i].secondary_key);
+    azr__free(em->mem, em->rules[i].entity);
+  }
+  azr__free(em->mem, em->rules);
+  for (size_t i = 0; i < em->entity_count; i++) azr__free(em->mem, em->entities[i].path);
+  azr__free(em->mem, em->entities);
+  azr__strmap_free(&em->pending);
+  azr__buf_free(&em->cert_pem);
+  azr__buf_free(&em->key_pem);
+  azr__free(em->mem, em->bind_host);
+  azr__free(em->mem, em->namespace_host);
+  azr__free(em->mem, em);
+}
+
+uint16_t azr_emulator_port(const azr_emulator *em) { return em ? em->port : 0; }
+
+const char *azr_emulator_certificate_pem(const azr_emulator *em) {
+  return em && em->cert_pem.len ? (const char *)em->cert_pem.data : NULL;
+}
+
+const char *azr_emulator_last_error(const azr_emulator *em) { return em ? em->last_error : ""; }
+
+int azr_emulator_connection_string(const azr_emulator *em, const char *path, const char *rule_name, char *out,
+                                   size_t out_len) {
+  if (!em || !path || !out) return AZR_E_INVALID_ARG;
+  const struct emu_rule *rule = NULL;
+  for (size_t i = 0; i < em->rule_count; i++)
+    if ((!rule_name || !strcmp(em->rules[i].name, rule_name)) &&
+        (!em->rules[i].entity || !strcasecmp(em->rules[i].entity, path))) {
+      rule = &em->rules[i];
+      break;
+    }
+  bool found = false;
+  for (size_t i = 0; i < em->entity_count; i++) found |= !strcasecmp(em->entities[i].path, path);
+  if (!rule || !found) return AZR_E_NOT_FOUND;
+  struct azr__buf b;
+  azr__buf_init(&b, em->mem, 0);
+  int rc = azr__connstr_format(&b, em->namespace_host, em->port, rule->name, rule->primary_key, path, em->plain);
+  if (!rc && b.len + 1 > out_len) rc = AZR_E_TOO_BIG;
+  if (!rc) memcpy(out, b.data, b.len + 1);
+  azr__buf_free(&b);
+  return rc;
+}
+
+/* ---- helpers for the other parts ---- */
+
+struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix) {
+  const char *names[256];
+  size_t best = (size_t)-1;
+  /* azr__hc_entity_match works on a name array; walk in slices to support any entity count. */
+  for (size_t base = 0; base < em->entity_count; base += 256) {
+    size_t n = em->entity_count - base < 256 ? em->entity_count - base : 256;
+    for (size_t i = 0; i < n; i++) names[i] = em->entities[base + i].path;
+    size_t idx;
+    struct azr__span suf;
+    if (azr__hc_entity_match(path, names, n, &idx, &suf) == AZR_OK) {
+      if (best == (size_t)-1 || strlen(em->entities[base + idx].path) > strlen(em->entities[best].path)) {
+        best = base + idx;
+        if (suffix) *suffix = suf;
+      }
+    }
+  }
+  return best == (size_t)-1 ? NULL : &em->entities[best];
+}
+
+uint64_t emu_random(azr_emulator *em) {
+  uint64_t x = em->rng_state; /* xorshift64*: load balancing and fault dice, not secrets */
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  em->rng_state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]) {
+  char guid[37];
+  size_t n = 0;
+  if (base.len == 0) {
+    azr__guid(guid);
+    base = azr__span_of(guid);
+  }
+  for (size_t i = 0; i < base.len && n < 80; i++) {
+    char c = base.ptr[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    out[n++] = ok ? c : '-';
+  }
+  snprintf(out + n, 128 - n, "_G%llu", (unsigned long long)++em->id_counter);
+}
+
+int64_t emu_now_s(azr_emulator *em) {
+  /* ClockSpeed > 1 makes token lifetimes pass faster, so a day of renewals fits in minutes: time
+   * runs `speed` times faster from the moment the emulator was created. */
+  int64_t wall = azr__wall_s();
+  if (em->settings.clock_speed <= 1) return wall;
+  int64_t elapsed_ms = (int64_t)(azr__now_ms() - em->clock_anchor_ms);
+  return em->clock_anchor_s + elapsed_ms * em->settings.clock_speed / 1000;
+}
+
+void emu_relay_connections_changed(azr_emulator *em, int delta) {
+  if (delta < 0 && (unsigned)-delta > em->relay_connections) em->relay_connections = 0;
+  else em->relay_connections = (unsigned)((int)em->relay_connections + delta);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared state of the emulator's parts: front door (front.c), listener control channels
+ * (control.c), WebSocket senders and rendezvous (sender.c), relayed connections (splice.c), HTTP
+ * mode (http_relay.c), authorization (auth.c) and error replies (replies.c). */
+#ifndef AZR_EMULATOR_INTERNAL_H
+#define AZR_EMULATOR_INTERNAL_H
+
+#include <uv.h>
+
+#include "azrelay/emulator.h"
+#include "io/stream.h"
+#include "io/tcp_server.h"
+#include "io/websocket.h"
+#include "proto/hc_cmd.h"
+#include "proto/hc_url.h"
+#include "proto/http1.h"
+#include "proto/sas.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/strmap.h"
+
+/* Settings: every name is reachable through azr_emulator_config("Name=Value"). */
+struct emu_settings {
+  int64_t token_grace_s;            /* TokenGraceSeconds: control channels live this long past expiry */
+  int64_t token_max_ttl_s;          /* TokenMaxTtlSeconds: 0 = off; else a token counts as expiring no
+                                       later than this after it is presented (expire tokens early) */
+  int64_t clock_skew_s;             /* ClockSkewSeconds: tolerance on a token's expiry */
+  int clock_speed;                  /* ClockSpeed: token clocks run this many times faster (>= 1) */
+  unsigned max_listeners;           /* MaxListenersPerHybridConnection (25) */
+  unsigned max_connections;         /* MaxConnections per namespace (5000) */
+  uint32_t accept_timeout_ms;       /* AcceptTimeoutMs: sender waits this long for accept/reject */
+  int accept_timeout_status;        /* AcceptTimeoutStatus: 404 or 504 */
+  uint32_t http_timeout_ms;         /* HttpResponseTimeoutMs (60000) */
+  int no_listener_http_status;      /* NoListenerHttpStatus: 404, 502 or 503 */
+  int missing_right_status;         /* MissingRightStatus: 401 or 403 */
+  int listener_quota_status;        /* ListenerQuotaStatus (403) */
+  bool lenient_reject_params;       /* LenientRejectParameters: accept statusCode= without sb-hc- */
+  uint32_t head_timeout_ms;         /* RequestHeadTimeoutMs: a client must send its head in time */
+  /* fault and latency injection */
+  uint32_t latency_ms;              /* LatencyMs: delay before each accept/request command */
+  uint32_t rendezvous_delay_ms;     /* RendezvousDelayMs: delay before answering a rendezvous */
+  unsigned rendezvous_fail_percent; /* RendezvousFailPercent: answer that share of rendezvous with 500 */
+  int64_t refuse_listen_until_ms;   /* set by RefuseListenSeconds: listens get 503 until then */
+  uint32_t drop_listeners_after_ms; /* DropListenersAfterMs: close control channels (1011) after this */
+};
+
+struct emu_rule {
+  char *name;
+  char *primary_key;
+  char *secondary_key;
+  char *entity; /* NULL = namespace rule */
+  unsigned rights;
+};
+
+struct emu_listener;
+struct emu_sender;
+struct emu_splice;
+struct emu_http_conn;
+
+struct emu_entity {
+  char *path;
+  bool requires_client_auth;
+  struct emu_listener *listeners; /* doubly linked */
+  size_t listener_count;
+};
+
+struct azr_emulator {
+  const struct azr__mem *mem;
+  uv_loop_t loop;
+  struct azr__log log;
+  char *bind_host;
+  uint16_t port;
+  char *namespace_host;
+  bool plain;
+  bool started;
+  bool stop_requested;
+  struct azr__buf cert_pem, key_pem;
+  struct azr__tls_server *tls;
+  struct azr__tcp_server *server;
+  struct emu_rule *rules;
+  size_t rule_count;
+  struct emu_entity *entities;
+  size_t entity_count;
+  struct emu_settings settings;
+  struct azr__strmap pending;  /* rendezvous id -> struct emu_pending (sender or HTTP request) */
+  uint64_t id_counter;
+  unsigned relay_connections;  /* listeners + senders + spliced pairs, for MaxConnections */
+  void *fronts;                /* list of front connections (front.c) */
+  struct emu_sender *senders;  /* senders waiting for accept (sender.c) */
+  struct emu_splice *splices;  /* relayed connections (splice.c) */
+  struct emu_http_conn *http_conns; /* HTTP-mode sender connections (http_relay.c) */
+  uv_timer_t maintenance;      /* fault timers */
+  uint64_t rng_state;
+  int64_t clock_anchor_s;   /* wall clock when created (ClockSpeed) */
+  uint64_t clock_anchor_ms; /* monotonic clock when created */
+  char last_error[256];
+};
+
+#define EMU_LOG(em, lvl, ...) AZR_LOG(&(em)->log, (lvl), "emulator", __VA_ARGS__)
+
+/* What waits for a rendezvous under an id. */
+enum emu_pending_kind { EMU_PENDING_SENDER = 1, EMU_PENDING_HTTP };
+struct emu_pending {
+  enum emu_pending_kind kind;
+};
+
+/* ---- emulator.c ---- */
+struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix);
+/* A fresh id "<base or GUID>_G<n>" with only URL-safe characters. */
+void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]);
+uint64_t emu_random(azr_emulator *em);
+int64_t emu_now_s(azr_emulator *em);
+void emu_relay_connections_changed(azr_emulator *em, int delta);
+
+/* ---- auth.c ---- */
+/* Checks the token carried by a request (sb-hc-token query, ServiceBusAuthorization header, and for
+ * HTTP also Authorization). Returns 0 when authorized, else the HTTP status (401/403) with the
+ * service-like message in msg. *expiry_s receives the token expiry. */
+int emu_authorize(azr_emulator *em, const struct azr__http_head *head, const struct azr__hc_target *target,
+                  const struct emu_entity *entity, unsigned right, bool http_mode, int64_t *expiry_s, char *msg,
+                  size_t msg_len);
+/* Validates a token string (renewToken) for the entity and right. */
+int emu_authorize_token(azr_emulator *em, const char *token, const struct emu_entity *entity, unsigned right,
+                        int64_t *expiry_s, char *msg, size_t msg_len);
+
+/* ---- replies.c ---- */
+/* "text TrackingId:<id>_G0, SystemTracker:sb://host/entity, Timestamp:..." into out. */
+void emu_error_text(azr_emulator *em, const char *text, const char *tracking_id, const char *entity_path, char *out,
+                    size_t out_len);
+/* Writes an HTTP error response on a WebSocket-path request and closes the stream after it. */
+void emu_reply_ws_error(azr_emulator *em, struct azr__stream *s, int status, const char *text,
+                        const char *tracking_id, const char *entity_path);
+/* Writes an HTTP-mode error response (JSON body {"error":{"code","message"}}); keeps the connection
+ * open when keep_alive, else closes after it. */
+void emu_reply_http_error(azr_emulator *em, struct azr__stream *s, int status, const char *code, const char *text,
+                          const char *tracking_id, const char *entity_path, bool keep_alive);
+
+/* ---- front.c ---- */
+void emu_front_accept(void *em, int fd);
+void emu_fronts_close_all(azr_emulator *em);
+
+/* ---- control.c ---- */
+/* Handles "sb-hc-action=listen". Takes over the stream. */
+void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                        const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len);
+/* Picks a listener at random among those allowed by Microsoft-Relay-(Dis)AllowedListeners. NULL when
+ * none; *filtered tells whether the filter (not absence) was the reason. */
+struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entity, const struct azr__http_head *head,
+                                      bool *filtered);
+/* Sends a command (JSON text, then an optional binary body) on a control channel. */
+int emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
+                     bool has_body);
+/* The Host header value the listener connected with (for rendezvous addresses). */
+const char *emu_control_host(const struct emu_listener *l);
+/* Whether the listener is still connected to the entity (pointers may outlive it). */
+bool emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener);
+void emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path);
+void emu_control_abort_all(azr_emulator *em);
+
+/* ---- sender.c ---- */
+void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                        const struct azr__hc_target *target, struct emu_entity *entity, struct azr__span suffix);
+/* "sb-hc-action=accept": the listener accepts or rejects a pending sender. */
+void emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                           const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len);
+void emu_senders_close_all(azr_emulator *em);
+
+/* ---- splice.c ---- */
+/* Relays frames between a sender and a listener stream whose 101 responses were written. */
+int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
+                     const uint8_t *sender_early, size_t sender_early_len, const uint8_t *listener_early,
+                     size_t listener_early_len);
+void emu_splices_close_all(azr_emulator *em);
+
+/* ---- http_relay.c ---- */
+/* An HTTP request (no $hc) to an entity: the front connection hands over its stream, its parser
+ * (heap-allocated with em->mem, stopped after the head) and the parsed head. */
+void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
+                      struct azr__http_head *head, struct emu_entity *entity, struct azr__span suffix,
+                      const uint8_t *leftover, size_t leftover_len);
+/* "sb-hc-action=request": the listener opens an HTTP rendezvous socket. */
+void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                         const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len);
+/* A response command (and its body) arrived on a control channel. */
+void emu_http_control_response(azr_emulator *em, struct emu_listener *l, struct azr__hc_response *resp,
+                               const uint8_t *body, size_t body_len);
+/* A control channel went away: requests waiting on it fail. */
+void emu_http_listener_gone(azr_emulator *em, struct emu_listener *l);
+void emu_http_close_all(azr_emulator *em);
+
+#endif

@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: MIT */
+/* HTTP mode (§7): requests to https://ns/{hc}[/suffix] become `request` commands, on the control
+ * channel when small (§7.2) or over a rendezvous WebSocket when large or chunked; `response`
+ * commands become HTTP responses. One request at a time per sender connection (keep-alive), and a
+ * rendezvous socket, once open, carries every later request of that connection (§7.2). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emulator/emulator_internal.h"
+#include "proto/ws_handshake.h"
+#include "util/limits.h"
+
+#define MAX_PENDING_BODY (256u * 1024u) /* body bytes held while the rendezvous is being set up */
+
+struct emu_http_req;
+
+struct emu_http_conn {
+  struct emu_http_conn *prev, *next;
+  azr_emulator *em;
+  struct azr__stream *s;
+  struct azr__http1 *http;
+  struct emu_http_req *cur;
+  struct azr__buf backlog;   /* pipelined bytes read past the current request */
+  struct azr__ws *rv;        /* sticky rendezvous socket */
+  struct emu_listener *rv_listener;
+  struct emu_entity *rv_entity;
+  bool closing;
+  uv_timer_t reaper; /* closing it frees the connection on a later loop turn, never under a caller */
+};
+
+struct emu_http_req {
+  struct emu_pending base; /* first: the pending map stores this pointer */
+  struct emu_http_conn *conn;
+  azr_emulator *em;
+  struct emu_entity *entity;
+  struct emu_listener *listener;
+  char id[128];
+  struct azr__http_head head;
+  struct azr__buf target;   /* requestTarget for the listener */
+  bool is_head;
+  bool keep_alive;
+  bool via_rendezvous;
+  bool command_sent;        /* the full request went out (control channel or rendezvous) */
+  bool body_done;
+  bool has_body;
+  struct azr__buf body;
+  uv_timer_t timer;
+  /* response */
+  bool response_started;
+  bool chunked;
+  bool fixed_length;
+  uint64_t remaining;
+  struct azr__buf resp_json; /* text message being received on the rendezvous */
+  uint8_t rv_opcode;
+  bool rv_expect_body;
+};
+
+static void conn_close(struct emu_http_conn *c, bool abort);
+static void conn_next(struct emu_http_conn *c);
+static void send_full_request_on_rv(struct emu_http_req *r);
+static void start_request(struct emu_http_conn *c, struct azr__http_head *head, const uint8_t *rest, size_t rest_len);
+
+static struct emu_http_conn *conns_head(azr_emulator *em) { return em->http_conns; }
+
+/* ---- requests ---- */
+
+static void on_req_timer_closed(uv_handle_t *h) {
+  struct emu_http_req *r = h->data;
+  azr__free(r->em->mem, r);
+}
+
+static void req_free(struct emu_http_req *r) {
+  azr_emulator *em = r->em;
+  if (r->id[0]) azr__strmap_remove(&em->pending, r->id);
+  azr__http_head_free(&r->head);
+  azr__buf_free(&r->target);
+  azr__buf_free(&r->body);
+  azr__buf_free(&r->resp_json);
+  if (r->conn && r->conn->cur == r) r->conn->cur = NULL;
+  r->base.kind = 0;
+  uv_timer_stop(&r->timer);
+  uv_close((uv_handle_t *)&r->timer, on_req_timer_closed);
+}
+
+/* Answers the sender with a service error and ends the request (and the connection unless it can
+ * carry more requests). */
+static void req_fail(struct emu_http_req *r, int status, const char *code, const char *text) {
+  struct emu_http_conn *c = r->conn;
+  bool keep = r->keep_alive && r->body_done && !r->response_started;
+  if (r->response_started) {
+    conn_close(c, true);
+    req_free(r);
+    return;
+  }
+  emu_reply_http_error(r->em, c->s, status, code, text, r->id, r->entity ? r->entity->path : NULL, keep);
+  if (!keep) c->s = NULL;
+  req_free(r);
+  if (keep) conn_next(c);
+  else conn_close(c, false);
+}
+
+static void on_req_timeout(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  req_fail(r, 504, "GatewayTimeout",
+           "The request was routed to the listener but the listener did not respond in the required time.");
+}
+
+static bool hop_by_hop(struct azr__span name, const struct azr__http_head *h) {
+  static const char *const names[] = {"Connection", "Content-Length", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+                                      "Close", "Keep-Alive", "Proxy-Connection", "Expect"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (azr__span_ieq(name, names[i])) return true;
+  /* Headers named by Connection are hop-by-hop too. */
+  for (size_t i = 0; h && i < h->header_count; i++) {
+    if (!azr__span_ieq(h->headers[i].name, "Connection")) continue;
+    struct azr__span rest = h->headers[i].value;
+    while (rest.len) {
+      struct azr__span tok = azr__span_trim(azr__span_cut(rest, ',', &rest));
+      if (tok.len == name.len && !strncasecmp(tok.ptr, name.ptr, name.len)) return true;
+    }
+  }
+  return false;
+}
+
+/* The request command (full form, §5.4) for r. */
+static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool with_address, bool body) {
+  azr_emulator *em = r->em;
+  struct azr__hc_request q = {0};
+  struct azr__buf address;
+  azr__buf_init(&address, em->mem, AZR_MAX_URL);
+  azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
+                  emu_control_host(r->listener), r->entity->path, r->id);
+  q.address = with_address ? (char *)azr__buf_cstr(&address) : (char *)azr__buf_cstr(&address);
+  q.id = r->id;
+  q.request_target = (char *)azr__buf_cstr(&r->target);
+  char method[32];
+  snprintf(method, sizeof method, "%.*s", (int)(r->head.method.len < 31 ? r->head.method.len : 31), r->head.method.ptr);
+  q.method = method;
+  q.remote.present = true;
+  q.remote.address = r->conn->s ? r->conn->s->peer_addr : (char *)"";
+  q.remote.port = r->conn->s ? r->conn->s->peer_port : 0;
+  q.body = body ? AZR__HC_BODY_TRUE : AZR__HC_BODY_FALSE;
+  int rc = AZR_OK;
+  bool via_seen = false;
+  bool used_authorization = r->entity->requires_client_auth && !azr__http_head_find(&r->head, "ServiceBusAuthorization");
+  for (size_t i = 0; !rc && i < r->head.header_count; i++) {
+    const struct azr__http_header *h = &r->head.headers[i];
+    if (hop_by_hop(h->name, &r->head) || azr__span_ieq(h->name, "ServiceBusAuthorization")) continue;
+    /* Authorization is the listener's own business unless the relay consumed it (§3.4). */
+    if (azr__span_ieq(h->name, "Authorization") && used_authorization) continue;
+    if (azr__span_ieq(h->name, "Via")) {
+      struct azr__buf v;
+      azr__buf_init(&v, em->mem, 8192);
+      azr__buf_printf(&v, "%.*s, 1.1 %s", (int)h->value.len, h->value.ptr, em->namespace_host);
+      rc = azr__hc_headers_add(em->mem, &q.request_headers, h->name.ptr, h->name.len, (const char *)v.data, v.len);
+      azr__buf_free(&v);
+      via_seen = true;
+      continue;
+    }
+    rc = azr__hc_headers_add(em->mem, &q.request_headers, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
+  }
+  if (!rc && !via_seen) {
+    char via[300];
+    int n = snprintf(via, sizeof via, "1.1 %s", em->namespace_host);
+    rc = azr__hc_headers_add(em->mem, &q.request_headers, "Via", 3, via, (size_t)n);
+  }
+  if (!rc) rc = azr__hc_cmd_write_request(out, &q);
+  azr__hc_headers_free(em->mem, &q.request_headers);
+  azr__buf_free(&address);
+  return rc;
+}
+
+static void arm_deadline(struct emu_http_req *r) {
+  uv_timer_start(&r->timer, on_req_timeout, r->em->settings.http_timeout_ms, 0);
+}
+
+/* Delivers a small request with its whole body on the control channel. */
+static void deliver_on_control(struct emu_http_req *r) {
+  struct azr__buf json;
+  azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
+  int rc = write_request_json(r, &json, true, r->body.len > 0);
+  if (!rc && !emu_control_alive(r->entity, r->listener)) rc = AZR_E_CLOSED;
+  if (!rc) rc = emu_control_send(r->listener, (const char *)json.data, json.len, r->body.data, r->body.len, r->body.len > 0);
+  azr__buf_free(&json);
+  if (rc == AZR_E_TOO_BIG) {
+    /* Headers too large for a control message: take the rendezvous path after all. */
+    r->via_rendezvous = true;
+  } else if (rc) {
+    req_fail(r, 502, "BadGateway", "The listener could not be reached.");
+    return;
+  } else {
+    r->command_sent = true;
+    azr__buf_free(&r->body);
+    arm_deadline(r);
+    return;
+  }
+}
+
+/* Asks the listener to open a rendezvous socket for r (§5.5). */
+static void request_rendezvous(struct emu_http_req *r) {
+  azr_emulator *em = r->em;
+  struct azr__buf address, json;
+  azr__buf_init(&address, em->mem, AZR_MAX_URL);
+  azr__buf_init(&json, em->mem, AZR_MAX_CONTROL_MSG);
+  azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
+                  emu_control_host(r->listener), r->entity->path, r->id);
+  struct azr__hc_request q = {0};
+  q.address = (char *)azr__buf_cstr(&address);
+  q.id = r->id;
+  int rc = azr__hc_cmd_write_request(&json, &q);
+  if (!rc) rc = emu_control_send(r->listener, (const char *)json.data, json.len, NULL, 0, false);
+  azr__buf_free(&address);
+  azr__buf_free(&json);
+  if (rc) {
+    req_fail(r, 502, "BadGateway", "The listener could not be reached.");
+    return;
+  }
+  arm_deadline(r);
+}
+
+/* ---- response to the sender ---- */
+
+static void write_response_head(struct emu_http_req *r, const struct azr__hc_response *resp, bool body_follows,
+                                size_t control_body_len) {
+  azr_emulator *em = r->em;
+  struct azr__buf out;
+  azr__buf_init(&out, em->mem, 0);
+  int status = resp->status_code;
+  char reason[256];
+  snprintf(reason, sizeof reason, "%s",
+           resp->status_description && *resp->status_description ? resp->status_description : azr__http_reason(status));
+  for (char *p = reason; *p; p++)
+    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f) *p = ' ';
+  azr__buf_printf(&out, "HTTP/1.1 %d %s\r\n", status, reason);
+  const char *listener_length = NULL;
+  for (size_t i = 0; i < resp->response_headers.count; i++) {
+    const struct azr__hc_header *h = &resp->response_headers.items[i];
+    struct azr__span name = azr__span_of(h->name);
+    if (azr__span_ieq(name, "Content-Length")) {
+      listener_length = h->value;
+      continue;
+    }
+    if (hop_by_hop(name, NULL) || azr__span_ieq(name, "Via")) continue;
+    bool bad = false;
+    for (const char *p = h->name; *p; p++) bad |= *p <= ' ' || *p == ':' || (unsigned char)*p >= 0x7f;
+    for (const char *p = h->value; *p; p++) bad |= *p == '\r' || *p == '\n';
+    if (bad || !*h->name) continue;
+    azr__buf_printf(&out, "%s: %s\r\n", h->name, h->value);
+  }
+  const char *via = azr__hc_headers_get(&resp->response_headers, "Via");
+  if (via) azr__buf_printf(&out, "Via: %s, 1.1 %s\r\n", via, em->namespace_host);
+  else azr__buf_printf(&out, "Via: 1.1 %s\r\n", em->namespace_host);
+  bool no_body = r->is_head || status == 204 || status == 304 || (status >= 100 && status < 200);
+  if (!body_follows) {
+    if (!no_body) azr__buf_printf(&out, "Content-Length: %zu\r\n", control_body_len);
+    else if (r->is_head && listener_length) azr__buf_printf(&out, "Content-Length: %s\r\n", listener_length);
+  } else if (no_body) {
+    if (r->is_head && listener_length) azr__buf_printf(&out, "Content-Length: %s\r\n", listener_length);
+  } else if (listener_length && strtoull(listener_length, NULL, 10) < (1ull << 62)) {
+    r->fixed_length = true;
+    r->remaining = strtoull(listener_length, NULL, 10);
+    azr__buf_printf(&out, "Content-Length: %llu\r\n", (unsigned long long)r->remaining);
+  } else {
+    r->chunked = true;
+    azr__buf_append_str(&out, "Transfer-Encoding: chunked\r\n");
+  }
+  if (!r->keep_alive) azr__buf_append_str(&out, "Connection: close\r\n");
+  azr__buf_append_str(&out, "\r\n");
+  r->response_started = true;
+  if (r->conn->s) (void)azr__stream_write(r->conn->s, out.data, out.len);
+  azr__buf_free(&out);
+  if (r->is_head || status == 204 || status == 304) {
+    r->chunked = false;
+    r->fixed_length = false;
+  }
+}
+
+static void write_body_piece(struct emu_http_req *r, const uint8_t *data, size_t len) {
+  struct azr__stream *s = r->conn->s;
+  if (!s || !len || r->is_head) return;
+  if (r->chunked) {
+    char hdr[24];
+    int n = snprintf(hdr, sizeof hdr, "%zx\r\n", len);
+    (void)azr__stream_write2(s, hdr, (size_t)n, data, len);
+    (void)azr__stream_write(s, "\r\n", 2);
+  } else if (r->fixed_length) {
+    size_t n = len > r->remaining ? (size_t)r->remaining : len;
+    (void)azr__stream_write(s, data, n);
+    r->remaining -= n;
+  }
+}
+
+/* The response is complete: end the body framing and move to the next request. */
+static void response_done(struct emu_http_req *r, bool clean) {
+  struct emu_http_conn *c = r->conn;
+  bool keep = r->keep_alive && r->body_done && clean;
+  if (r->chunked && c->s) (void)azr__stream_write(c->s, "0\r\n\r\n", 5);
+  if (r->fixed_length && r->remaining) keep = false, clean = false; /* listener sent less than announced */
+  req_free(r);
+  if (!clean) conn_close(c, true);
+  else if (!keep) conn_close(c, false);
+  else conn_next(c);
+}
+
+void emu_http_control_response(azr_emulator *em, struct emu_listener *l, struct azr__hc_response *resp,
+                               const uint8_t *body, size_t body_len) {
+  struct emu_pending *p = azr__strmap_get(&em->pending, resp->request_id ? resp->request_id : "");
+  if (!p || p->kind != EMU_PENDING_HTTP) return; /* unknown or late: dropped (§5.6 rule 3) */
+  struct emu_http_req *r = (struct emu_http_req *)p;
+  if (r->listener != l || r->via_rendezvous || r->response_started) return;
+  write_response_head(r, resp, false, body_len);
+  if (body_len && r->conn->s && !r->is_head && resp->status_code != 204 && resp->status_code != 304)
+    (void)azr__stream_write(r->conn->s, body, body_len);
+  response_done(r, true);
+}
+
+/* ---- the rendezvous socket (§7.4) ---- */
+
+static void rv_message_begin(struct azr__ws *ws, uint8_t opcode) {
+  struct emu_http_conn *c = azr__ws_user_data(ws);
+  struct emu_http_req *r = c->cur;
+  if (!r) return;
+  r->rv_opcode = opcode;
+  if (opcode == AZR__WS_TEXT) azr__buf_reset(&r->resp_json);
+}
+
+static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end, bool message_end) {
+  (void)frame_end;
+  struct emu_http_conn *c = azr__ws_user_data(ws);
+  struct emu_http_req *r = c->cur;
+  if (!r || !r->command_sent) return;
+  if (r->rv_opcode == AZR__WS_TEXT) {
+    if (r->rv_expect_body) {
+      /* §5.6 rule 5: a text message while a body was expected ends that body. */
+      r->rv_expect_body = false;
+      response_done(r, true);
+      return;
+    }
+    if (azr__buf_append(&r->resp_json, data, len) != AZR_OK) {
+      conn_close(c, true);
+      return;
+    }
+    if (!message_end) return;
+    struct azr__hc_cmd cmd;
+    char err[160];
+    if (azr__hc_cmd_parse(r->em->mem, r->resp_json.data, r->resp_json.len, &cmd, err, sizeof err) != AZR_OK ||
+        cmd.type != AZR__HC_CMD_RESPONSE) {
+      EMU_LOG(r->em, AZR_LOG_INFO, "HTTP rendezvous: listener sent something other than a response");
+      if (cmd.type) azr__hc_cmd_free(r->em->mem, &cmd);
+      return;
+    }
+    uv_timer_stop(&r->timer);
+    write_response_head(r, &cmd.u.response, cmd.u.response.body, 0);
+    bool body = cmd.u.response.body;
+    azr__hc_cmd_free(r->em->mem, &cmd);
+    if (!body) response_done(r, true);
+    else r->rv_expect_body = true;
+    return;
+  }
+  /* binary: response body */
+  if (!r->rv_expect_body) return;
+  write_body_piece(r, data, len);
+  if (c->s && azr__stream_queued(c->s) >= c->s->high_water) azr__ws_pause(ws);
+  if (message_end) {
+    r->rv_expect_body = false;
+    response_done(r, true);
+  }
+}
+
+static void rv_writable(struct azr__ws *ws) {
+  struct emu_http_conn *c = azr__ws_user_data(ws);
+  if (c->s) azr__stream_resume(c->s);
+}
+
+static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *reason) {
+  (void)code;
+  (void)reason;
+  struct emu_http_conn *c = azr__ws_user_data(ws);
+  c->rv = NULL;
+  struct emu_http_req *r = c->cur;
+  /* The listener closing its rendezvous ends the sender's connection too (§7.6). */
+  if (r && r->via_rendezvous && r->command_sent) {
+    if (r->rv_expect_body && status == AZR_OK) {
+      response_done(r, true); /* Java never sends the final FIN frame (§13.2): end the body here */
+      if (c->s && !c->cur) conn_close(c, false);
+      return;
+    }
+    if (!r->response_started) {
+      req_fail(r, 502, "BadGateway", "The listener closed the rendezvous before responding.");
+      return;
+    }
+    req_free(r);
+  }
+  conn_close(c, !r || status != AZR_OK);
+}
+
+static const struct azr__ws_callbacks rv_cb = {.on_message_begin = rv_message_begin,
+                                               .on_message_data = rv_message_data,
+                                               .on_writable = rv_writable,
+                                               .on_close = rv_close};
+
+/* Sends the full request over the rendezvous and whatever body bytes are already here. */
+static void send_full_request_on_rv(struct emu_http_req *r) {
+  struct emu_http_conn *c = r->conn;
+  struct azr__buf json;
+  azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
+  bool body = r->has_body;
+  int rc = write_request_json(r, &json, true, body);
+  if (!rc) rc = azr__ws_send(c->rv, AZR__WS_TEXT, json.data, json.len);
+  azr__buf_free(&json);
+  if (rc) {
+    req_fail(r, 502, "BadGateway", "The rendezvous with the listener failed.");
+    return;
+  }
+  r->command_sent = true;
+  if (body) {
+    if (r->body.len || r->body_done) (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, r->body.data, r->body.len, r->body_done);
+    azr__buf_free(&r->body);
+  }
+  arm_deadline(r);
+  if (c->s) azr__stream_resume(c->s);
+}
+
+void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                         const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len) {
+  char id[128];
+  snprintf(id, sizeof id, "%.*s", (int)(target->id.len < 120 ? target->id.len : 120), target->id.ptr);
+  struct emu_pending *p = azr__strmap_get(&em->pending, id);
+  struct emu_http_req *r = p && p->kind == EMU_PENDING_HTTP ? (struct emu_http_req *)p : NULL;
+  if (!r || !r->via_rendezvous || r->conn->rv || r->command_sent) {
+    emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
+    return;
+  }
+  const struct azr__http_header *key = azr__http_head_find(head, "Sec-WebSocket-Key");
+  char keybuf[64];
+  snprintf(keybuf, sizeof keybuf, "%.*s", (int)(key->value.len < 60 ? key->value.len : 60), key->value.ptr);
+  struct azr__ws_options opt;
+  azr__ws_options_default(&opt);
+  opt.session.buffer_messages = false;
+  struct emu_http_conn *c = r->conn;
+  if (azr__ws_accept(s, keybuf, NULL, leftover, leftover_len, &opt, &rv_cb, c, &c->rv) != AZR_OK) {
+    emu_reply_ws_error(em, s, 500, "Internal error.", id, NULL);
+    return;
+  }
+  c->rv_listener = r->listener;
+  c->rv_entity = r->entity;
+  send_full_request_on_rv(r);
+}
+
+/* ---- the sender's connection ---- */
+
+static int on_req_head(void *ud, struct azr__http_head *head) {
+  struct emu_http_conn *c = ud;
+  struct azr__http_head h = *head;
+  memset(head, 0, sizeof *head);
+  start_request(c, &h, NULL, 0);
+  return c->cur ? 0 : 1;
+}
+
+static int on_req_body(void *ud, const uint8_t *data, size_t len) {
+  struct emu_http_conn *c = ud;
+  struct emu_http_req *r = c->cur;
+  if (!r) return 1;
+  r->has_body = true;
+  if (r->via_rendezvous && r->command_sent && c->rv) {
+    (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, data, len, false);
+    if (azr__ws_queued(c->rv) >= 1024 * 1024 && c->s) azr__stream_pause(c->s);
+    return 0;
+  }
+  if (azr__buf_append(&r->body, data, len) != AZR_OK) return 1;
+  if (r->via_rendezvous && r->body.len >= MAX_PENDING_BODY && c->s) azr__stream_pause(c->s);
+  return 0;
+}
+
+static int on_req_complete(void *ud) {
+  struct emu_http_conn *c = ud;
+  struct emu_http_req *r = c->cur;
+  if (!r) return 1;
+  r->body_done = true;
+  if (!r->via_rendezvous) {
+    deliver_on_control(r);
+    if (r->via_rendezvous && c->cur == r) request_rendezvous(r); /* headers too large for control */
+  } else if (r->command_sent && c->rv && r->has_body) {
+    (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, NULL, 0, true);
+  }
+  return 1; /* one request at a time: later bytes wait in the backlog */
+}
+
+static const struct azr__http1_callbacks parser_cb = {on_req_head, on_req_body, on_req_complete};
+
+static void feed(struct emu_http_conn *c, const uint8_t *data, size_t len) {
+  while (len && !c->closing) {
+    long used = azr__http1_feed(c->http, data, len);
+    if (used < 0) {
+      if (c->cur) req_fail(c->cur, 400, "BadRequest", "Malformed HTTP request.");
+      else {
+        emu_reply_http_error(c->em, c->s, 400, "BadRequest", "Malformed HTTP request.", NULL, NULL, false);
+        c->s = NULL;
+        conn_close(c, false);
+      }
+      return;
+    }
+    data += used;
+    len -= (size_t)used;
+    if (len && !c->closing) {
+      /* The parser stopped (request complete, or refused): keep the rest for later. */
+      if (azr__buf_append(&c->backlog, data, len) != AZR_OK) conn_close(c, true);
+      if (c->s) azr__stream_pause(c->s);
+      return;
+    }
+  }
+}
+
+static void conn_read(struct azr__stream *s, uint8_t *data, size_t len) {
+  struct emu_http_conn *c = s->owner;
+  if (c->backlog.len) {
+    if (azr__buf_append(&c->backlog, data, len) != AZR_OK) conn_close(c, true);
+    azr__stream_pause(s);
+    return;
+  }
+  feed(c, data, len);
+}
+
+static void conn_end(struct azr__stream *s, int status) {
+  (void)status;
+  struct emu_http_conn *c = s->owner;
+  /* The sender went away: its request (if any) is abandoned. */
+  if (c->cur) req_free(c->cur);
+  conn_close(c, true);
+}
+
+static void conn_drain(struct azr__stream *s) {
+  struct emu_http_conn *c = s->owner;
+  if (c->rv) azr__ws_resume(c->rv);
+}
+
+static const struct azr__stream_callbacks conn_cb = {NULL, conn_read, conn_end, conn_drain};
+
+static void on_reaper_closed(uv_handle_t *h) {
+  struct emu_http_conn *c = h->data;
+  azr_emulator *em = c->em;
+  if (c->http) {
+    azr__http1_free(c->http);
+    azr__free(em->mem, c->http);
+  }
+  azr__buf_free(&c->backlog);
+  azr__free(em->mem, c);
+}
+
+static void on_conn_closed_free(struct emu_http_conn *c) {
+  azr_emulator *em = c->em;
+  if (c->prev) c->prev->next = c->next;
+  else em->http_conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  uv_close((uv_handle_t *)&c->reaper, on_reaper_closed);
+}
+
+static void conn_close(struct emu_http_conn *c, bool abort) {
+  if (c->closing) return;
+  c->closing = true;
+  if (c->cur) req_free(c->cur);
+  if (c->s) azr__stream_close(c->s, abort ? AZR__CLOSE_ABORT : AZR__CLOSE_FLUSH);
+  c->s = NULL;
+  if (c->rv) {
+    azr__ws_set_user_data(c->rv, NULL);
+    static const struct azr__ws_callbacks none = {0};
+    azr__ws_set_callbacks(c->rv, &none);
+    azr__ws_close(c->rv, 1001, "The sender closed its connection.");
+    c->rv = NULL;
+  }
+  on_conn_closed_free(c);
+}
+
+/* The previous request is done: continue with pipelined bytes, then the socket. */
+static void conn_next(struct emu_http_conn *c) {
+  if (c->closing || !c->s) return;
+  azr__http1_resume(c->http);
+  if (c->backlog.len) {
+    struct azr__buf b = c->backlog;
+    azr__buf_init(&c->backlog, c->em->mem, 0);
+    feed(c, b.data, b.len);
+    azr__buf_free(&b);
+    if (c->closing || c->backlog.len || c->cur) return;
+  }
+  if (c->s) azr__stream_resume(c->s);
+}
+
+static void start_request(struct emu_http_conn *c, struct azr__http_head *head, const uint8_t *rest, size_t rest_len) {
+  azr_emulator *em = c->em;
+  (void)rest;
+  (void)rest_len;
+  struct azr__hc_target target;
+  struct azr__span suffix;
+  struct emu_entity *e = NULL;
+  if (azr__hc_target_parse(head->target, &target) == AZR_OK && !target.is_hc) e = emu_entity_match(em, target.path, &suffix);
+  if (!e) {
+    emu_reply_http_error(em, c->s, 404, "EndpointNotFound", "Endpoint does not exist.", NULL, NULL, false);
+    c->s = NULL;
+    azr__http_head_free(head);
+    conn_close(c, false);
+    return;
+  }
+  struct emu_http_req *r = azr__calloc(em->mem, 1, sizeof *r);
+  if (!r) {
+    azr__http_head_free(head);
+    conn_close(c, true);
+    return;
+  }
+  r->base.kind = EMU_PENDING_HTTP;
+  r->conn = c;
+  r->em = em;
+  r->entity = e;
+  r->head = *head;
+  memset(head, 0, sizeof *head);
+  r->is_head = azr__span_eq(r->head.method, "HEAD");
+  r->keep_alive = r->head.keep_alive;
+  azr__buf_init(&r->target, em->mem, AZR_MAX_URL);
+  azr__buf_init(&r->body, em->mem, AZR_MAX_CONTROL_BODY + MAX_PENDING_BODY);
+  azr__buf_init(&r->resp_json, em->mem, AZR_MAX_CONTROL_MSG);
+  uv_timer_init(&em->loop, &r->timer);
+  r->timer.data = r;
+  c->cur = r;
+  r->body_done = !r->head.chunked && (!r->head.has_content_length || r->head.content_length == 0);
+  emu_new_id(em, target.id, r->id);
+  if (azr__hc_request_target(&r->target, &target) != AZR_OK) {
+    req_fail(r, 400, "BadRequest", "The request target is malformed.");
+    return;
+  }
+  if (e->requires_client_auth) {
+    char msg[200];
+    int status = emu_authorize(em, &r->head, &target, e, AZR__RIGHT_SEND, true, NULL, msg, sizeof msg);
+    if (status) {
+      r->keep_alive = false;
+      req_fail(r, status, "TokenMissingOrInvalid", msg);
+      return;
+    }
+  }
+  if (azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
+    r->id[0] = 0;
+    req_fail(r, 500, "InternalError", "Internal error.");
+    return;
+  }
+  /* A connection that already has a rendezvous sends every later request over it (§7.2). */
+  if (c->rv && c->rv_entity == e && emu_control_alive(e, c->rv_listener)) {
+    r->listener = c->rv_listener;
+    r->via_rendezvous = true;
+    send_full_request_on_rv(r);
+  } else {
+    if (c->rv) {
+      azr__ws_close(c->rv, 1000, "");
+      c->rv = NULL;
+    }
+    bool filtered;
+    r->listener = emu_control_pick(em, e, &r->head, &filtered);
+    if (!r->listener) {
+      if (filtered)
+        req_fail(r, 404, "EndpointNotFound",
+                 "None of the connected listeners meet the AllowedListeners/DisallowedListeners criteria");
+      else
+        req_fail(r, em->settings.no_listener_http_status, "ListenerNotFound",
+                 "There are no listeners connected for the endpoint.");
+      return;
+    }
+    r->via_rendezvous = r->head.chunked || (r->head.has_content_length && r->head.content_length > AZR_MAX_CONTROL_BODY);
+    if (r->via_rendezvous) request_rendezvous(r);
+  }
+  if (c->cur != r) return;
+  const struct azr__http_header *expect = azr__http_head_find(&r->head, "Expect");
+  if (expect && azr__span_ieq(expect->value, "100-continue") && !r->body_done && c->s)
+    (void)azr__stream_write(c->s, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+  if (r->body_done && !r->via_rendezvous) deliver_on_control(r);
+}
+
+void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
+                      struct azr__http_head *head, struct emu_entity *entity, struct azr__span suffix,
+                      const uint8_t *leftover, size_t leftover_len) {
+  (void)entity;
+  (void)suffix;
+  struct emu_http_conn *c = azr__calloc(em->mem, 1, sizeof *c);
+  if (!c) {
+    azr__http1_free(parser);
+    azr__free(em->mem, parser);
+    azr__http_head_free(head);
+    azr__stream_close(s, AZR__CLOSE_ABORT);
+    return;
+  }
+  c->em = em;
+  uv_timer_init(&em->loop, &c->reaper);
+  c->reaper.data = c;
+  c->s = s;
+  c->http = parser;
+  c->http->cb = parser_cb;
+  c->http->ud = c;
+  azr__buf_init(&c->backlog, em->mem, 4u * 1024u * 1024u);
+  c->next = em->http_conns;
+  if (c->next) c->next->prev = c;
+  em->http_conns = c;
+  azr__stream_set_owner(s, &conn_cb, c);
+  azr__http1_resume(c->http);
+  start_request(c, head, NULL, 0);
+  if (c->closing) return;
+  if (leftover_len) {
+    uint8_t *copy = azr__malloc(em->mem, leftover_len);
+    if (!copy) {
+      conn_close(c, true);
+      return;
+    }
+    memcpy(copy, leftover, leftover_len);
+    feed(c, copy, leftover_len);
+    azr__free(em->mem, copy);
+  }
+}
+
+void emu_http_listener_gone(azr_emulator *em, struct emu_listener *l) {
+  for (struct emu_http_conn *c = conns_head(em); c;) {
+    struct emu_http_conn *next = c->next;
+    struct emu_http_req *r = c->cur;
+    if (r && r->listener == l && !r->response_started && !(r->via_rendezvous && c->rv))
+      req_fail(r, 502, "BadGateway", "The listener disconnected before responding.");
+    c = next;
+  }
+}
+
+void emu_http_close_all(azr_emulator *em) {
+  while (conns_head(em)) conn_close(conns_head(em), true);
+}

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/* WebSocket senders (§6): a sender's handshake is held open while its listener decides, then the
+ * listener's rendezvous either splices the two (accept) or answers the sender with the listener's
+ * status (reject). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emulator/emulator_internal.h"
+#include "proto/ws_handshake.h"
+#include "util/encoding.h"
+#include "util/limits.h"
+
+/* Bytes a sender may send before its 101 (it should send none). */
+#define MAX_EARLY_BYTES (64u * 1024u)
+
+struct emu_sender {
+  struct emu_pending base; /* must stay first: the pending map stores this pointer */
+  struct emu_sender *prev, *next;
+  azr_emulator *em;
+  struct emu_entity *entity;
+  char id[128];
+  struct azr__stream *stream;
+  char key[64];
+  char *offered_protocols;
+  struct azr__buf early;
+  struct azr__buf accept_json; /* held back while LatencyMs delays the accept command */
+  struct emu_listener *listener;
+  uv_timer_t timer;
+  bool accept_sent;
+};
+
+static struct emu_sender *senders_head(azr_emulator *em) { return em->senders; }
+
+static void on_sender_timer_closed(uv_handle_t *h) {
+  struct emu_sender *sd = h->data;
+  azr__buf_free(&sd->early);
+  azr__buf_free(&sd->accept_json);
+  azr__free(sd->em->mem, sd->offered_protocols);
+  azr__free(sd->em->mem, sd);
+}
+
+/* Forgets the sender; its stream must have been handed over or closed. */
+static void sender_done(struct emu_sender *sd) {
+  azr_emulator *em = sd->em;
+  azr__strmap_remove(&em->pending, sd->id);
+  if (sd->prev) sd->prev->next = sd->next;
+  else em->senders = sd->next;
+  if (sd->next) sd->next->prev = sd->prev;
+  emu_relay_connections_changed(em, -1);
+  uv_timer_stop(&sd->timer);
+  uv_close((uv_handle_t *)&sd->timer, on_sender_timer_closed);
+}
+
+static void sd_read(struct azr__stream *s, uint8_t *data, size_t len) {
+  struct emu_sender *sd = s->owner;
+  if (azr__buf_append(&sd->early, data, len) != AZR_OK) {
+    EMU_LOG(sd->em, AZR_LOG_INFO, "sender %s sent data before its handshake completed; dropping it", sd->id);
+    azr__stream_close(s, AZR__CLOSE_ABORT);
+    sd->stream = NULL;
+    sender_done(sd);
+  }
+}
+
+static void sd_end(struct azr__stream *s, int status) {
+  (void)status;
+  struct emu_sender *sd = s->owner;
+  EMU_LOG(sd->em, AZR_LOG_VERBOSE, "sender %s went away before it was accepted", sd->id);
+  azr__stream_close(s, AZR__CLOSE_ABORT);
+  sd->stream = NULL;
+  sender_done(sd);
+}
+
+static const struct azr__stream_callbacks sender_cb = {NULL, sd_read, sd_end, NULL};
+
+static void on_sender_timer(uv_timer_t *t) {
+  struct emu_sender *sd = t->data;
+  azr_emulator *em = sd->em;
+  if (!sd->accept_sent) {
+    /* LatencyMs elapsed: deliver the accept command now. */
+    sd->accept_sent = true;
+    if (emu_control_alive(sd->entity, sd->listener)) emu_control_send(sd->listener, (const char *)sd->accept_json.data, sd->accept_json.len, NULL, 0, false);
+    azr__buf_free(&sd->accept_json);
+    uv_timer_start(&sd->timer, on_sender_timer, em->settings.accept_timeout_ms, 0);
+    return;
+  }
+  emu_reply_ws_error(em, sd->stream, em->settings.accept_timeout_status,
+                     "None of the connected listeners accepted the connection within the allowed timeout.", sd->id,
+                     sd->entity->path);
+  sd->stream = NULL;
+  sender_done(sd);
+}
+
+static int build_accept(azr_emulator *em, struct emu_sender *sd, const struct azr__http_head *head,
+                        const struct azr__hc_target *target, const char *listener_host, struct azr__buf *json) {
+  struct azr__buf address, query;
+  azr__buf_init(&address, em->mem, AZR_MAX_URL);
+  azr__buf_init(&query, em->mem, AZR_MAX_URL);
+  int rc = azr__query_filter_sb_hc(&query, target->query);
+  if (!rc)
+    rc = azr__buf_printf(&address, "%s://%s/$hc/%.*s?%s%ssb-hc-action=accept&sb-hc-id=%s", em->plain ? "ws" : "wss",
+                         listener_host, (int)target->path.len, target->path.ptr, azr__buf_cstr(&query),
+                         query.len ? "&" : "", sd->id);
+  struct azr__hc_accept a = {0};
+  a.address = (char *)azr__buf_cstr(&address);
+  a.id = sd->id;
+  /* Every sender header reaches the listener except the token carrier (§3.4, §13.1 #8). */
+  for (size_t i = 0; !rc && i < head->header_count; i++) {
+    const struct azr__http_header *h = &head->headers[i];
+    if (azr__span_ieq(h->name, "ServiceBusAuthorization")) continue;
+    rc = azr__hc_headers_add(em->mem, &a.connect_headers, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
+  }
+  a.remote.present = true;
+  a.remote.address = sd->stream->peer_addr;
+  a.remote.port = sd->stream->peer_port;
+  if (!rc) rc = azr__hc_cmd_write_accept(json, &a);
+  azr__hc_headers_free(em->mem, &a.connect_headers);
+  azr__buf_free(&address);
+  azr__buf_free(&query);
+  return rc;
+}
+
+void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                        const struct azr__hc_target *target, struct emu_entity *entity, struct azr__span suffix) {
+  (void)suffix;
+  char tid[128];
+  snprintf(tid, sizeof tid, "%.*s", (int)(target->id.len < 100 ? target->id.len : 100), target->id.ptr);
+  if (entity->requires_client_auth) {
+    char msg[200];
+    int status = emu_authorize(em, head, target, entity, AZR__RIGHT_SEND, false, NULL, msg, sizeof msg);
+    if (status) {
+      emu_reply_ws_error(em, s, status, msg, tid, entity->path);
+      return;
+    }
+  }
+  if (em->relay_connections >= em->settings.max_connections) {
+    emu_reply_ws_error(em, s, 403, "QuotaExceeded: The maximum number of connections for this namespace is reached.",
+                       tid, entity->path);
+    return;
+  }
+  bool filtered;
+  struct emu_listener *l = emu_control_pick(em, entity, head, &filtered);
+  if (!l) {
+    emu_reply_ws_error(em, s, 404,
+                       filtered ? "None of the connected listeners meet the AllowedListeners/DisallowedListeners "
+                                  "criteria"
+                                : "There are no listeners connected for the endpoint.",
+                       tid, entity->path);
+    return;
+  }
+  struct emu_sender *sd = azr__calloc(em->mem, 1, sizeof *sd);
+  if (!sd) {
+    emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
+    return;
+  }
+  sd->base.kind = EMU_PENDING_SENDER;
+  sd->em = em;
+  sd->entity = entity;
+  sd->stream = s;
+  sd->listener = l;
+  emu_new_id(em, target->id, sd->id);
+  const struct azr__http_header *key = azr__http_head_find(head, "Sec-WebSocket-Key");
+  snprintf(sd->key, sizeof sd->key, "%.*s", (int)(key->value.len < 60 ? key->value.len : 60), key->value.ptr);
+  const struct azr__http_header *proto = azr__http_head_find(head, "Sec-WebSocket-Protocol");
+  if (proto) sd->offered_protocols = azr__strndup(em->mem, proto->value.ptr, proto->value.len);
+  azr__buf_init(&sd->early, em->mem, MAX_EARLY_BYTES);
+  azr__buf_init(&sd->accept_json, em->mem, AZR_MAX_CONTROL_MSG);
+  uv_timer_init(&em->loop, &sd->timer);
+  sd->timer.data = sd;
+  sd->next = em->senders;
+  if (sd->next) sd->next->prev = sd;
+  em->senders = sd;
+  emu_relay_connections_changed(em, +1);
+  azr__stream_set_owner(s, &sender_cb, sd);
+  int rc = azr__strmap_put(&em->pending, sd->id, sd);
+  if (!rc) rc = build_accept(em, sd, head, target, emu_control_host(l), &sd->accept_json);
+  if (!rc && sd->accept_json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;
+  if (rc) {
+    emu_reply_ws_error(em, s, rc == AZR_E_TOO_BIG ? 431 : 500,
+                       rc == AZR_E_TOO_BIG ? "The request headers are too large." : "Internal error.", tid,
+                       entity->path);
+    sd->stream = NULL;
+    sender_done(sd);
+    return;
+  }
+  EMU_LOG(em, AZR_LOG_VERBOSE, "sender %s from %s:%u for '%s' offered to listener", sd->id, s->peer_addr, s->peer_port,
+          entity->path);
+  if (em->settings.latency_ms) {
+    uv_timer_start(&sd->timer, on_sender_timer, em->settings.latency_ms, 0);
+    return;
+  }
+  sd->accept_sent = true;
+  if (emu_control_send(l, (const char *)sd->accept_json.data, sd->accept_json.len, NULL, 0, false) != AZR_OK) {
+    emu_reply_ws_error(em, s, 404, "There are no listeners connected for the endpoint.", sd->id, entity->path);
+    sd->stream = NULL;
+    sender_done(sd);
+    return;
+  }
+  azr__buf_free(&sd->accept_json);
+  uv_timer_start(&sd->timer, on_sender_timer, em->settings.accept_timeout_ms, 0);
+}
+
+/* A reason phrase from the listener's description: printable ASCII only, bounded. */
+static void clean_reason(const struct azr__buf *in, char *out, size_t out_len) {
+  size_t n = 0;
+  for (size_t i = 0; i < in->len && n + 1 < out_len; i++) {
+    unsigned char c = in->data[i];
+    out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+  }
+  out[n] = 0;
+}
+
+static void reject(azr_emulator *em, struct emu_sender *sd, struct azr__stream *ls, const struct azr__hc_target *target,
+                   int code) {
+  struct azr__buf desc;
+  azr__buf_init(&desc, em->mem, 4096);
+  if (azr__hc_target_status_description(target, &desc) != AZR_OK && em->settings.lenient_reject_params) {
+    struct azr__span raw;
+    azr__buf_reset(&desc);
+    if (azr__query_find(target->query, "statusDescription", &raw)) azr__url_decode(&desc, raw.ptr, raw.len, true);
+  }
+  char reason[600];
+  clean_reason(&desc, reason, sizeof reason);
+  azr__buf_free(&desc);
+  if (code < 100 || code > 599) code = 400;
+  if (!reason[0]) snprintf(reason, sizeof reason, "%s", azr__http_reason(code));
+  char resp[800];
+  int n = snprintf(resp, sizeof resp, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", code, reason);
+  (void)azr__stream_write(sd->stream, resp, (size_t)n < sizeof resp ? (size_t)n : sizeof resp - 1);
+  azr__stream_close(sd->stream, AZR__CLOSE_FLUSH);
+  sd->stream = NULL;
+  static const char gone[] = "HTTP/1.1 410 Gone\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  (void)azr__stream_write(ls, gone, sizeof gone - 1);
+  azr__stream_close(ls, AZR__CLOSE_FLUSH);
+  EMU_LOG(em, AZR_LOG_VERBOSE, "listener rejected sender %s with %d %s", sd->id, code, reason);
+  sender_done(sd);
+}
+
+/* The first value of a comma-separated header, trimmed. */
+static void first_token(const struct azr__http_header *h, char *out, size_t out_len) {
+  out[0] = 0;
+  if (!h) return;
+  struct azr__span rest, first = azr__span_trim(azr__span_cut(h->value, ',', &rest));
+  snprintf(out, out_len, "%.*s", (int)first.len, first.ptr);
+}
+
+static bool offered(const char *list, const char *proto) {
+  if (!list || !*proto) return false;
+  struct azr__span rest = azr__span_of(list);
+  while (rest.len) {
+    struct azr__span item = azr__span_trim(azr__span_cut(rest, ',', &rest));
+    if (azr__span_eq(item, proto)) return true;
+  }
+  return false;
+}
+
+void emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                           const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len) {
+  char id[128];
+  snprintf(id, sizeof id, "%.*s", (int)(target->id.len < 120 ? target->id.len : 120), target->id.ptr);
+  struct emu_pending *p = azr__strmap_get(&em->pending, id);
+  if (!p || p->kind != EMU_PENDING_SENDER) {
+    emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
+    return;
+  }
+  struct emu_sender *sd = (struct emu_sender *)p;
+  if (em->settings.rendezvous_fail_percent && emu_random(em) % 100 < em->settings.rendezvous_fail_percent) {
+    emu_reply_ws_error(em, s, 500, "Internal error (fault injection).", id, sd->entity->path);
+    return;
+  }
+  int code = target->has_status_code ? target->status_code : 0;
+  if (!target->has_status_code && em->settings.lenient_reject_params) {
+    struct azr__span raw;
+    uint64_t v;
+    if (azr__query_find(target->query, "statusCode", &raw) && azr__span_to_u64(raw, &v) && v < 1000) code = (int)v;
+  }
+  if (code || target->has_status_code) {
+    reject(em, sd, s, target, code);
+    return;
+  }
+  /* Accept: the listener's chosen sub-protocol goes back to both sides (§6.3). */
+  char chosen[128];
+  first_token(azr__http_head_find(head, "Sec-WebSocket-Protocol"), chosen, sizeof chosen);
+  const struct azr__http_header *lkey = azr__http_head_find(head, "Sec-WebSocket-Key");
+  char listener_key[64];
+  snprintf(listener_key, sizeof listener_key, "%.*s", (int)(lkey->value.len < 60 ? lkey->value.len : 60),
+           lkey->value.ptr);
+  struct azr__buf to_listener, to_sender;
+  azr__buf_init(&to_listener, em->mem, 0);
+  azr__buf_init(&to_sender, em->mem, 0);
+  int rc = azr__ws_server_response(&to_listener, listener_key, chosen[0] ? chosen : NULL);
+  if (!rc)
+    rc = azr__ws_server_response(&to_sender, sd->key, offered(sd->offered_protocols, chosen) ? chosen : NULL);
+  if (!rc) rc = azr__stream_write(s, to_listener.data, to_listener.len);
+  if (!rc) rc = azr__stream_write(sd->stream, to_sender.data, to_sender.len);
+  azr__buf_free(&to_listener);
+  azr__buf_free(&to_sender);
+  if (rc) {
+    azr__stream_close(s, AZR__CLOSE_ABORT);
+    azr__stream_close(sd->stream, AZR__CLOSE_ABORT);
+    sd->stream = NULL;
+    sender_done(sd);
+    return;
+  }
+  struct azr__stream *sender_stream = sd->stream;
+  sd->stream = NULL;
+  EMU_LOG(em, AZR_LOG_VERBOSE, "sender %s accepted by its listener", sd->id);
+  /* The splice takes over this sender's place in the connection count. */
+  emu_relay_connections_changed(em, +1);
+  rc = emu_splice_start(em, sender_stream, s, sd->early.data, sd->early.len, leftover, leftover_len);
+  if (rc) {
+    emu_relay_connections_changed(em, -1);
+    azr__stream_close(s, AZR__CLOSE_ABORT);
+    azr__stream_close(sender_stream, AZR__CLOSE_ABORT);
+  }
+  sender_done(sd);
+}
+
+void emu_senders_close_all(azr_emulator *em) {
+  while (senders_head(em)) {
+    struct emu_sender *sd = senders_head(em);
+    if (sd->stream) azr__stream_close(sd->stream, AZR__CLOSE_ABORT);
+    sd->stream = NULL;
+    sender_done(sd);
+  }
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* Relayed connections (§6.6): frames from each leg are unmasked and passed on frame by frame with
+ * opcode, FIN and RSV preserved and without buffering whole messages. Pings are answered per leg,
+ * Close frames are forwarded, and an abortive loss of one leg aborts the other. A leg whose peer
+ * stops reading pauses the opposite leg (the stream's water marks), so memory stays bounded. */
+#include <string.h>
+
+#include "emulator/emulator_internal.h"
+#include "proto/ws_frame.h"
+
+struct splice_leg {
+  struct azr__stream *s;
+  struct emu_splice *sp;
+  int index;
+  /* frames arriving from this leg */
+  uint8_t hdr[AZR__WS_MAX_HEADER];
+  size_t hdr_len;
+  bool in_payload;
+  struct azr__ws_frame_header fh;
+  uint64_t off;
+  uint8_t ctrl[125];
+  size_t ctrl_len;
+  bool close_received;
+  /* frames going to this leg */
+  bool out_open;        /* a relayed data frame is only partly written */
+  struct azr__buf held; /* control frames waiting for that frame to end */
+  bool ended;
+};
+
+struct emu_splice {
+  struct emu_splice *prev, *next;
+  azr_emulator *em;
+  struct splice_leg leg[2]; /* 0 = sender, 1 = listener */
+  bool done;
+  int busy; /* > 0 while relaying: finishing then waits to free */
+};
+
+static void splice_finish(struct emu_splice *sp, enum azr__stream_close_mode mode0, enum azr__stream_close_mode mode1) {
+  if (sp->done) return;
+  sp->done = true;
+  azr_emulator *em = sp->em;
+  for (int i = 0; i < 2; i++) {
+    if (sp->leg[i].s) azr__stream_close(sp->leg[i].s, i == 0 ? mode0 : mode1);
+    sp->leg[i].s = NULL;
+    azr__buf_free(&sp->leg[i].held);
+  }
+  if (sp->prev) sp->prev->next = sp->next;
+  else em->splices = sp->next;
+  if (sp->next) sp->next->prev = sp->prev;
+  emu_relay_connections_changed(em, -1);
+  if (!sp->busy) azr__free(em->mem, sp);
+}
+
+static void protocol_error(struct emu_splice *sp, int from, const char *what) {
+  EMU_LOG(sp->em, AZR_LOG_INFO, "relayed connection: %s leg %s; closing both", from == 0 ? "sender" : "listener", what);
+  splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
+}
+
+static void write_to(struct splice_leg *to, const void *a, size_t alen, const void *b, size_t blen) {
+  if (!to->s) return;
+  (void)azr__stream_write2(to->s, a, alen, b, blen);
+}
+
+static void write_control(struct splice_leg *to, uint8_t opcode, const uint8_t *payload, size_t len) {
+  uint8_t frame[AZR__WS_MAX_HEADER + 125];
+  struct azr__ws_frame_header h = {.fin = true, .opcode = opcode, .payload_len = len};
+  size_t hl = azr__ws_frame_write_header(frame, &h);
+  memcpy(frame + hl, payload, len);
+  if (to->out_open) (void)azr__buf_append(&to->held, frame, hl + len);
+  else write_to(to, frame, hl + len, NULL, 0);
+}
+
+static void frame_closed_on(struct splice_leg *to) {
+  to->out_open = false;
+  if (to->held.len) {
+    write_to(to, to->held.data, to->held.len, NULL, 0);
+    azr__buf_reset(&to->held);
+  }
+}
+
+static void handle_control(struct emu_splice *sp, struct splice_leg *from, struct splice_leg *to) {
+  switch (from->fh.opcode) {
+  case AZR__WS_PING:
+    write_control(from, AZR__WS_PONG, from->ctrl, from->ctrl_len);
+    break;
+  case AZR__WS_CLOSE:
+    from->close_received = true;
+    write_control(to, AZR__WS_CLOSE, from->ctrl, from->ctrl_len);
+    if (to->close_received) splice_finish(sp, AZR__CLOSE_FLUSH, AZR__CLOSE_FLUSH);
+    break;
+  default: /* Pong: per-leg keep-alive, not forwarded */
+    break;
+  }
+}
+
+static void apply_backpressure(struct splice_leg *from, struct splice_leg *to) {
+  if (to->s && from->s && azr__stream_queued(to->s) >= to->s->high_water) azr__stream_pause(from->s);
+}
+
+static void relay_bytes(struct emu_splice *sp, int i, uint8_t *data, size_t len) {
+  struct splice_leg *from = &sp->leg[i], *to = &sp->leg[1 - i];
+  while (len > 0 && !sp->done) {
+    if (from->close_received) return; /* nothing may follow a Close */
+    if (!from->in_payload) {
+      size_t prev = from->hdr_len;
+      size_t take = AZR__WS_MAX_HEADER - prev < len ? AZR__WS_MAX_HEADER - prev : len;
+      memcpy(from->hdr + prev, data, take);
+      from->hdr_len = prev + take;
+      int r = azr__ws_frame_parse_header(from->hdr, from->hdr_len, 7, &from->fh);
+      if (r < 0) {
+        protocol_error(sp, i, "sent an invalid frame header");
+        return;
+      }
+      if (r == 0) return; /* all of data went into hdr */
+      size_t used = (size_t)r - prev;
+      data += used;
+      len -= used;
+      from->hdr_len = 0;
+      if (!from->fh.masked) {
+        protocol_error(sp, i, "sent an unmasked frame");
+        return;
+      }
+      from->in_payload = true;
+      from->off = 0;
+      from->ctrl_len = 0;
+      if (!azr__ws_is_control(from->fh.opcode)) {
+        struct azr__ws_frame_header out = from->fh;
+        out.masked = false;
+        uint8_t oh[AZR__WS_MAX_HEADER];
+        size_t ohl = azr__ws_frame_write_header(oh, &out);
+        if (to->out_open) {
+          protocol_error(sp, i, "interleaved frames"); /* cannot happen: frames are sequential per leg */
+          return;
+        }
+        write_to(to, oh, ohl, NULL, 0);
+        to->out_open = from->fh.payload_len > 0;
+      }
+    } else {
+      uint64_t left = from->fh.payload_len - from->off;
+      size_t chunk = left < len ? (size_t)left : len;
+      if (!azr__ws_is_control(from->fh.opcode)) {
+        azr__ws_mask(data, chunk, from->fh.mask, from->off);
+        write_to(to, data, chunk, NULL, 0);
+      } else {
+        azr__ws_mask_copy(from->ctrl + from->ctrl_len, data, chunk, from->fh.mask, from->off);
+        from->ctrl_len += chunk;
+      }
+      from->off += chunk;
+      data += chunk;
+      len -= chunk;
+    }
+    if (from->in_payload && from->off == from->fh.payload_len) {
+      from->in_payload = false;
+      if (azr__ws_is_control(from->fh.opcode)) handle_control(sp, from, to);
+      else frame_closed_on(to);
+    }
+  }
+  if (!sp->done) apply_backpressure(from, to);
+}
+
+static struct splice_leg *leg_of(struct azr__stream *s) { return s->owner; }
+
+static void relay_guarded(struct emu_splice *sp, int i, uint8_t *data, size_t len) {
+  sp->busy++;
+  relay_bytes(sp, i, data, len);
+  if (--sp->busy == 0 && sp->done) azr__free(sp->em->mem, sp);
+}
+
+static void leg_read(struct azr__stream *s, uint8_t *data, size_t len) {
+  struct splice_leg *leg = leg_of(s);
+  relay_guarded(leg->sp, leg->index, data, len);
+}
+
+static void leg_end(struct azr__stream *s, int status) {
+  (void)status;
+  struct splice_leg *leg = leg_of(s);
+  struct emu_splice *sp = leg->sp;
+  leg->ended = true;
+  struct splice_leg *other = &sp->leg[1 - leg->index];
+  /* A leg that said Close before going away ended cleanly: let the other finish its handshake by
+   * flushing; otherwise the loss is abortive and the other leg is reset (§6.6). */
+  enum azr__stream_close_mode other_mode = leg->close_received ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT;
+  EMU_LOG(sp->em, AZR_LOG_VERBOSE, "relayed connection: %s leg ended (%s)", leg->index == 0 ? "sender" : "listener",
+          leg->close_received ? "after close" : "abortive");
+  if (leg->index == 0) splice_finish(sp, AZR__CLOSE_ABORT, other_mode);
+  else splice_finish(sp, other_mode, AZR__CLOSE_ABORT);
+  (void)other;
+}
+
+static void leg_drain(struct azr__stream *s) {
+  struct splice_leg *leg = leg_of(s);
+  struct splice_leg *other = &leg->sp->leg[1 - leg->index];
+  if (other->s) azr__stream_resume(other->s);
+}
+
+static const struct azr__stream_callbacks leg_cb = {NULL, leg_read, leg_end, leg_drain};
+
+int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
+                     const uint8_t *sender_early, size_t sender_early_len, const uint8_t *listener_early,
+                     size_t listener_early_len) {
+  struct emu_splice *sp = azr__calloc(em->mem, 1, sizeof *sp);
+  if (!sp) return AZR_E_NOMEM;
+  sp->em = em;
+  struct azr__stream *streams[2] = {sender, listener};
+  for (int i = 0; i < 2; i++) {
+    sp->leg[i].s = streams[i];
+    sp->leg[i].sp = sp;
+    sp->leg[i].index = i;
+    azr__buf_init(&sp->leg[i].held, em->mem, 64 * 1024);
+    azr__stream_set_owner(streams[i], &leg_cb, &sp->leg[i]);
+  }
+  sp->next = em->splices;
+  if (sp->next) sp->next->prev = sp;
+  em->splices = sp;
+  /* Early bytes are copies we own here, so relaying them in place is safe. */
+  const uint8_t *early[2] = {sender_early, listener_early};
+  size_t early_len[2] = {sender_early_len, listener_early_len};
+  sp->busy++;
+  for (int i = 0; i < 2 && !sp->done; i++) {
+    if (!early_len[i]) continue;
+    uint8_t *copy = azr__malloc(em->mem, early_len[i]);
+    if (!copy) continue;
+    memcpy(copy, early[i], early_len[i]);
+    relay_bytes(sp, i, copy, early_len[i]);
+    azr__free(em->mem, copy);
+  }
+  if (--sp->busy == 0 && sp->done) azr__free(em->mem, sp);
+  return AZR_OK;
+}
+
+void emu_splices_close_all(azr_emulator *em) {
+  while (em->splices) splice_finish(em->splices, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package azrelay needs to build, test and run its demo (idempotent).
+set -euo pipefail
+
+packages=(
+  # build
+  cmake make gcc pkg-config
+  # libraries
+  libuv1-dev libcurl4-openssl-dev libssl-dev libcjson-dev libhttp-parser-dev
+  # tests, fuzzing, real peers
+  libcmocka-dev clang libfuzzer-14-dev curl openssl ca-certificates nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# An existing Node.js (e.g. from another source) is fine; do not replace it.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]}")
+fi
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One command for the whole test suite: installs dependencies, builds twice (warnings as errors, and
+# with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+
+jobs=$(nproc 2>/dev/null || echo 2)
+build() { # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DAZR_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+}
+
+echo "== build (RelWithDebInfo, -Werror)"
+build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== build (ASan + UBSan)"
+build build/asan -DCMAKE_BUILD_TYPE=Debug -DAZR_SANITIZE=ON
+
+echo "== tests (release build)"
+(cd build/release && ctest --output-on-failure -j"$jobs")
+echo "== tests (ASan + UBSan build)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build/asan && ctest --output-on-failure -j"$jobs")

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* Outbound connections through libcurl (CONNECT_ONLY): DNS, HTTP and SOCKS proxies, TLS with every
+ * option the listener exposes. One azr__curl per loop owner drives all its connections with
+ * curl_multi_socket_action on libuv handles, so thousands of connections scale. */
+#ifndef AZR_IO_CONNECT_H
+#define AZR_IO_CONNECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "io/stream.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+struct azr__curl;
+
+enum azr__proxy_kind {
+  AZR__PROXY_NONE = 0,
+  AZR__PROXY_HTTP,     /* HTTP CONNECT tunnel */
+  AZR__PROXY_HTTPS,    /* HTTP CONNECT over TLS to the proxy */
+  AZR__PROXY_SOCKS4,
+  AZR__PROXY_SOCKS4A,
+  AZR__PROXY_SOCKS5,   /* the proxy gets an IP address */
+  AZR__PROXY_SOCKS5H   /* the proxy resolves the host name */
+};
+
+/* Authentication methods for an HTTP proxy (bit set; 0 = any method curl supports). */
+enum { AZR__PROXY_AUTH_BASIC = 1, AZR__PROXY_AUTH_DIGEST = 2, AZR__PROXY_AUTH_NTLM = 4, AZR__PROXY_AUTH_NEGOTIATE = 8 };
+
+/* Everything that shapes one outbound connection. Strings are borrowed for the azr__connect call
+ * (libcurl copies them). NULL / 0 means "default". */
+struct azr__connect_options {
+  const char *host;
+  uint16_t port;
+  bool tls;
+  /* TLS */
+  const char *ca_file;          /* PEM bundle of trusted CAs */
+  const char *ca_path;          /* directory of hashed CA certificates */
+  const char *ca_pem;           /* trusted CAs as PEM text */
+  bool insecure_skip_verify;    /* do not verify the server certificate (tests only) */
+  bool skip_host_name_check;    /* verify the chain but not the host name */
+  const char *pinned_public_key;/* "sha256//base64" pins or a PEM/DER file (SSLAcceptServerCert) */
+  const char *client_cert;      /* file; type in client_cert_type ("PEM", "DER", "P12") */
+  const char *client_cert_type;
+  const char *client_key;       /* file */
+  const char *client_key_type;
+  const char *client_key_password;
+  const char *cipher_list;      /* TLS 1.2 and below */
+  const char *tls13_ciphers;
+  const char *curves;           /* supported groups, "X25519:P-256" */
+  long tls_min;                 /* CURL_SSLVERSION_* value, 0 = library default */
+  long tls_max;                 /* CURL_SSLVERSION_MAX_* value, 0 = none */
+  bool no_session_reuse;
+  /* proxy */
+  enum azr__proxy_kind proxy_kind;
+  const char *proxy_host;
+  uint16_t proxy_port;
+  const char *proxy_user;
+  const char *proxy_password;
+  unsigned proxy_auth;          /* AZR__PROXY_AUTH_* bits */
+  const char *proxy_ca_file;    /* for AZR__PROXY_HTTPS */
+  bool proxy_insecure;
+  bool proxy_from_environment;  /* honour http_proxy/https_proxy/no_proxy when no proxy is set */
+  /* socket */
+  const char *local_interface;  /* interface name, IP address or host name to bind */
+  int ip_version;               /* 0 = any, 4 or 6 */
+  long connect_timeout_ms;      /* TCP + proxy + TLS; default 30000 */
+  long tcp_keepalive_idle_s;    /* 0 = off */
+  long tcp_keepalive_interval_s;
+  bool verbose;                 /* libcurl's own trace, to stderr (debugging only) */
+};
+
+int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__log *log, struct azr__curl **out);
+uv_loop_t *azr__curl_loop(const struct azr__curl *c);
+const struct azr__mem *azr__curl_mem(const struct azr__curl *c);
+/* Releases the multi handle; every stream created by it must be closed first. Asynchronous. */
+void azr__curl_free(struct azr__curl *c);
+
+/* Starts a connection; on_connect of cb reports the outcome (from the loop, never from inside this
+ * call). The stream is returned at once so the owner can close it to cancel. */
+int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, const struct azr__stream_callbacks *cb,
+                 void *owner, struct azr__stream **out);
+
+#endif

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/* libcurl CONNECT_ONLY connections as stream transports, driven by curl_multi_socket_action. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "azrelay/common.h"
+#include "io/connect.h"
+#include "io/transports.h"
+
+struct azr__curl {
+  uv_loop_t *loop;
+  const struct azr__mem *mem;
+  const struct azr__log *log;
+  CURLM *multi;
+  uv_timer_t timer;
+};
+
+/* Per-socket watcher while libcurl itself drives a connection (DNS, proxy, TLS handshake). */
+struct curl_watch {
+  uv_poll_t poll;
+  struct azr__curl *c;
+  curl_socket_t fd;
+};
+
+struct curl_conn {
+  struct azr__curl *c;
+  CURL *easy;
+  SSL *ssl; /* for SSL_pending once connected */
+  char errbuf[CURL_ERROR_SIZE];
+  char url[300];
+  bool in_multi;
+};
+
+static void check_done(struct azr__curl *c);
+
+static void on_watch_closed(uv_handle_t *h) {
+  struct curl_watch *w = h->data;
+  azr__free(w->c->mem, w);
+}
+
+static void on_watch(uv_poll_t *h, int status, int events) {
+  struct curl_watch *w = h->data;
+  int flags = 0;
+  if (status < 0) flags = CURL_CSELECT_ERR;
+  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  int running;
+  struct azr__curl *c = w->c;
+  curl_multi_socket_action(c->multi, w->fd, flags, &running);
+  check_done(c);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+  (void)easy;
+  struct azr__curl *c = userp;
+  struct curl_watch *w = socketp;
+  if (what == CURL_POLL_REMOVE) {
+    if (w) {
+      uv_poll_stop(&w->poll);
+      uv_close((uv_handle_t *)&w->poll, on_watch_closed);
+      curl_multi_assign(c->multi, fd, NULL);
+    }
+    return 0;
+  }
+  if (!w) {
+    w = azr__calloc(c->mem, 1, sizeof *w);
+    if (!w) return -1;
+    w->c = c;
+    w->fd = fd;
+    if (uv_poll_init_socket(c->loop, &w->poll, fd) != 0) {
+      azr__free(c->mem, w);
+      return -1;
+    }
+    w->poll.data = w;
+    curl_multi_assign(c->multi, fd, w);
+  }
+  int ev = 0;
+  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev |= UV_READABLE;
+  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) ev |= UV_WRITABLE;
+  uv_poll_start(&w->poll, ev, on_watch);
+  return 0;
+}
+
+static void on_timer(uv_timer_t *t) {
+  struct azr__curl *c = t->data;
+  int running;
+  curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  check_done(c);
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
+  (void)multi;
+  struct azr__curl *c = userp;
+  if (timeout_ms < 0) uv_timer_stop(&c->timer);
+  else uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
+  return 0;
+}
+
+int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__log *log, struct azr__curl **out) {
+  struct azr__curl *c = azr__calloc(mem, 1, sizeof *c);
+  if (!c) return AZR_E_NOMEM;
+  c->loop = loop;
+  c->mem = mem ? mem : azr__mem_default();
+  c->log = log;
+  c->multi = curl_multi_init();
+  if (!c->multi) {
+    azr__free(mem, c);
+    return AZR_E_NOMEM;
+  }
+  curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+  curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+  curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+  curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+  uv_timer_init(loop, &c->timer);
+  c->timer.data = c;
+  *out = c;
+  return AZR_OK;
+}
+
+uv_loop_t *azr__curl_loop(const struct azr__curl *c) { return c->loop; }
+const struct azr__mem *azr__curl_mem(const struct azr__curl *c) { return c->mem; }
+
+static void on_curl_timer_closed(uv_handle_t *h) {
+  struct azr__curl *c = h->data;
+  azr__free(c->mem, c);
+}
+
+void azr__curl_free(struct azr__curl *c) {
+  if (!c) return;
+  curl_multi_cleanup(c->multi);
+  c->multi = NULL;
+  uv_timer_stop(&c->timer);
+  uv_close((uv_handle_t *)&c->timer, on_curl_timer_closed);
+}
+
+static int status_from_curl(CURLcode rc, long connect_code) {
+  switch (rc) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+    return AZR_E_HOST_NOT_FOUND;
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_PROXY:
+    return AZR_E_PROXY;
+  case CURLE_COULDNT_CONNECT:
+    return AZR_E_CONN_REFUSED;
+  case CURLE_OPERATION_TIMEDOUT:
+    return AZR_E_TIMEOUT;
+  case CURLE_PEER_FAILED_VERIFICATION:
+    return AZR_E_TLS_VERIFY;
+  case CURLE_SSL_CONNECT_ERROR:
+    return AZR_E_TLS_HANDSHAKE;
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    return rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ? AZR_E_TLS_VERIFY : AZR_E_TLS_CREDENTIALS;
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_GOT_NOTHING:
+    return connect_code >= 300 ? AZR_E_PROXY : AZR_E_CONN_RESET;
+  default:
+    return connect_code >= 300 ? AZR_E_PROXY : AZR_E_IO;
+  }
+}
+
+static void check_done(struct azr__curl *c) {
+  CURLMsg *msg;
+  int left;
+  while (c->multi && (msg = curl_multi_info_read(c->multi, &left))) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    struct azr__stream *s = NULL;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+    if (!s || s->state != AZR__STREAM_CONNECTING) continue;
+    struct curl_conn *cc = s->transport_data;
+    if (msg->data.result == CURLE_OK) {
+      curl_socket_t fd = CURL_SOCKET_BAD;
+      curl_easy_getinfo(cc->easy, CURLINFO_ACTIVESOCKET, &fd);
+      struct curl_tlssessioninfo *info = NULL;
+      if (curl_easy_getinfo(cc->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
+          info->backend == CURLSSLBACKEND_OPENSSL)
+        cc->ssl = info->internals;
+      if (fd == CURL_SOCKET_BAD) {
+        azr__stream_connected(s, -1, AZR_E_IO, "libcurl gave no socket");
+      } else {
+        azr__stream_connected(s, (int)fd, AZR_OK, NULL);
+      }
+    } else {
+      long connect_code = 0;
+      curl_easy_getinfo(cc->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+      char detail[CURL_ERROR_SIZE + 64];
+      if (connect_code >= 300)
+        snprintf(detail, sizeof detail, "proxy answered %ld to CONNECT (%s)", connect_code,
+                 cc->errbuf[0] ? cc->errbuf : curl_easy_strerror(msg->data.result));
+      else
+        snprintf(detail, sizeof detail, "%s", cc->errbuf[0] ? cc->errbuf : curl_easy_strerror(msg->data.result));
+      azr__stream_connected(s, -1, status_from_curl(msg->data.result, connect_code), detail);
+    }
+  }
+}
+
+static ssize_t curl_read(struct azr__stream *s, uint8_t *buf, size_t len) {
+  struct curl_conn *cc = s->transport_data;
+  size_t n = 0;
+  CURLcode rc = curl_easy_recv(cc->easy, buf, len, &n);
+  if (rc == CURLE_OK) return (ssize_t)n; /* 0 = the peer closed */
+  if (rc == CURLE_AGAIN) return AZR__IO_WANT_READ;
+  azr__stream_fail(s, rc == CURLE_RECV_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "receive: %s", curl_easy_strerror(rc));
+  return AZR__IO_ERROR;
+}
+
+static ssize_t curl_write(struct azr__stream *s, const uint8_t *buf, size_t len) {
+  struct curl_conn *cc = s->transport_data;
+  size_t n = 0;
+  CURLcode rc = curl_easy_send(cc->easy, buf, len, &n);
+  if (rc == CURLE_OK) return n ? (ssize_t)n : AZR__IO_WANT_WRITE;
+  if (rc == CURLE_AGAIN) return AZR__IO_WANT_WRITE;
+  azr__stream_fail(s, rc == CURLE_SEND_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "send: %s", curl_easy_strerror(rc));
+  return AZR__IO_ERROR;
+}
+
+static bool curl_has_pending(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  return cc->ssl && SSL_pending(cc->ssl) > 0;
+}
+
+static void curl_release(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  if (!cc) return;
+  if (cc->in_multi && cc->c->multi) curl_multi_remove_handle(cc->c->multi, cc->easy);
+  curl_easy_cleanup(cc->easy); /* closes the socket */
+  s->fd = -1;
+  azr__free(s->mem, cc);
+  s->transport_data = NULL;
+}
+
+static const struct azr__stream_transport curl_transport = {.name = "curl",
+                                                             .read = curl_read,
+                                                             .write = curl_write,
+                                                             .release = curl_release,
+                                                             .has_pending = curl_has_pending};
+
+static long proxy_type(enum azr__proxy_kind k) {
+  switch (k) {
+  case AZR__PROXY_HTTPS:
+    return CURLPROXY_HTTPS;
+  case AZR__PROXY_SOCKS4:
+    return CURLPROXY_SOCKS4;
+  case AZR__PROXY_SOCKS4A:
+    return CURLPROXY_SOCKS4A;
+  case AZR__PROXY_SOCKS5:
+    return CURLPROXY_SOCKS5;
+  case AZR__PROXY_SOCKS5H:
+    return CURLPROXY_SOCKS5_HOSTNAME;
+  default:
+    return CURLPROXY_HTTP;
+  }
+}
+
+static void apply_options(CURL *e, const struct azr__connect_options *o) {
+  curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 30000L);
+  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+  if (o->verbose) curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+  if (o->tls) {
+    if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);
+    if (o->ca_pem) {
+      struct curl_blob blob = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
+      curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->insecure_skip_verify ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, o->insecure_skip_verify || o->skip_host_name_check ? 0L : 2L);
+    if (o->pinned_public_key) curl_easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, o->pinned_public_key);
+    if (o->client_cert) curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
+    if (o->client_cert_type) curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, o->client_cert_type);
+    if (o->client_key) curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);
+    if (o->client_key_type) curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, o->client_key_type);
+    if (o->client_key_password) curl_easy_setopt(e, CURLOPT_KEYPASSWD, o->client_key_password);
+    if (o->cipher_list) curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, o->cipher_list);
+    if (o->tls13_ciphers) curl_easy_setopt(e, CURLOPT_TLS13_CIPHERS, o->tls13_ciphers);
+    if (o->curves) curl_easy_setopt(e, CURLOPT_SSL_EC_CURVES, o->curves);
+    if (o->tls_min || o->tls_max) curl_easy_setopt(e, CURLOPT_SSLVERSION, o->tls_min | o->tls_max);
+    if (o->no_session_reuse) curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+  }
+  if (o->proxy_kind != AZR__PROXY_NONE && o->proxy_host) {
+    curl_easy_setopt(e, CURLOPT_PROXY, o->proxy_host);
+    curl_easy_setopt(e, CURLOPT_PROXYPORT, (long)o->proxy_port);
+    curl_easy_setopt(e, CURLOPT_PROXYTYPE, proxy_type(o->proxy_kind));
+    if (o->proxy_kind == AZR__PROXY_HTTP || o->proxy_kind == AZR__PROXY_HTTPS)
+      curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    if (o->proxy_user) curl_easy_setopt(e, CURLOPT_PROXYUSERNAME, o->proxy_user);
+    if (o->proxy_password) curl_easy_setopt(e, CURLOPT_PROXYPASSWORD, o->proxy_password);
+    if (o->proxy_kind == AZR__PROXY_HTTP || o->proxy_kind == AZR__PROXY_HTTPS) {
+      long auth = 0;
+      if (o->proxy_auth & AZR__PROXY_AUTH_BASIC) auth |= CURLAUTH_BASIC;
+      if (o->proxy_auth & AZR__PROXY_AUTH_DIGEST) auth |= CURLAUTH_DIGEST;
+      if (o->proxy_auth & AZR__PROXY_AUTH_NTLM) auth |= CURLAUTH_NTLM;
+      if (o->proxy_auth & AZR__PROXY_AUTH_NEGOTIATE) auth |= CURLAUTH_NEGOTIATE;
+      curl_easy_setopt(e, CURLOPT_PROXYAUTH, auth ? auth : (long)CURLAUTH_ANY);
+    }
+    if (o->proxy_ca_file) curl_easy_setopt(e, CURLOPT_PROXY_CAINFO, o->proxy_ca_file);
+    if (o->proxy_insecure) {
+      curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
+    }
+  } else if (!o->proxy_from_environment) {
+    curl_easy_setopt(e, CURLOPT_PROXY, ""); /* ignore *_proxy environment variables */
+  }
+  if (o->local_interface) curl_easy_setopt(e, CURLOPT_INTERFACE, o->local_interface);
+  if (o->ip_version == 4) curl_easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
+  if (o->ip_version == 6) curl_easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V6);
+  if (o->tcp_keepalive_idle_s > 0) {
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, o->tcp_keepalive_idle_s);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL,
+                     o->tcp_keepalive_interval_s > 0 ? o->tcp_keepalive_interval_s : o->tcp_keepalive_idle_s);
+  }
+}
+
+int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, const struct azr__stream_callbacks *cb,
+                 void *owner, struct azr__stream **out) {
+  if (!o->host || !*o->host) return AZR_E_INVALID_ARG;
+  struct azr__stream *s;
+  int rc = azr__stream_new(c->loop, c->mem, c->log, cb, owner, &s);
+  if (rc) return rc;
+  struct curl_conn *cc = azr__calloc(c->mem, 1, sizeof *cc);
+  CURL *e = curl_easy_init();
+  if (!cc || !e) {
+    azr__free(c->mem, cc);
+    if (e) curl_easy_cleanup(e);
+    s->state = AZR__STREAM_FAILED;
+    azr__stream_close(s, AZR__CLOSE_ABORT);
+    return AZR_E_NOMEM;
+  }
+  cc->c = c;
+  cc->easy = e;
+  s->transport = &curl_transport;
+  s->transport_data = cc;
+  bool v6 = strchr(o->host, ':') != NULL;
+  uint16_t port = o->port ? o->port : (o->tls ? 443 : 80);
+  snprintf(cc->url, sizeof cc->url, "%s://%s%s%s:%u/", o->tls ? "https" : "http", v6 ? "[" : "", o->host,
+           v6 ? "]" : "", port);
+  curl_easy_setopt(e, CURLOPT_URL, cc->url);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cc->errbuf);
+  apply_options(e, o);
+  if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+    s->state = AZR__STREAM_FAILED;
+    azr__stream_close(s, AZR__CLOSE_ABORT);
+    return AZR_E_NOMEM;
+  }
+  /* Kept in the multi handle after the connect: removing it would detach the connection. */
+  cc->in_multi = true;
+  *out = s;
+  return AZR_OK;
+}

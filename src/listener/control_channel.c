@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/* The control channel (§5): connect with a token, renew it before it expires (§3.7), keep the
+ * channel alive, dispatch accept/request commands, and reconnect with backoff when it drops. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listener/listener_internal.h"
+#include "proto/backoff.h"
+#include "proto/hc_url.h"
+#include "proto/sas.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+#include "util/limits.h"
+
+static void connect_now(azr_listener *l);
+
+static void on_reconnect_timer(uv_timer_t *t) {
+  azr_listener *l = t->data;
+  if (l->listening && !l->control) connect_now(l);
+}
+
+void azr__control_init(azr_listener *l) {
+  uv_timer_init(l->loop, &l->renew_timer);
+  uv_timer_init(l->loop, &l->reconnect_timer);
+  uv_timer_init(l->loop, &l->keepalive_timer);
+  l->renew_timer.data = l->reconnect_timer.data = l->keepalive_timer.data = l;
+}
+
+void azr__control_close_handles(azr_listener *l) {
+  uv_close((uv_handle_t *)&l->renew_timer, NULL);
+  uv_close((uv_handle_t *)&l->reconnect_timer, NULL);
+  uv_close((uv_handle_t *)&l->keepalive_timer, NULL);
+}
+
+/* Splits NamespaceAddress ("host", "host:port", "[v6]:port") into l->host / l->port. */
+static int parse_namespace(azr_listener *l) {
+  const char *ns = l->set.namespace_address;
+  if (!ns || !*ns) return AZR_E_INVALID_ARG;
+  /* Tolerate a URL form (sb://host/, https://host:port/). */
+  const char *p = strstr(ns, "://");
+  p = p ? p + 3 : ns;
+  size_t n = strcspn(p, "/");
+  char tmp[300];
+  if (n == 0 || n >= sizeof tmp) return AZR_E_INVALID_ARG;
+  memcpy(tmp, p, n);
+  tmp[n] = 0;
+  l->port = 0;
+  char *host = tmp, *colon;
+  if (tmp[0] == '[') {
+    char *rb = strchr(tmp, ']');
+    if (!rb) return AZR_E_INVALID_ARG;
+    *rb = 0;
+    host = tmp + 1;
+    colon = rb[1] == ':' ? rb + 1 : NULL;
+  } else {
+    colon = strrchr(tmp, ':');
+    if (colon && strchr(tmp, ':') != colon) colon = NULL; /* bare IPv6 without brackets: no port */
+  }
+  if (colon) {
+    *colon = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535) return AZR_E_INVALID_ARG;
+    l->port = (uint16_t)port;
+  }
+  if (!*host || strlen(host) >= sizeof l->host) return AZR_E_INVALID_ARG;
+  snprintf(l->host, sizeof l->host, "%s", host);
+  return AZR_OK;
+}
+
+int azr__control_make_token(azr_listener *l, char *out, size_t out_len, int64_t *expiry_s) {
+  struct azr__buf aud;
+  azr__buf_init(&aud, l->mem, AZR_MAX_URL);
+  if (!l->host[0] && parse_namespace(l) != AZR_OK) {
+    azr__buf_free(&aud);
+    azr__listener_set_error(l, "NamespaceAddress is not set or malformed");
+    return AZR_E_INVALID_ARG;
+  }
+  int rc = azr__sas_audience(&aud, l->host, l->set.hybrid_connection ? l->set.hybrid_connection : "");
+  if (rc) {
+    azr__buf_free(&aud);
+    return rc;
+  }
+  int64_t now = azr__wall_s();
+  if (l->token_fn) {
+    *expiry_s = 0;
+    out[0] = 0;
+    rc = l->token_fn(l->token_ud, azr__buf_cstr(&aud), out, out_len, expiry_s);
+    if (!rc && !out[0]) rc = AZR_E_BAD_TOKEN;
+    if (rc) azr__listener_set_error(l, "the token provider failed: %s", azr_strerror(rc));
+    if (!rc && *expiry_s <= 0) *expiry_s = now + l->set.token_validity_s;
+  } else if (l->set.sas_token && *l->set.sas_token) {
+    size_t n = strlen(l->set.sas_token);
+    if (n + 1 > out_len) rc = AZR_E_TOO_BIG;
+    else memcpy(out, l->set.sas_token, n + 1);
+    struct azr__sas_fields f;
+    *expiry_s = !rc && azr__sas_parse(azr__span_of(out), &f) == AZR_OK ? f.expiry_s : now + l->set.token_validity_s;
+  } else if (l->set.access_key_name && *l->set.access_key_name && l->set.access_key && *l->set.access_key) {
+    struct azr__buf tok;
+    azr__buf_init(&tok, l->mem, AZR_MAX_TOKEN);
+    *expiry_s = now + l->set.token_validity_s;
+    rc = azr__sas_sign(&tok, azr__buf_cstr(&aud), l->set.access_key_name, l->set.access_key, *expiry_s,
+                       azr__hmac_sha256);
+    if (!rc && tok.len + 1 > out_len) rc = AZR_E_TOO_BIG;
+    if (!rc) memcpy(out, tok.data, tok.len + 1);
+    azr__buf_free(&tok);
+  } else {
+    azr__listener_set_error(l, "no credentials: set AccessKeyName and AccessKey, a token, or a token provider");
+    rc = AZR_E_INVALID_ARG;
+  }
+  azr__buf_free(&aud);
+  return rc;
+}
+
+/* ---- renewal and keep-alive ---- */
+
+static void schedule_renew(azr_listener *l);
+
+static void on_renew(uv_timer_t *t) {
+  azr_listener *l = t->data;
+  if (!l->control || l->state != AZR_STATE_ONLINE) return;
+  char token[AZR_MAX_TOKEN];
+  int64_t expiry;
+  int rc = azr__control_make_token(l, token, sizeof token, &expiry);
+  if (rc) {
+    /* Try again shortly; the relay's grace period gives some room. */
+    azr__listener_error(l, rc, "cannot renew the token: %s", l->last_error);
+    uv_timer_start(&l->renew_timer, on_renew, 5000, 0);
+    return;
+  }
+  struct azr__buf json;
+  azr__buf_init(&json, l->mem, AZR_MAX_CONTROL_MSG);
+  rc = azr__hc_cmd_write_renew_token(&json, token);
+  if (!rc) rc = azr__ws_send(l->control, AZR__WS_TEXT, json.data, json.len);
+  azr__buf_free(&json);
+  if (rc) {
+    azr__listener_error(l, rc, "cannot send renewToken: %s", azr_strerror(rc));
+    uv_timer_start(&l->renew_timer, on_renew, 5000, 0);
+    return;
+  }
+  l->token_issued_s = azr__wall_s();
+  l->token_expiry_s = expiry;
+  azr__listener_status(l, "TokenRenewed", AZR_OK, "sent renewToken");
+  schedule_renew(l);
+}
+
+static void schedule_renew(azr_listener *l) {
+  int64_t at = azr__renew_at_s(l->token_issued_s, l->token_expiry_s, l->set.auto_renew_threshold_s);
+  int64_t now = azr__wall_s();
+  int64_t delay_s = at > now ? at - now : 0;
+  uv_timer_start(&l->renew_timer, on_renew, (uint64_t)delay_s * 1000u, 0);
+}
+
+static void on_keepalive(uv_timer_t *t) {
+  azr_listener *l = t->data;
+  if (!l->control || l->state != AZR_STATE_ONLINE || l->set.keepalive_s <= 0) return;
+  uint64_t interval_ms = (uint64_t)l->set.keepalive_s * 1000u;
+  uint64_t idle = azr__now_ms() - l->last_control_rx_ms;
+  if (l->control_ping_outstanding && idle >= 2 * interval_ms) {
+    /* No traffic, not even our ping's pong, for two intervals: the channel is half-open. */
+    azr__listener_status(l, "KeepAliveTimeout", AZR_E_TIMEOUT, "no answer from the relay; reconnecting");
+    azr__ws_abort(l->control);
+    return;
+  }
+  if (idle >= interval_ms) {
+    (void)azr__ws_ping(l->control, "azr", 3);
+    l->control_ping_outstanding = true;
+  }
+  uv_timer_start(&l->keepalive_timer, on_keepalive, interval_ms / 2 ? interval_ms / 2 : 1, 0);
+}
+
+/* ---- control channel callbacks ---- */
+
+static void schedule_reconnect(azr_listener *l, int status, int close_code, const char *why) {
+  l->control = NULL;
+  uv_timer_stop(&l->renew_timer);
+  uv_timer_stop(&l->keepalive_timer);
+  uint32_t delay = azr__backoff_delay_ms(l->attempt, (uint32_t)l->set.reconnect_first_ms,
+                                         (uint32_t)l->set.reconnect_max_ms, azr__listener_random(l));
+  l->attempt++;
+  bool again = l->listening;
+  l->state = again ? AZR_STATE_WAITING : AZR_STATE_STOPPED;
+  azr_disconnected_event ev = {status, close_code, why, again, again ? delay : 0};
+  AZR__FIRE(l, on_disconnected, &ev);
+  if (again && l->listening) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "reconnecting in %u ms", delay);
+    azr__listener_status(l, "Waiting", status, msg);
+    uv_timer_start(&l->reconnect_timer, on_reconnect_timer, delay, 0);
+  }
+}
+
+static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *resp, const char *detail) {
+  azr_listener *l = azr__ws_user_data(ws);
+  if (resp) {
+    for (size_t i = 0; i < resp->header_count && !l->freeing; i++) {
+      char field[256], value[2048];
+      const struct azr__http_header *h = &resp->headers[i];
+      snprintf(field, sizeof field, "%.*s", (int)h->name.len, h->name.ptr);
+      snprintf(value, sizeof value, "%.*s", (int)h->value.len, h->value.ptr);
+      azr_header_event hev = {field, value};
+      AZR__FIRE(l, on_header, &hev);
+    }
+  }
+  if (status != AZR_OK) {
+    int http = resp ? resp->status_code : 0;
+    char desc[600];
+    snprintf(desc, sizeof desc, "%s", detail && *detail ? detail : azr_strerror(status));
+    azr__listener_set_error(l, "control channel: %s", desc);
+    AZR__LLOG(l, AZR_LOG_INFO, "control", "control channel refused: %s", desc);
+    azr_connected_event ev = {status, desc, http};
+    AZR__FIRE(l, on_connected, &ev);
+    schedule_reconnect(l, status, 0, desc);
+    return;
+  }
+  l->state = AZR_STATE_ONLINE;
+  l->attempt = 0;
+  l->last_control_rx_ms = azr__now_ms();
+  l->control_ping_outstanding = false;
+  AZR__LLOG(l, AZR_LOG_INFO, "control", "listening on %s/%s (tracking id %s)", l->host, l->set.hybrid_connection,
+            l->tracking_id);
+  azr__listener_status(l, "Online", AZR_OK, "control channel open");
+  azr_connected_event ev = {AZR_OK, "OK", 101};
+  AZR__FIRE(l, on_connected, &ev);
+  if (l->control == ws) {
+    schedule_renew(l);
+    if (l->set.keepalive_s > 0)
+      uv_timer_start(&l->keepalive_timer, on_keepalive, (uint64_t)l->set.keepalive_s * 500u, 0);
+  }
+}
+
+static void c_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end, bool message_end) {
+  (void)frame_end;
+  azr_listener *l = azr__ws_user_data(ws);
+  l->last_control_rx_ms = azr__now_ms();
+  l->control_ping_outstanding = false;
+  if (!message_end) return; /* buffered mode: one call per message */
+  struct azr__hc_cmd cmd;
+  char err[160];
+  int rc = azr__hc_cmd_parse(l->mem, data, len, &cmd, err, sizeof err);
+  if (rc == AZR_E_NOT_FOUND) {
+    AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "ignoring an unknown control command");
+    return;
+  }
+  if (rc) {
+    azr__listener_error(l, AZR_E_PROTOCOL, "malformed control message ignored: %s", err);
+    return;
+  }
+  AZR__LLOG(l, AZR_LOG_DEBUG, "control", "command: %.*s", (int)(len < 1500 ? len : 1500), (const char *)data);
+  if (cmd.type == AZR__HC_CMD_ACCEPT) azr__accept_command(l, &cmd.u.accept);
+  else AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "ignoring a command listeners do not handle yet");
+  azr__hc_cmd_free(l->mem, &cmd);
+}
+
+static void c_pong(struct azr__ws *ws, const uint8_t *p, size_t len) {
+  (void)p;
+  (void)len;
+  azr_listener *l = azr__ws_user_data(ws);
+  l->last_control_rx_ms = azr__now_ms();
+  l->control_ping_outstanding = false;
+}
+
+static void c_close(struct azr__ws *ws, int status, uint16_t code, const char *reason) {
+  azr_listener *l = azr__ws_user_data(ws);
+  if (l->control != ws) return;
+  char desc[300];
+  snprintf(desc, sizeof desc, "%s%s%u %s", status ? azr_strerror(status) : "", status ? " / close " : "close ", code,
+           reason);
+  AZR__LLOG(l, AZR_LOG_INFO, "control", "control channel closed: %s", desc);
+  schedule_reconnect(l, status, code, desc);
+}
+
+static const struct azr__ws_callbacks control_cb = {.on_open = c_open,
+                                                    .on_message_data = c_message_data,
+                                                    .on_pong = c_pong,
+                                                    .on_close = c_close};
+
+static void connect_now(azr_listener *l) {
+  l->state = AZR_STATE_CONNECTING;
+  azr__listener_status(l, "Connecting", AZR_OK, l->host);
+  char token[AZR_MAX_TOKEN];
+  int64_t expiry = 0;
+  int rc = azr__control_make_token(l, token, sizeof token, &expiry);
+  struct azr__buf url;
+  azr__buf_init(&url, l->mem, AZR_MAX_URL);
+  if (!rc)
+    rc = azr__hc_url_listen(&url, !l->set.use_development_emulator, l->host, l->port, l->set.hybrid_connection,
+                            l->tracking_id, NULL);
+  if (!rc) {
+    l->token_issued_s = azr__wall_s();
+    l->token_expiry_s = expiry;
+    const char *headers[] = {"ServiceBusAuthorization", token, NULL};
+    struct azr__ws_connect_request req = {azr__buf_cstr(&url), headers, NULL};
+    struct azr__connect_options o;
+    azr__listener_connect_options(l, &o);
+    struct azr__ws_options wo;
+    azr__ws_options_default(&wo);
+    wo.session.buffer_messages = true;
+    wo.session.max_message_size = 1024 * 1024; /* commands and bodies are < 64 KiB; allow slack */
+    wo.handshake_timeout_ms = (uint32_t)(l->set.connect_timeout_ms > 0 ? l->set.connect_timeout_ms : 30000);
+    AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "connecting to %s", azr__buf_cstr(&url));
+    rc = azr__ws_connect(l->curl, &o, &req, &wo, &control_cb, l, &l->control);
+  }
+  azr__buf_free(&url);
+  if (rc) {
+    l->control = NULL;
+    azr_connected_event ev = {rc, l->last_error[0] ? l->last_error : azr_strerror(rc), 0};
+    AZR__FIRE(l, on_connected, &ev);
+    schedule_reconnect(l, rc, 0, ev.description);
+  }
+}
+
+int azr__control_start(azr_listener *l) {
+  if (parse_namespace(l) != AZR_OK) {
+    azr__listener_set_error(l, "NamespaceAddress is not set or malformed");
+    return AZR_E_INVALID_ARG;
+  }
+  if (!l->set.hybrid_connection || !*l->set.hybrid_connection) {
+    azr__listener_set_error(l, "HybridConnection is not set");
+    return AZR_E_INVALID_ARG;
+  }
+  char token[AZR_MAX_TOKEN];
+  int64_t expiry;
+  int rc = azr__control_make_token(l, token, sizeof token, &expiry);
+  if (rc) return rc;
+  /* One tracking id for the listener's life, so relay-side traces line up across reconnects. */
+  if (l->set.diagnostic_id && *l->set.diagnostic_id) snprintf(l->tracking_id, sizeof l->tracking_id, "%s", l->set.diagnostic_id);
+  else if (!l->tracking_id[0]) azr__guid(l->tracking_id);
+  l->listening = true;
+  l->attempt = 0;
+  /* Connect from the loop so no callback runs inside this call. */
+  l->state = AZR_STATE_CONNECTING;
+  uv_timer_start(&l->reconnect_timer, on_reconnect_timer, 0, 0);
+  return AZR_OK;
+}
+
+void azr__control_stop(azr_listener *l) {
+  uv_timer_stop(&l->reconnect_timer);
+  uv_timer_stop(&l->renew_timer);
+  uv_timer_stop(&l->keepalive_timer);
+  struct azr__ws *ws = l->control;
+  l->control = NULL;
+  l->state = AZR_STATE_STOPPED;
+  if (ws) {
+    static const struct azr__ws_callbacks none = {0};
+    azr__ws_set_callbacks(ws, &none);
+    if (l->freeing) azr__ws_abort(ws);
+    else if (azr__ws_is_open(ws)) azr__ws_close(ws, 1000, "Normal Closure");
+    else azr__ws_abort(ws);
+    if (!l->freeing) {
+      azr_disconnected_event ev = {AZR_OK, 1000, "stopped", false, 0};
+      AZR__FIRE(l, on_disconnected, &ev);
+    }
+  }
+}

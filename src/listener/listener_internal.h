@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* The listener's shared state: lifecycle and settings (listener.c), the control channel
+ * (control_channel.c), connection requests and the connection table (accept.c), and the data path
+ * of accepted connections (conn.c). */
+#ifndef AZR_LISTENER_INTERNAL_H
+#define AZR_LISTENER_INTERNAL_H
+
+#include <uv.h>
+
+#include "azrelay/connection.h"
+#include "azrelay/listener.h"
+#include "io/connect.h"
+#include "io/websocket.h"
+#include "listener/settings.h"
+#include "proto/hc_cmd.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/strmap.h"
+
+enum azr__conn_state {
+  AZR__CONN_PENDING,    /* request fired, decision deferred by the application */
+  AZR__CONN_CONNECTING, /* accepted: rendezvous handshake in progress */
+  AZR__CONN_OPEN,
+  AZR__CONN_CLOSING,
+  AZR__CONN_DONE
+};
+
+struct azr__file_source;
+
+struct azr__conn {
+  struct azr__conn *prev, *next;
+  azr_listener *l;
+  azr_conn_id id;
+  char key[24]; /* decimal id: the table key */
+  enum azr__conn_state state;
+  struct azr__ws *ws;
+  uv_timer_t timer; /* deferred-decision deadline; closing it releases the connection */
+  char *address, *relay_id, *connect_headers, *host, *remote_address, *sub_protocols, *extensions, *path;
+  char sub_protocol[128];
+  uint16_t remote_port;
+  int data_format;
+  int timeout_s;
+  bool paused;
+  bool want_ready;     /* a send returned WOULDBLOCK: fire ReadyToSend when drained */
+  bool interrupted;
+  uint64_t bytes_sent, total_sent, total_received;
+  uint64_t message_remaining; /* MessageLength: bytes left in the message being sent in parts */
+  uint8_t in_opcode;
+  bool in_first;
+  struct azr__file_source *file;
+  void *user_data;
+};
+
+struct azr_listener {
+  const struct azr__mem *mem;
+  uv_loop_t own_loop;
+  uv_loop_t *loop;
+  bool owns_loop;
+  struct azr__curl *curl;
+  struct azr__log log;
+  azr_listener_callbacks cb;
+  void *ud;
+  struct azr__listener_settings set;
+  azr_token_provider_fn token_fn;
+  void *token_ud;
+  /* control channel */
+  bool listening;
+  azr_listener_state state;
+  struct azr__ws *control;
+  char host[256];
+  uint16_t port;
+  char tracking_id[64];
+  int64_t token_issued_s, token_expiry_s;
+  uv_timer_t renew_timer, reconnect_timer, keepalive_timer;
+  unsigned attempt;
+  uint64_t last_control_rx_ms;
+  bool control_ping_outstanding;
+  /* connections */
+  struct azr__conn *conns;
+  size_t conn_count;
+  uint64_t next_id;
+  struct azr__strmap conn_map;
+  struct azr__ws **rejects; /* reject handshakes in flight */
+  size_t reject_count;
+  /* callbacks and loop */
+  int in_callback;
+  bool freeing;
+  bool run_stop;
+  uint64_t rng;
+  char last_error[512];
+};
+
+/* Runs an application callback with the reentrancy counter held. */
+#define AZR__FIRE(l, member, ev)                                                                         \
+  do {                                                                                                    \
+    if ((l)->cb.member && !(l)->freeing) {                                                                \
+      (l)->in_callback++;                                                                                 \
+      (l)->cb.member((l), (ev), (l)->ud);                                                                 \
+      (l)->in_callback--;                                                                                 \
+    }                                                                                                     \
+  } while (0)
+
+#define AZR__LLOG(l, lvl, cat, ...) AZR_LOG(&(l)->log, (lvl), (cat), __VA_ARGS__)
+
+/* listener.c */
+void azr__listener_error(azr_listener *l, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void azr__listener_set_error(azr_listener *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint32_t azr__listener_random(azr_listener *l);
+void azr__listener_status(azr_listener *l, const char *event, int status, const char *description);
+void azr__listener_connect_options(azr_listener *l, struct azr__connect_options *o);
+
+/* control_channel.c */
+int azr__control_start(azr_listener *l);
+void azr__control_stop(azr_listener *l);
+/* A fresh token for the listen URI into out; *expiry_s gets its expiry. */
+int azr__control_make_token(azr_listener *l, char *out, size_t out_len, int64_t *expiry_s);
+void azr__control_init(azr_listener *l);
+void azr__control_close_handles(azr_listener *l);
+
+/* accept.c */
+void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a);
+struct azr__conn *azr__conn_find(const azr_listener *l, azr_conn_id id);
+void azr__conn_release(struct azr__conn *c);
+void azr__rejects_abort(azr_listener *l);
+
+/* conn.c */
+extern const struct azr__ws_callbacks azr__conn_ws_callbacks;
+void azr__conn_options(azr_listener *l, struct azr__ws_options *o);
+
+#endif

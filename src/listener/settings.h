@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Every listener setting (the reference's properties and config settings, plus ours) in one struct,
+ * described by one table (settings.c) that serves azr_listener_config(), the typed setters, the
+ * CLI's --set option and docs/FEATURES.md. */
+#ifndef AZR_LISTENER_SETTINGS_H
+#define AZR_LISTENER_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/connect.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+struct azr__listener_settings {
+  /* identity */
+  char *namespace_address;   /* NamespaceAddress: "host" or "host:port" */
+  char *hybrid_connection;   /* HybridConnection */
+  char *access_key_name;     /* AccessKeyName */
+  char *access_key;          /* AccessKey (secret) */
+  char *sas_token;           /* a pre-issued token (secret), ours */
+  bool use_development_emulator; /* plain ws:// on loopback (UseDevelopmentEmulator=true) */
+  /* control channel */
+  int token_validity_s;      /* TokenValidity (3600) */
+  int auto_renew_threshold_s;/* AutoRenewThreshold (300) */
+  char *diagnostic_id;       /* DiagnosticId: tracking GUID for sb-hc-id */
+  int log_level;             /* LogLevel (1) */
+  int keepalive_s;           /* AzureRelayKeepAliveTime (0 = off) */
+  int reconnect_first_ms;    /* ReconnectDelayFirstMs (1000), ours */
+  int reconnect_max_ms;      /* ReconnectDelayMaxMs (30000), ours */
+  /* connections */
+  bool buffer_message;       /* BufferMessage (false) */
+  int64_t max_message_size;  /* MaxMessageSize (16 MiB): BufferMessage cap and per-message cap, ours */
+  int disconnect_status_code;/* DisconnectStatusCode (1000) */
+  char *disconnect_status_description; /* DisconnectStatusDescription */
+  int max_frame_size;        /* MaxFrameSize (131072) */
+  bool wait_for_close_response; /* WaitForCloseResponse (true) */
+  char *allowed_clients;     /* AllowedClients ("*") */
+  char *blocked_clients;     /* BlockedClients ("") */
+  int max_connections;       /* MaxConnections (0 = no limit) */
+  int default_timeout_s;     /* DefaultTimeout (0) */
+  int64_t send_queue_size;   /* OutBufferSize-like cap of each connection's send queue (4 MiB), ours */
+  /* forwarding */
+  char *forwarding_host;     /* ForwardingHost */
+  int forwarding_port;       /* ForwardingPort */
+  /* transport: mapped onto azr__connect_options by azr__settings_connect_options() */
+  char *local_host;          /* LocalHost */
+  int ip_version;            /* UseIPv6: 0 any, 4, 6 */
+  int connect_timeout_ms;    /* ConnectTimeoutMs (30000), ours */
+  int tcp_keepalive_time_ms; /* KeepAliveTime (0 = off) */
+  int tcp_keepalive_interval_ms; /* KeepAliveInterval */
+  char *ca_file;             /* OpenSSLCAFile / SSLCACertFilePaths */
+  char *ca_dir;              /* OpenSSLCADir */
+  char *server_ca_certs;     /* SSLServerCACerts: PEM text */
+  char *accept_server_cert;  /* SSLAcceptServerCertEncoded: PEM of a server cert to accept, or "*" */
+  char *client_cert;         /* SSLCertStore (file) */
+  char *client_cert_type;    /* SSLCertStoreType */
+  char *client_cert_password;/* SSLCertStorePassword (secret) */
+  char *cipher_list;         /* OpenSSLCipherList */
+  char *tls13_ciphers;       /* SSLEnabledCipherSuites (TLS 1.3 names) */
+  char *curves;              /* TLS13SupportedGroups / TLS12SupportedGroups */
+  int enabled_protocols;     /* SSLEnabledProtocols bit mask (reference values) */
+  int security_flags;        /* SSLSecurityFlags */
+  bool reuse_ssl_session;    /* ReuseSSLSession (true) */
+  /* proxy and firewall */
+  char *proxy_server;        /* ProxyServer */
+  int proxy_port;            /* ProxyPort (80) */
+  char *proxy_user;          /* ProxyUser */
+  char *proxy_password;      /* ProxyPassword (secret) */
+  int proxy_auth_scheme;     /* ProxyAuthScheme: 0 basic, 1 digest, 2 proprietary, 3 none, 4 ntlm, 5 negotiate */
+  int proxy_ssl;             /* ProxySSL: 0 automatic, 1 always, 2 never, 3 tunnel */
+  bool proxy_auto_detect;    /* ProxyAutoDetect: honour *_proxy environment variables */
+  int firewall_type;         /* FirewallType: 0 none, 1 tunnel, 2 SOCKS4, 3 SOCKS5, 10 SOCKS4A */
+  char *firewall_host;       /* FirewallHost */
+  int firewall_port;         /* FirewallPort */
+  char *firewall_user;       /* FirewallUser */
+  char *firewall_password;   /* FirewallPassword (secret) */
+  bool firewall_auto_detect; /* FirewallAutoDetect */
+};
+
+void azr__settings_init(struct azr__listener_settings *s);
+void azr__settings_free(const struct azr__mem *mem, struct azr__listener_settings *s);
+
+/* Where a setting is changed from: some settings cannot change while listening. */
+struct azr__settings_context {
+  bool listening;
+};
+
+/* "Name=Value" (case-insensitive name). AZR_E_NOT_FOUND for unknown names (also indexed
+ * "Name[id]" ones, which the listener handles itself), AZR_E_INVALID_ARG for bad values,
+ * AZR_E_BAD_STATE when it cannot change now, AZR_E_UNSUPPORTED with *why for settings that do not
+ * apply on this platform. err receives a message. */
+int azr__settings_set(const struct azr__mem *mem, struct azr__listener_settings *s,
+                      const struct azr__settings_context *ctx, const char *name, size_t name_len, const char *value,
+                      char *err, size_t err_len);
+/* Current value as text (secrets read back empty). */
+int azr__settings_get(const struct azr__listener_settings *s, const char *name, struct azr__buf *out);
+
+/* Transport options for the relay connections, from the TLS, proxy, firewall and socket settings.
+ * Strings point into s (valid while s is unchanged). */
+void azr__settings_connect_options(const struct azr__listener_settings *s, struct azr__connect_options *o);
+
+#endif
