@@ -10,7 +10,7 @@ find_library(AZR_HTTP_PARSER_LIB http_parser REQUIRED)
 
 add_library(azr_deps INTERFACE)
 target_link_libraries(azr_deps INTERFACE PkgConfig::AZR_UV PkgConfig::AZR_CURL PkgConfig::AZR_SSL
-  PkgConfig::AZR_CJSON ${AZR_HTTP_PARSER_LIB})
+  PkgConfig::AZR_CJSON ${AZR_HTTP_PARSER_LIB} m)
 target_include_directories(azr_deps INTERFACE ${AZR_HTTP_PARSER_INCLUDE})
 add_library(azr::deps ALIAS azr_deps)
 
@@ -27,6 +27,10 @@ function(azr_layer name)
   target_link_libraries(${name} PUBLIC azr::deps)
   azr_warnings(${name})
   azr_sanitize(${name})
+  if(AZR_BUILD_FUZZ)
+    # Coverage feedback must come from inside the library, not only from the fuzz driver.
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+  endif()
 endfunction()
 
 # Programs (CLI, tests, benches) built from our sources.

@@ -174,26 +174,11 @@ int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
     *out = NULL;
     return AZR_E_NOMEM;
   }
-  if (!o.plain) {
-    int rc;
-    char err[256] = "";
-    if (o.tls_cert_pem && o.tls_key_pem) {
-      rc = azr__buf_append_str(&em->cert_pem, o.tls_cert_pem);
-      if (!rc) rc = azr__buf_append_str(&em->key_pem, o.tls_key_pem);
-    } else {
-      const char *dns[] = {em->namespace_host, "localhost"};
-      const char *ips[] = {"127.0.0.1", "::1"};
-      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1;
-      rc = azr__emu_cert_generate(dns, ndns, ips, 2, &em->cert_pem, &em->key_pem, err, sizeof err);
-    }
-    if (!rc)
-      rc = azr__tls_server_new((const char *)em->cert_pem.data, em->cert_pem.len, (const char *)em->key_pem.data,
-                               em->key_pem.len, &em->tls, err, sizeof err);
-    if (rc) {
-      azr_emulator_free(em);
-      *out = NULL;
-      return rc;
-    }
+  if (!o.plain && o.tls_cert_pem && o.tls_key_pem &&
+      (azr__buf_append_str(&em->cert_pem, o.tls_cert_pem) || azr__buf_append_str(&em->key_pem, o.tls_key_pem))) {
+    azr_emulator_free(em);
+    *out = NULL;
+    return AZR_E_NOMEM;
   }
   return AZR_OK;
 }
@@ -312,7 +297,24 @@ int azr_emulator_start(azr_emulator *em) {
     set_error(em, "plain (non-TLS) mode is only allowed on loopback addresses");
     return AZR_E_INVALID_ARG;
   }
-  char err[256];
+  char err[256] = "";
+  if (!em->plain) {
+    /* The certificate is made here, after the config file may have renamed the namespace. */
+    int rc = AZR_OK;
+    if (!em->cert_pem.len) {
+      const char *dns[] = {em->namespace_host, "localhost"};
+      const char *ips[] = {"127.0.0.1", "::1"};
+      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1;
+      rc = azr__emu_cert_generate(dns, ndns, ips, 2, &em->cert_pem, &em->key_pem, err, sizeof err);
+    }
+    if (!rc && !em->tls)
+      rc = azr__tls_server_new((const char *)em->cert_pem.data, em->cert_pem.len, (const char *)em->key_pem.data,
+                               em->key_pem.len, &em->tls, err, sizeof err);
+    if (rc) {
+      set_error(em, "TLS identity: %s", err);
+      return rc;
+    }
+  }
   int rc = azr__tcp_server_open(&em->loop, em->mem, em->bind_host, em->port, emu_front_accept, em, &em->server,
                                 &em->port, err, sizeof err);
   if (rc) {
@@ -400,6 +402,14 @@ void azr_emulator_free(azr_emulator *em) {
 }
 
 uint16_t azr_emulator_port(const azr_emulator *em) { return em ? em->port : 0; }
+
+const char *azr_emulator_namespace(const azr_emulator *em) { return em ? em->namespace_host : ""; }
+
+size_t azr_emulator_hybrid_connection_count(const azr_emulator *em) { return em ? em->entity_count : 0; }
+
+const char *azr_emulator_hybrid_connection_at(const azr_emulator *em, size_t index) {
+  return em && index < em->entity_count ? em->entities[index].path : NULL;
+}
 
 const char *azr_emulator_certificate_pem(const azr_emulator *em) {
   return em && em->cert_pem.len ? (const char *)em->cert_pem.data : NULL;

@@ -65,7 +65,7 @@ static int parse_namespace(azr_listener *l) {
     l->port = (uint16_t)port;
   }
   if (!*host || strlen(host) >= sizeof l->host) return AZR_E_INVALID_ARG;
-  snprintf(l->host, sizeof l->host, "%s", host);
+  memcpy(l->host, host, strlen(host) + 1);
   return AZR_OK;
 }
 

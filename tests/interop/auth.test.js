@@ -186,7 +186,7 @@ test('per-entity rules only work on their entity', { timeout: 20000 }, async () 
   }
 });
 
-test('renewToken keeps a listener past its first token; an unrenewed one is closed with 1008', { timeout: 30000 }, async () => {
+test('renewToken keeps a listener past its first token; an unrenewed one is closed with 1008', { timeout: 30000 }, async (t) => {
   const t0 = Date.now();
   const se = relay.nowSeconds() + 3;
   const renewed = await RawListener.open(relay.listenUrl(emu, 'hc2'), { token: token('hc2', { expiry: se }) });
@@ -197,6 +197,7 @@ test('renewToken keeps a listener past its first token; an unrenewed one is clos
   try {
     const deadline = (se + GRACE_S + 2) * 1000;
     const closed = await relay.withTimeout(unrenewed.closed, Math.max(deadline - Date.now(), 1000), 'the unrenewed listener to be closed');
+    t.diagnostic(`unrenewed listener closed ${closed.at - se * 1000} ms after its token's expiry: ${closed.code} "${closed.reason}"`);
     assert.equal(closed.code, 1008, `close code ${closed.code} "${closed.reason}"`);
     assert.ok(closed.at >= se * 1000 - 1000, `closed ${se * 1000 - closed.at} ms before its token expired`);
     // The renewed one must still be there 10 s after the start, and still serve senders.

@@ -1,11 +1,10 @@
 # Interop tests: the emulator against Microsoft's Azure Relay Node packages (hyco-ws, hyco-https) and
-# raw `ws` peers. The list of tests and their emulator options lives in lib/suite.json (shared with
-# lib/run-all.js). Needs node and `npm ci` in this directory; otherwise nothing is registered.
+# raw `ws` peers (see README.md). They need node and `npm ci` in this directory; without the packages
+# nothing is registered. Emulator options here must match the constants the test files assume.
 find_program(AZR_INTEROP_NODE node)
-set(_azr_interop_dir ${CMAKE_CURRENT_SOURCE_DIR})
 set(_azr_interop_missing "")
 foreach(_pkg hyco-ws hyco-https ws)
-  if(NOT EXISTS ${_azr_interop_dir}/node_modules/${_pkg}/package.json)
+  if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/node_modules/${_pkg}/package.json)
     list(APPEND _azr_interop_missing ${_pkg})
   endif()
 endforeach()
@@ -15,28 +14,21 @@ if(NOT COMMAND azr_integration_test)
 elseif(NOT AZR_INTEROP_NODE)
   message(STATUS "Interop tests not registered: node was not found")
 elseif(_azr_interop_missing)
+  list(JOIN _azr_interop_missing ", " _azr_interop_missing)
   message(STATUS "Interop tests not registered: Node packages missing (${_azr_interop_missing}); "
-                 "run `npm ci` in ${_azr_interop_dir}, then re-run cmake")
+                 "run `npm ci` in ${CMAKE_CURRENT_SOURCE_DIR}, then re-run cmake")
 else()
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_azr_interop_dir}/lib/suite.json)
-  file(READ ${_azr_interop_dir}/lib/suite.json _azr_suite)
-  string(JSON _n LENGTH "${_azr_suite}" tests)
-  math(EXPR _last "${_n} - 1")
-  foreach(_i RANGE ${_last})
-    string(JSON _name GET "${_azr_suite}" tests ${_i} name)
-    string(JSON _nargs LENGTH "${_azr_suite}" tests ${_i} emulator)
-    set(_args "")
-    if(_nargs GREATER 0)
-      math(EXPR _alast "${_nargs} - 1")
-      foreach(_j RANGE ${_alast})
-        string(JSON _a GET "${_azr_suite}" tests ${_i} emulator ${_j})
-        list(APPEND _args "${_a}")
-      endforeach()
-    endif()
-    azr_integration_test(interop_${_name}
-      COMMAND ${AZR_INTEROP_NODE} ${_azr_interop_dir}/lib/run-with-emulator.js ${_args}
-              -- ${_azr_interop_dir}/${_name}.test.js
-      LABELS interop
-      TIMEOUT 300)
-  endforeach()
+  set(_azr_run ${AZR_INTEROP_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/lib/run-with-emulator.js)
+  azr_integration_test(interop_ws_echo
+    COMMAND ${_azr_run} --hc hc1 -- ${CMAKE_CURRENT_SOURCE_DIR}/ws_echo.test.js
+    LABELS interop TIMEOUT 300)
+  azr_integration_test(interop_ws_reject
+    COMMAND ${_azr_run} --hc hc1,hc2,hc3 --set AcceptTimeoutMs=1500 -- ${CMAKE_CURRENT_SOURCE_DIR}/ws_reject.test.js
+    LABELS interop TIMEOUT 300)
+  azr_integration_test(interop_https
+    COMMAND ${_azr_run} --hc hc1,hc2 --set HttpResponseTimeoutMs=3000 -- ${CMAKE_CURRENT_SOURCE_DIR}/https.test.js
+    LABELS interop TIMEOUT 300)
+  azr_integration_test(interop_auth
+    COMMAND ${_azr_run} --config ${CMAKE_CURRENT_SOURCE_DIR}/lib/configs/auth.json -- ${CMAKE_CURRENT_SOURCE_DIR}/auth.test.js
+    LABELS interop TIMEOUT 300)
 endif()

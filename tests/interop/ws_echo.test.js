@@ -63,8 +63,11 @@ after(async () => {
 });
 
 /** A hyco-ws sender connected through the emulator to the hyco-ws listener, both ends named. */
-async function openPair(name) {
-  const sender = WS.relayedConnect(relay.connectUrl(emu, HC), sendToken());
+async function openPair(name, { protocols } = {}) {
+  // relayedConnect() cannot offer sub-protocols; the same ws 1.x class can, with the same header.
+  const sender = protocols
+    ? new WS(relay.connectUrl(emu, HC), protocols, { headers: { ServiceBusAuthorization: sendToken() } })
+    : WS.relayedConnect(relay.connectUrl(emu, HC), sendToken());
   const senderQueue = new MessageQueue(sender, `sender ${name}`);
   let unexpected = null;
   sender.on('unexpected-response', (req, res) => {
@@ -181,4 +184,17 @@ test('a close code and reason from the listener reach the sender', { timeout: 20
   assert.equal(atSender.reason, 'later, bye');
   const atListener = await relay.withTimeout(p.listenerQueue.closed, 10000, 'the listener side to finish closing');
   assert.equal(atListener.code, 4002);
+});
+
+test('the sub-protocol the hyco-ws listener picks reaches the sender (§4.2, §6.3)', { timeout: 20000 }, async () => {
+  // hyco-ws answers with the first protocol offered; ws 1.x fails the handshake unless the relay
+  // returns exactly one of the offered values.
+  const p = await openPair('subprotocol', { protocols: ['chat.v2', 'chat.v1'] });
+  try {
+    assert.equal(p.sender.protocol, 'chat.v2', 'sender side');
+    assert.equal(p.lws.protocol, 'chat.v2', 'listener side');
+    await roundTrip(p, { binary: false, data: 'negotiated' });
+  } finally {
+    await closePair(p);
+  }
 });

@@ -308,7 +308,7 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
   return CLI_OK;
 }
 
-/* The lines a script waits for: endpoint, one connection string per --hc, then "ready". */
+/* The lines a script waits for: endpoint, one connection string per hybrid connection, then "ready". */
 static int announce(azr_emulator *em, const struct args *a) {
   if (a->cert_out) {
     const char *pem = azr_emulator_certificate_pem(em);
@@ -317,12 +317,17 @@ static int announce(azr_emulator *em, const struct args *a) {
       return CLI_FAIL;
     }
   }
-  printf("endpoint: %s://%s:%u/\n", a->plain ? "http" : "https", a->namespace_host, (unsigned)azr_emulator_port(em));
+  printf("endpoint: %s://%s:%u/\n", a->plain ? "http" : "https", azr_emulator_namespace(em),
+         (unsigned)azr_emulator_port(em));
   char connstr[16384];
-  for (size_t i = 0; i < a->hc_count; i++) {
-    int rc = azr_emulator_connection_string(em, a->hcs[i], a->key_name, connstr, sizeof connstr);
+  for (size_t i = 0; i < azr_emulator_hybrid_connection_count(em); i++) {
+    const char *hc = azr_emulator_hybrid_connection_at(em, i);
+    /* The command line's rule first; hybrid connections only a config rule covers use that rule. */
+    int rc = azr_emulator_connection_string(em, hc, a->key_name, connstr, sizeof connstr);
+    if (rc == AZR_E_NOT_FOUND) rc = azr_emulator_connection_string(em, hc, NULL, connstr, sizeof connstr);
+    if (rc == AZR_E_NOT_FOUND) continue; /* no rule covers it: nothing to print */
     if (rc) return emulator_error(em, rc, "cannot build a connection string", 0);
-    printf("connection string %s: %s\n", a->hcs[i], connstr);
+    printf("connection string %s: %s\n", hc, connstr);
   }
   printf("ready\n");
   return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
