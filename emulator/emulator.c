@@ -7,6 +7,7 @@
 #include "emulator/cert.h"
 #include "emulator/config_file.h"
 #include "emulator/emulator_internal.h"
+#include "io/loop.h"
 #include "proto/connstr.h"
 #include "util/clock.h"
 #include "util/crypto.h"
@@ -329,29 +330,10 @@ int azr_emulator_start(azr_emulator *em) {
   return AZR_OK;
 }
 
-static void on_run_timeout(uv_timer_t *t) { uv_stop(t->loop); }
-
 int azr_emulator_run(azr_emulator *em, int timeout_ms) {
   if (!em || !em->started) return AZR_E_BAD_STATE;
   em->stop_requested = false;
-  if (timeout_ms == 0) {
-    uv_run(&em->loop, UV_RUN_NOWAIT);
-    return AZR_OK;
-  }
-  uv_timer_t t;
-  if (timeout_ms > 0) {
-    uv_timer_init(&em->loop, &t);
-    uv_timer_start(&t, on_run_timeout, (uint64_t)timeout_ms, 0);
-  }
-  while (!em->stop_requested) {
-    uv_run(&em->loop, UV_RUN_DEFAULT);
-    if (timeout_ms > 0) break;
-  }
-  if (timeout_ms > 0) {
-    uv_timer_stop(&t);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&em->loop, UV_RUN_NOWAIT);
-  }
+  azr__loop_run(&em->loop, timeout_ms, &em->stop_requested);
   return AZR_OK;
 }
 
@@ -359,11 +341,6 @@ void azr_emulator_stop(azr_emulator *em) {
   if (!em) return;
   em->stop_requested = true;
   uv_stop(&em->loop);
-}
-
-static void close_walk(uv_handle_t *h, void *arg) {
-  (void)arg;
-  if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
 void azr_emulator_free(azr_emulator *em) {
@@ -380,9 +357,7 @@ void azr_emulator_free(azr_emulator *em) {
   /* Let every connection finish its close callbacks, then force-close anything left. */
   for (int i = 0; i < 50 && uv_run(&em->loop, UV_RUN_NOWAIT); i++) {
   }
-  uv_walk(&em->loop, close_walk, NULL);
-  uv_run(&em->loop, UV_RUN_DEFAULT);
-  uv_loop_close(&em->loop);
+  azr__loop_close_all(&em->loop);
   azr__tls_server_free(em->tls);
   for (size_t i = 0; i < em->rule_count; i++) {
     azr__free(em->mem, em->rules[i].name);

@@ -12,5 +12,6 @@
 #include "azrelay/emulator.h"
 #include "azrelay/listener.h"
 #include "azrelay/connection.h"
+#include "azrelay/client.h"
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "azrelay/client.h"
 #include "azrelay/listener.h"
 
 #ifdef __cplusplus
@@ -19,6 +20,9 @@ extern "C" {
  *  not call azr_listener_run(). After azr_listener_free() the application keeps running the loop
  *  until the listener's handles have closed (uv_run returns when nothing else is active). */
 AZR_EXTERN AZR_NODISCARD int azr_listener_new_on_uv(azr_listener **out, uv_loop_t *loop);
+
+/** A sender client on the application's loop (same rules as azr_listener_new_on_uv). */
+AZR_EXTERN AZR_NODISCARD int azr_client_new_on_uv(azr_client **out, uv_loop_t *loop);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "listener/listener_internal.h"
+#include "listener/token_source.h"
 #include "proto/backoff.h"
 #include "proto/hc_url.h"
 #include "proto/sas.h"
@@ -33,83 +34,19 @@ void azr__control_close_handles(azr_listener *l) {
   uv_close((uv_handle_t *)&l->keepalive_timer, NULL);
 }
 
-/* Splits NamespaceAddress ("host", "host:port", "[v6]:port") into l->host / l->port. */
 static int parse_namespace(azr_listener *l) {
-  const char *ns = l->set.namespace_address;
-  if (!ns || !*ns) return AZR_E_INVALID_ARG;
-  /* Tolerate a URL form (sb://host/, https://host:port/). */
-  const char *p = strstr(ns, "://");
-  p = p ? p + 3 : ns;
-  size_t n = strcspn(p, "/");
-  char tmp[300];
-  if (n == 0 || n >= sizeof tmp) return AZR_E_INVALID_ARG;
-  memcpy(tmp, p, n);
-  tmp[n] = 0;
-  l->port = 0;
-  char *host = tmp, *colon;
-  if (tmp[0] == '[') {
-    char *rb = strchr(tmp, ']');
-    if (!rb) return AZR_E_INVALID_ARG;
-    *rb = 0;
-    host = tmp + 1;
-    colon = rb[1] == ':' ? rb + 1 : NULL;
-  } else {
-    colon = strrchr(tmp, ':');
-    if (colon && strchr(tmp, ':') != colon) colon = NULL; /* bare IPv6 without brackets: no port */
-  }
-  if (colon) {
-    *colon = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port <= 0 || port > 65535) return AZR_E_INVALID_ARG;
-    l->port = (uint16_t)port;
-  }
-  if (!*host || strlen(host) >= sizeof l->host) return AZR_E_INVALID_ARG;
-  memcpy(l->host, host, strlen(host) + 1);
-  return AZR_OK;
+  return azr__namespace_split(l->set.namespace_address, l->host, sizeof l->host, &l->port);
 }
 
 int azr__control_make_token(azr_listener *l, char *out, size_t out_len, int64_t *expiry_s) {
-  struct azr__buf aud;
-  azr__buf_init(&aud, l->mem, AZR_MAX_URL);
   if (!l->host[0] && parse_namespace(l) != AZR_OK) {
-    azr__buf_free(&aud);
     azr__listener_set_error(l, "NamespaceAddress is not set or malformed");
     return AZR_E_INVALID_ARG;
   }
-  int rc = azr__sas_audience(&aud, l->host, l->set.hybrid_connection ? l->set.hybrid_connection : "");
-  if (rc) {
-    azr__buf_free(&aud);
-    return rc;
-  }
-  int64_t now = azr__wall_s();
-  if (l->token_fn) {
-    *expiry_s = 0;
-    out[0] = 0;
-    rc = l->token_fn(l->token_ud, azr__buf_cstr(&aud), out, out_len, expiry_s);
-    if (!rc && !out[0]) rc = AZR_E_BAD_TOKEN;
-    if (rc) azr__listener_set_error(l, "the token provider failed: %s", azr_strerror(rc));
-    if (!rc && *expiry_s <= 0) *expiry_s = now + l->set.token_validity_s;
-  } else if (l->set.sas_token && *l->set.sas_token) {
-    size_t n = strlen(l->set.sas_token);
-    if (n + 1 > out_len) rc = AZR_E_TOO_BIG;
-    else memcpy(out, l->set.sas_token, n + 1);
-    struct azr__sas_fields f;
-    *expiry_s = !rc && azr__sas_parse(azr__span_of(out), &f) == AZR_OK ? f.expiry_s : now + l->set.token_validity_s;
-  } else if (l->set.access_key_name && *l->set.access_key_name && l->set.access_key && *l->set.access_key) {
-    struct azr__buf tok;
-    azr__buf_init(&tok, l->mem, AZR_MAX_TOKEN);
-    *expiry_s = now + l->set.token_validity_s;
-    rc = azr__sas_sign(&tok, azr__buf_cstr(&aud), l->set.access_key_name, l->set.access_key, *expiry_s,
-                       azr__hmac_sha256);
-    if (!rc && tok.len + 1 > out_len) rc = AZR_E_TOO_BIG;
-    if (!rc) memcpy(out, tok.data, tok.len + 1);
-    azr__buf_free(&tok);
-  } else {
-    azr__listener_set_error(l, "no credentials: set AccessKeyName and AccessKey, a token, or a token provider");
-    rc = AZR_E_INVALID_ARG;
-  }
-  azr__buf_free(&aud);
+  struct azr__token_source ts = {&l->set, l->token_fn, l->token_ud};
+  char err[256] = "";
+  int rc = azr__token_make(&ts, l->host, l->set.hybrid_connection, out, out_len, expiry_s, err, sizeof err);
+  if (rc) azr__listener_set_error(l, "%s", err);
   return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "azrelay/uv.h"
+#include "io/loop.h"
 #include "listener/listener_internal.h"
 #include "proto/connstr.h"
 #include "proto/sas.h"
@@ -95,11 +96,6 @@ int azr_listener_new_on_uv(azr_listener **out, uv_loop_t *loop) {
   return AZR_OK;
 }
 
-static void close_walk(uv_handle_t *h, void *arg) {
-  (void)arg;
-  if (!uv_is_closing(h)) uv_close(h, NULL);
-}
-
 void azr_listener_free(azr_listener *l) {
   if (!l) return;
   if (l->in_callback) {
@@ -119,10 +115,7 @@ void azr_listener_free(azr_listener *l) {
     /* Let aborted connections deliver their final callbacks (silenced) and release memory. */
     for (int i = 0; i < 100 && l->conns; i++) uv_run(l->loop, UV_RUN_NOWAIT);
     azr__curl_free(l->curl);
-    uv_run(l->loop, UV_RUN_NOWAIT);
-    uv_walk(l->loop, close_walk, NULL);
-    uv_run(l->loop, UV_RUN_DEFAULT);
-    uv_loop_close(l->loop);
+    azr__loop_close_all(l->loop);
   } else {
     azr__curl_free(l->curl);
   }
@@ -345,8 +338,6 @@ int azr_listener_shutdown(azr_listener *l) {
   return AZR_OK;
 }
 
-static void on_run_timer(uv_timer_t *t) { uv_stop(t->loop); }
-
 int azr_listener_run(azr_listener *l, int timeout_ms) {
   if (!l) return AZR_E_INVALID_ARG;
   if (l->in_callback) {
@@ -354,24 +345,7 @@ int azr_listener_run(azr_listener *l, int timeout_ms) {
     return AZR_E_BAD_STATE;
   }
   l->run_stop = false;
-  if (timeout_ms == 0) {
-    uv_run(l->loop, UV_RUN_NOWAIT);
-    return AZR_OK;
-  }
-  uv_timer_t t;
-  if (timeout_ms > 0) {
-    uv_timer_init(l->loop, &t);
-    uv_timer_start(&t, on_run_timer, (uint64_t)timeout_ms, 0);
-  }
-  while (!l->run_stop) {
-    int alive = uv_run(l->loop, UV_RUN_DEFAULT);
-    if (timeout_ms > 0 || !alive) break;
-  }
-  if (timeout_ms > 0) {
-    uv_timer_stop(&t);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(l->loop, UV_RUN_NOWAIT);
-  }
+  azr__loop_run(l->loop, timeout_ms, &l->run_stop);
   return AZR_OK;
 }
 

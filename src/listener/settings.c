@@ -212,7 +212,7 @@ static const struct azr__settings_entry table[] = {
     {ROW("MaxConnections", T_INT, FIXED, OFF(max_connections), 0, 100000, "0", NULL,
          "Most connections at once; more are offered with accept = false and status 503; 0 = no limit.")},
     {ROW("MaxReadTime", T_INT, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "the event loop reads each ready connection once per iteration, so none can monopolize it")},
+         "each connection gets a bounded number of reads per loop iteration, so none can monopolize the loop")},
     {ROW("OutBufferSize", T_I64, 0, OFF(send_queue_size), 1024, (int64_t)1 << 30, "4194304", NULL,
          "Bytes a connection's send queue may hold before sends return AZR_E_WOULDBLOCK (10035).")},
     {ROW("TcpNoDelay", T_BOOL, NA, NO_FIELD, 0, 1, "true", NULL,
@@ -313,15 +313,21 @@ const struct azr__setting_desc *azr__settings_at(size_t i) { return i < TABLE_LE
 
 static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-static const struct azr__settings_entry *find_entry(const char *name, size_t len) {
+/* The name without surrounding blanks. */
+static struct azr__span trim_name(const char *name, size_t len) {
   while (len && blank(*name)) {
     name++;
     len--;
   }
   while (len && blank(name[len - 1])) len--;
+  return (struct azr__span){name, len};
+}
+
+static const struct azr__settings_entry *find_entry(const char *name, size_t len) {
+  struct azr__span t = trim_name(name, len);
   for (size_t i = 0; i < TABLE_LEN; i++) {
     const char *n = table[i].d.name;
-    if (strlen(n) == len && strncasecmp(n, name, len) == 0) return &table[i];
+    if (strlen(n) == t.len && strncasecmp(n, t.ptr, t.len) == 0) return &table[i];
   }
   return NULL;
 }
@@ -597,8 +603,7 @@ int azr__settings_set(const struct azr__mem *mem, struct azr__listener_settings 
   const struct azr__settings_entry *e = name ? find_entry(name, name_len) : NULL;
   if (!e || (e->d.flags & AZR__SETTING_HANDLED_BY_LISTENER)) {
     if (err && err_len) {
-      struct azr__span t = trimmed(name ? name : "");
-      if (t.len > name_len) t.len = name_len;
+      struct azr__span t = trim_name(name ? name : "", name ? name_len : 0);
       snprintf(err, err_len, "unknown setting '%.*s'", (int)(t.len > 64 ? 64 : t.len), t.ptr);
     }
     return AZR_E_NOT_FOUND;

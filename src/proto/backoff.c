@@ -17,8 +17,7 @@ uint32_t azr__backoff_delay_ms(unsigned attempt, uint32_t first_ms, uint32_t max
   uint32_t span = base / 5; /* 20% */
   uint64_t lo = (uint64_t)base - span;
   uint64_t hi = (uint64_t)base + span;
-  if (hi > max_ms) hi = max_ms;
-  if (hi < lo) return (uint32_t)hi;
+  if (hi > max_ms) hi = max_ms; /* base <= max_ms, so lo <= hi still */
   /* Scale the random value onto [0, hi - lo] by multiplication (no modulo bias worth noting). */
   uint64_t offset = ((uint64_t)random_u32 * (hi - lo + 1)) >> 32;
   return (uint32_t)(lo + offset);

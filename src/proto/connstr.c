@@ -175,7 +175,7 @@ int azr__connstr_parse(const struct azr__mem *mem, const char *text, struct azr_
     if (!seen[k]) val[k] = (struct azr__span){"", 0};
   int rc = check_values(val, seen, err, err_len);
   if (rc) return rc;
-  struct endpoint ep;
+  struct endpoint ep = {0};
   rc = parse_endpoint(val[K_ENDPOINT], &ep, err, err_len);
   if (rc) return rc;
 

@@ -348,6 +348,7 @@ long azr__http1_feed(struct azr__http1 *p, const uint8_t *data, size_t len) {
       complete_message(im);
       continue;
     }
+    if (im->parser.upgrade) im->upgraded = true; /* http-parser stopped by itself for an upgrade */
     if (im->in_head && im->parser.nread > head_limit(p)) return too_large(im);
     /* Otherwise all input was consumed, or on_body asked to stop. */
   }

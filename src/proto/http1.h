@@ -49,10 +49,14 @@ enum azr__http1_type { AZR__HTTP1_REQUEST, AZR__HTTP1_RESPONSE };
 
 struct azr__http1_callbacks {
   /* The head is complete. The callee may take ownership of *head by copying the struct and then
-   * zeroing *head (azr__http_head_free on a zeroed head is a no-op). Returning non-zero stops the
-   * parser (feed returns what it consumed so far, including the head). */
+   * zeroing *head (azr__http_head_free on a zeroed head is a no-op); otherwise the head stays valid
+   * until the next message starts. Returning non-zero stops the parser (feed returns what it
+   * consumed so far, including the head). A message without body (or an upgrade) ends with its
+   * head: its on_complete follows at once, even when on_head stopped the parser. */
   int (*on_head)(void *ud, struct azr__http_head *head);
-  /* Decoded body bytes (chunk framing removed). Non-zero return stops the parser. */
+  /* Decoded body bytes (chunk framing removed). Non-zero return stops the parser; the count feed
+   * returns may then leave out the body's last byte: feed the rest again after resume (nothing is
+   * delivered twice). */
   int (*on_body)(void *ud, const uint8_t *data, size_t len);
   /* The message (head + body) is complete. Non-zero return stops the parser. */
   int (*on_complete)(void *ud);
@@ -63,8 +67,9 @@ struct azr__http1 {
   const struct azr__mem *mem;
   struct azr__http1_callbacks cb;
   void *ud;
-  size_t max_head; /* bytes of head (request/status line + headers); default AZR_MAX_HTTP_HEAD */
-  size_t max_headers;
+  size_t max_head; /* bytes of head (request/status line + headers + blank line); default
+                    * AZR_MAX_HTTP_HEAD; http-parser refuses heads over 80 KiB whatever this says */
+  size_t max_headers; /* default AZR_MAX_HTTP_HEADERS; trailers of chunked bodies are not kept */
   char error[128]; /* detail when feed fails */
 };
 
@@ -72,9 +77,13 @@ int azr__http1_init(struct azr__http1 *p, enum azr__http1_type type, const struc
                     const struct azr__http1_callbacks *cb, void *ud);
 void azr__http1_free(struct azr__http1 *p);
 /* Feeds bytes. Returns the number consumed (>= 0) or -1 on a parse error or a cap exceeded (see
- * p->error; over-long heads report "head too large", for a 431 answer). After on_head of an upgrade
- * (or a 101 response) parsing stops and the remaining bytes belong to the new protocol: feed returns
- * the count up to the end of the head. Stopping via a callback return is not an error. */
+ * p->error; over-long heads report "head too large", for a 431 answer, too many headers "too many
+ * headers"); errors are final. After on_head of an upgrade (or a 101 response) parsing stops and the
+ * remaining bytes belong to the new protocol: feed returns the count up to the end of the head, and 0
+ * from then on. Stopping via a callback return is not an error: feed returns 0 until resume. Header
+ * names keep their case, values lose surrounding white space, repeated headers stay separate
+ * entries; every span is also NUL-terminated. Note: Debian's http-parser is built non-strict (it
+ * skips some CR/LF and constant checks). */
 long azr__http1_feed(struct azr__http1 *p, const uint8_t *data, size_t len);
 /* Tells the parser the connection reached EOF (completes a response delimited by close). Returns 0,
  * or -1 if a message was cut short. */

@@ -15,6 +15,8 @@
 #define CONTROL_SLACK 4096u
 /* Automatic Pongs stop being queued past this much unsent output when no out_cap is configured. */
 #define PONG_BACKLOG (1024u * 1024u)
+/* Most a frame header makes a buffered session allocate before the payload arrives. */
+#define PREALLOCATE_MAX (1024u * 1024u)
 
 static uint64_t message_limit(const struct azr__ws_session *s) {
   if (s->cfg.max_message_size) return s->cfg.max_message_size;
@@ -193,6 +195,13 @@ static int read_header(struct azr__ws_session *s, const uint8_t *data, size_t le
   return AZR_OK;
 }
 
+static int reserve_message(struct azr__ws_session *s, size_t n) {
+  int rc = azr__buf_reserve(&s->msg, n);
+  if (rc == AZR_E_NOMEM) return fail(s, AZR_E_NOMEM, 1011, "out of memory for a message");
+  if (rc) return fail(s, AZR_E_TOO_BIG, 1009, "message too large");
+  return AZR_OK;
+}
+
 /* Checks a complete header against the session's state (§5.1 masking direction, §5.4
  * fragmentation, message size) and starts the frame. */
 static int begin_frame(struct azr__ws_session *s) {
@@ -216,10 +225,11 @@ static int begin_frame(struct azr__ws_session *s) {
       azr__buf_reset(&s->msg);
     }
     if (s->cfg.buffer_messages) {
-      /* Sized from the header, so a message arrives with at most one growth per frame. */
-      int rc = azr__buf_reserve(&s->msg, (size_t)h->payload_len);
-      if (rc == AZR_E_NOMEM) return fail(s, AZR_E_NOMEM, 1011, "out of memory for a message");
-      if (rc) return fail(s, AZR_E_TOO_BIG, 1009, "message too large");
+      /* Sized from the header, so a frame usually arrives with a single growth; but a header alone
+       * (a few bytes) may not make us commit more than PREALLOCATE_MAX. */
+      uint64_t want = h->payload_len < PREALLOCATE_MAX ? h->payload_len : PREALLOCATE_MAX;
+      int rc = reserve_message(s, (size_t)want);
+      if (rc) return rc;
     }
     if (first && s->cb.on_message_begin) s->cb.on_message_begin(s->ud, h->opcode);
   }
@@ -235,7 +245,9 @@ static int data_payload(struct azr__ws_session *s, uint8_t *data, size_t n) {
   bool check_text = s->msg_opcode == AZR__WS_TEXT && s->cfg.validate_utf8;
   uint8_t *plain = data;
   if (s->cfg.buffer_messages) {
-    plain = s->msg.data + s->msg.len; /* reserved in begin_frame */
+    int rc = reserve_message(s, n);
+    if (rc) return rc;
+    plain = s->msg.data + s->msg.len;
     if (h->masked) azr__ws_mask_copy(plain, data, n, h->mask, s->frame_off);
     else if (n) memcpy(plain, data, n);
     s->msg.len += n;

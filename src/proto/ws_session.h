@@ -77,8 +77,8 @@ struct azr__ws_session {
   uint8_t msg_opcode;      /* opcode of the data message in progress, 0 = none */
   uint64_t msg_len;        /* payload bytes of that message so far */
   struct azr__utf8 utf8;
-  struct azr__buf msg;     /* buffered-mode message, or control frame payload being assembled */
-  uint8_t ctrl[125];
+  struct azr__buf msg;     /* buffered-mode message being assembled */
+  uint8_t ctrl[125];       /* control frame payload being assembled (unmasked) */
   size_t ctrl_len;
   /* send state */
   uint8_t mask_pool[64];   /* client role: random bytes for masking keys, used 4 at a time */
@@ -96,19 +96,27 @@ int azr__ws_session_init(struct azr__ws_session *s, const struct azr__ws_session
 void azr__ws_session_free(struct azr__ws_session *s);
 
 /* Feeds received bytes (the buffer may be modified in place: unmasking). Returns AZR_OK, or an
- * AZR_E_PROTOCOL / AZR_E_TOO_BIG / AZR_E_UTF8 status after a violation, in which case a Close with
- * 1002 / 1009 / 1007 has been appended to `out` and further input is ignored. Bytes after the peer's
- * Close are ignored. */
+ * AZR_E_PROTOCOL / AZR_E_TOO_BIG / AZR_E_UTF8 status after a violation (AZR_E_NOMEM when a buffered
+ * message cannot be allocated), in which case a Close with 1002 / 1009 / 1007 (1011) has been
+ * appended to `out` unless we had sent one, error/error_text are set, and every later call returns
+ * the same status without looking at its input. Bytes after the peer's Close are ignored (AZR_OK).
+ * Callbacks run inside this call; they may use the send functions but must not call recv or free
+ * the session. */
 int azr__ws_session_recv(struct azr__ws_session *s, uint8_t *data, size_t len);
 
 /* Appends one data frame. `opcode` is TEXT or BINARY for the first frame of a message and is ignored
  * for later frames (CONTINUATION is written); `fin` ends the message. AZR_E_BAD_STATE after our
- * Close; AZR_E_WOULDBLOCK when `out` is at its cap (nothing appended). */
+ * Close (or a failure); AZR_E_INVALID_ARG for another opcode on a first frame; AZR_E_WOULDBLOCK when
+ * `out` is at its cap (nothing appended, state unchanged). */
 int azr__ws_session_send_frame(struct azr__ws_session *s, uint8_t opcode, const uint8_t *data, size_t len,
                                bool fin);
+/* Control frames: AZR_E_INVALID_ARG for payloads over 125 bytes, AZR_E_BAD_STATE after our Close,
+ * AZR_E_WOULDBLOCK past out_cap + 4 KiB. */
 int azr__ws_session_send_ping(struct azr__ws_session *s, const uint8_t *payload, size_t len);
 int azr__ws_session_send_pong(struct azr__ws_session *s, const uint8_t *payload, size_t len);
-/* Appends a Close (once). code 0 sends an empty Close payload. */
+/* Appends a Close (once; AZR_E_BAD_STATE afterwards). code 0 or 1005 sends an empty Close payload;
+ * other codes must be valid on the wire (azr__ws_close_code_valid) or AZR_E_INVALID_ARG. The reason
+ * is cut to 123 bytes on a character boundary, and dropped if it is not UTF-8. */
 int azr__ws_session_send_close(struct azr__ws_session *s, uint16_t code, const char *reason);
 
 /* True after both Closes were exchanged (the TCP connection may now be closed). */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file client.h
+ * The sender ("client") role: connect to a hybrid connection (sb-hc-action=connect), exchange
+ * messages with the listener that accepted, close. Beyond the reference receiver, for tools, tests
+ * and bridges; it takes the same identity and transport settings as a listener.
+ *
+ * Lifetime and threading follow the listener: single-threaded, own loop (azr_client_run) or the
+ * application's (azr_client_new_on_uv in azrelay/uv.h), callbacks only from the loop.
+ */
+#ifndef AZRELAY_CLIENT_H
+#define AZRELAY_CLIENT_H
+
+#include "azrelay/listener.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct azr_client azr_client;
+
+typedef struct azr_client_callbacks {
+  /** The connection is open (status 0), or failed: http_status is the relay's or the listener's
+   *  rejection status (401, 404, the listener's reject code...), description its reason phrase. */
+  void (*on_open)(azr_client *c, int status, int http_status, const char *description, void *user_data);
+  /** A message fragment, as azr_data_in_event (conn_id is 0). */
+  void (*on_data)(azr_client *c, const azr_data_in_event *ev, void *user_data);
+  /** The send queue drained after a send returned AZR_E_WOULDBLOCK. */
+  void (*on_ready_to_send)(azr_client *c, void *user_data);
+  /** Final event of an opened connection: close code and reason (1006 when lost), error status. */
+  void (*on_close)(azr_client *c, int code, const char *reason, int error, void *user_data);
+} azr_client_callbacks;
+
+AZR_EXTERN AZR_NODISCARD int azr_client_new(azr_client **out);
+/** Frees the client, dropping its connection. Not inside one of its callbacks. */
+AZR_EXTERN void azr_client_free(azr_client *c);
+AZR_EXTERN AZR_NODISCARD int azr_client_set_callbacks(azr_client *c, const azr_client_callbacks *cb, size_t size,
+                                                    void *user_data);
+AZR_EXTERN void azr_client_set_log(azr_client *c, azr_log_fn fn, void *user_data);
+/** Identity, as for the listener (the rule needs the Send right). */
+AZR_EXTERN AZR_NODISCARD int azr_client_set_connection_string(azr_client *c, const char *connection_string);
+/** Any setting of the listener's table that applies to a connection (transport, TLS, proxy,
+ *  MaxFrameSize, BufferMessage, MaxMessageSize, TokenValidity...): "Name=Value". */
+AZR_EXTERN AZR_NODISCARD int azr_client_config(azr_client *c, const char *setting);
+AZR_EXTERN AZR_NODISCARD int azr_client_set_token_provider(azr_client *c, azr_token_provider_fn fn, void *user_data);
+/** An extra header for the connect handshake; it reaches the listener in ConnectHeaders. */
+AZR_EXTERN AZR_NODISCARD int azr_client_add_header(azr_client *c, const char *name, const char *value);
+/** The tracking id sent as sb-hc-id (default: a new GUID per connect). */
+AZR_EXTERN AZR_NODISCARD int azr_client_set_id(azr_client *c, const char *id);
+
+/** Connects; @p path_and_query is appended after the hybrid connection name ("" or
+ *  "/suffix?app=1"); @p sub_protocols is offered as Sec-WebSocket-Protocol (NULL for none).
+ *  on_open reports the outcome. */
+AZR_EXTERN AZR_NODISCARD int azr_client_connect(azr_client *c, const char *path_and_query, const char *sub_protocols);
+
+/** Sends a fragment (or a whole message with eom=true): same results as azr_conn_send_fragment(). */
+AZR_EXTERN AZR_NODISCARD int azr_client_send(azr_client *c, azr_data_format format, const void *data, size_t len,
+                                           bool eom);
+AZR_EXTERN AZR_NODISCARD int azr_client_pause(azr_client *c);
+AZR_EXTERN AZR_NODISCARD int azr_client_resume(azr_client *c);
+/** Starts the close handshake after queued data. */
+AZR_EXTERN AZR_NODISCARD int azr_client_close(azr_client *c, int code, const char *reason);
+AZR_EXTERN size_t azr_client_queued(const azr_client *c);
+AZR_EXTERN bool azr_client_is_open(const azr_client *c);
+/** The sub-protocol the listener chose, or "". */
+AZR_EXTERN const char *azr_client_sub_protocol(const azr_client *c);
+
+AZR_EXTERN AZR_NODISCARD int azr_client_run(azr_client *c, int timeout_ms);
+AZR_EXTERN void azr_client_interrupt_run(azr_client *c);
+AZR_EXTERN const char *azr_client_last_error(const azr_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

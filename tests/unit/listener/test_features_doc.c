@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* docs/FEATURES.md and the settings table agree: every setting has a row of the right kind and
+ * status, every property/setting row names a real setting, and every reference method and event
+ * is listed. The file comes from AZR_FEATURES_MD or argv[1]. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "listener/settings_table.h"
+
+#ifndef AZR_FEATURES_MD
+#define AZR_FEATURES_MD "docs/FEATURES.md"
+#endif
+
+#define MAX_ROWS 400
+#define CELLS 5
+
+struct row {
+  char cell[CELLS][600]; /* item (base name, without backticks or [index]), kind, API, status, test */
+  int line;
+};
+
+static const char *doc_path = AZR_FEATURES_MD;
+static struct row rows[MAX_ROWS];
+static size_t row_count;
+
+static void trim_copy(char *dst, size_t cap, const char *s, size_t n) {
+  while (n && (*s == ' ' || *s == '`')) {
+    s++;
+    n--;
+  }
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '`' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, s, n);
+  dst[n] = 0;
+}
+
+/* Reads every table row with five cells (header and separator rows skipped). */
+static int load(void **state) {
+  (void)state;
+  FILE *f = fopen(doc_path, "r");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", doc_path);
+    return -1;
+  }
+  char line[4096];
+  int no = 0;
+  while (fgets(line, sizeof line, f)) {
+    no++;
+    if (line[0] != '|' || strstr(line, "---|") || strncmp(line, "| Reference item", 16) == 0) continue;
+    struct row r;
+    memset(&r, 0, sizeof r);
+    r.line = no;
+    const char *p = line + 1;
+    size_t c = 0;
+    for (; c < CELLS; c++) {
+      const char *bar = strchr(p, '|');
+      if (!bar) break;
+      trim_copy(r.cell[c], sizeof r.cell[c], p, (size_t)(bar - p));
+      p = bar + 1;
+    }
+    if (c != CELLS) {
+      fprintf(stderr, "%s:%d: expected %d cells\n", doc_path, no, CELLS);
+      fclose(f);
+      return -1;
+    }
+    char *bracket = strchr(r.cell[0], '[');
+    if (bracket) *bracket = 0;
+    if (row_count < MAX_ROWS) rows[row_count++] = r;
+  }
+  fclose(f);
+  return row_count ? 0 : -1;
+}
+
+static const struct row *find_row(const char *name, const char *kind) {
+  for (size_t i = 0; i < row_count; i++)
+    if (strcmp(rows[i].cell[0], name) == 0 && (!kind || strcmp(rows[i].cell[1], kind) == 0)) return &rows[i];
+  return NULL;
+}
+
+static const char *kind_of(const struct azr__setting_desc *d) {
+  if (d->flags & AZR__SETTING_PROPERTY) return "Property";
+  if (d->flags & AZR__SETTING_OURS) return "azrelay setting";
+  return "Config setting";
+}
+
+static void test_every_setting_documented(void **state) {
+  (void)state;
+  for (size_t i = 0; i < azr__settings_count(); i++) {
+    const struct azr__setting_desc *d = azr__settings_at(i);
+    const struct row *r = find_row(d->name, NULL);
+    if (!r) fail_msg("%s has no row in %s", d->name, doc_path);
+    if (strcmp(r->cell[1], kind_of(d)) != 0)
+      fail_msg("%s:%d: %s is a %s, the row says %s", doc_path, r->line, d->name, kind_of(d), r->cell[1]);
+    bool na_doc = strncmp(r->cell[3], "not applicable", 14) == 0;
+    bool na = (d->flags & AZR__SETTING_NOT_APPLICABLE) != 0;
+    if (na != na_doc) fail_msg("%s:%d: %s status '%s' disagrees with the table", doc_path, r->line, d->name, r->cell[3]);
+    /* A setting reached by name shows that name in its API column. */
+    if (!(d->flags & AZR__SETTING_HANDLED_BY_LISTENER) && !strstr(r->cell[2], d->name))
+      fail_msg("%s:%d: the API column of %s does not name the setting", doc_path, r->line, d->name);
+  }
+}
+
+static void test_every_setting_row_exists_in_table(void **state) {
+  (void)state;
+  size_t n = 0;
+  for (size_t i = 0; i < row_count; i++) {
+    const struct row *r = &rows[i];
+    if (strcmp(r->cell[1], "Property") && strcmp(r->cell[1], "Config setting") && strcmp(r->cell[1], "azrelay setting"))
+      continue;
+    n++;
+    const struct azr__setting_desc *d = azr__settings_find(r->cell[0], strlen(r->cell[0]));
+    if (!d || strcmp(d->name, r->cell[0]) != 0) fail_msg("%s:%d: '%s' is not in the settings table", doc_path, r->line, r->cell[0]);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(rows[j].cell[0], r->cell[0]) == 0 && strcmp(rows[j].cell[1], r->cell[1]) == 0)
+        fail_msg("%s:%d: '%s' is listed twice", doc_path, r->line, r->cell[0]);
+  }
+  assert_int_equal(n, azr__settings_count());
+}
+
+static void test_methods_and_events_documented(void **state) {
+  (void)state;
+  static const char *const methods[] = {"Config",      "Disconnect", "DoEvents", "Interrupt",        "PauseData",
+                                        "ProcessData", "Send",       "SendBytes", "SendFile",         "SendHTTPResponse",
+                                        "SendText",    "Shutdown",   "StartListening", "StopListening"};
+  static const char *const events[] = {"Connected",          "ConnectionConnected",    "ConnectionDataIn",
+                                       "ConnectionDisconnected", "ConnectionError",    "ConnectionReadyToSend",
+                                       "ConnectionRequest",  "ConnectionStatus",       "Disconnected",
+                                       "Error",              "Header",                 "HTTPRequest",
+                                       "Log",                "Redirect",               "SSLServerAuthentication",
+                                       "SSLStatus"};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    if (!find_row(methods[i], "Method")) fail_msg("method %s is not documented", methods[i]);
+  for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+    if (!find_row(events[i], "Event")) fail_msg("event %s is not documented", events[i]);
+  /* Every row has a status and a test cell. */
+  for (size_t i = 0; i < row_count; i++) {
+    if (!rows[i].cell[3][0] || !rows[i].cell[4][0]) fail_msg("%s:%d: empty status or test cell", doc_path, rows[i].line);
+    const char *st = rows[i].cell[3];
+    if (strncmp(st, "done", 4) && strncmp(st, "in progress", 11) && strncmp(st, "not applicable: ", 16))
+      fail_msg("%s:%d: status '%s' is not done / in progress / not applicable: reason", doc_path, rows[i].line, st);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) doc_path = argv[1];
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_setting_documented),
+      cmocka_unit_test(test_every_setting_row_exists_in_table),
+      cmocka_unit_test(test_methods_and_events_documented),
+  };
+  return cmocka_run_group_tests(tests, load, NULL);
+}
