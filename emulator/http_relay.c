@@ -428,7 +428,11 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
   snprintf(id, sizeof id, "%.*s", (int)(target->id.len < 120 ? target->id.len : 120), target->id.ptr);
   struct emu_pending *p = azr__strmap_get(&em->pending, id);
   struct emu_http_req *r = p && p->kind == EMU_PENDING_HTTP ? (struct emu_http_req *)p : NULL;
-  if (!r || !r->via_rendezvous || r->conn->rv || r->command_sent) {
+  /* Two reasons to come here: we asked for a rendezvous (large request, §7.4), or the listener
+   * chose one to send a large response to a request it got on the control channel (§7.5). */
+  bool for_request = r && r->via_rendezvous && !r->command_sent;
+  bool for_response = r && !r->via_rendezvous && r->command_sent;
+  if (!r || r->conn->rv || r->response_started || (!for_request && !for_response)) {
     emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
     return;
   }
@@ -445,7 +449,8 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
   }
   c->rv_listener = r->listener;
   c->rv_entity = r->entity;
-  send_full_request_on_rv(r);
+  r->via_rendezvous = true;
+  if (for_request) send_full_request_on_rv(r);
 }
 
 /* ---- the sender's connection ---- */
@@ -479,7 +484,7 @@ static int on_req_complete(void *ud) {
   if (!r) return 1;
   r->body_done = true;
   if (!r->via_rendezvous) {
-    deliver_on_control(r);
+    if (!r->command_sent) deliver_on_control(r); /* a body-less request may already be out */
     if (r->via_rendezvous && c->cur == r) request_rendezvous(r); /* headers too large for control */
   } else if (r->command_sent && c->rv && r->has_body) {
     (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, NULL, 0, true);

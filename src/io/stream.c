@@ -361,8 +361,8 @@ int azr__stream_write2(struct azr__stream *s, const void *a, size_t alen, const 
       return rc ? rc : azr__stream_write(s, b, blen);
     }
     uint8_t tmp[16384];
-    memcpy(tmp, a, alen);
-    memcpy(tmp + alen, b, blen);
+    if (alen) memcpy(tmp, a, alen);
+    if (blen) memcpy(tmp + alen, b, blen);
     return azr__stream_write(s, tmp, alen + blen);
   }
   int rc = azr__stream_write(s, a, alen);

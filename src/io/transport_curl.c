@@ -287,7 +287,10 @@ static void apply_options(CURL *e, const struct azr__connect_options *o) {
     if (o->no_session_reuse) curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   }
   if (o->proxy_kind != AZR__PROXY_NONE && o->proxy_host) {
-    curl_easy_setopt(e, CURLOPT_PROXY, o->proxy_host);
+    char proxy[300];
+    bool v6 = strchr(o->proxy_host, ':') && o->proxy_host[0] != '[';
+    snprintf(proxy, sizeof proxy, v6 ? "[%s]" : "%s", o->proxy_host); /* IPv6 literals need brackets */
+    curl_easy_setopt(e, CURLOPT_PROXY, proxy);
     curl_easy_setopt(e, CURLOPT_PROXYPORT, (long)o->proxy_port);
     curl_easy_setopt(e, CURLOPT_PROXYTYPE, proxy_type(o->proxy_kind));
     if (o->proxy_kind == AZR__PROXY_HTTP || o->proxy_kind == AZR__PROXY_HTTPS)

@@ -713,6 +713,7 @@ int azr__ws_close(struct azr__ws *ws, uint16_t code, const char *reason) {
     return AZR_OK;
   }
   if (ws->state != WS_OPEN) return AZR_E_CLOSED;
+  if (code && !azr__ws_close_code_valid(code)) return AZR_E_INVALID_ARG;
   ws->state = WS_CLOSING;
   ws->close_requested = true;
   ws->close_code = code;

@@ -86,6 +86,8 @@ static void schedule_renew(azr_listener *l) {
   int64_t at = azr__renew_at_s(l->token_issued_s, l->token_expiry_s, l->set.auto_renew_threshold_s);
   int64_t now = azr__wall_s();
   int64_t delay_s = at > now ? at - now : 0;
+  /* A token that is already expired (a stale pre-issued one) would make this spin: retry slowly. */
+  if (l->token_expiry_s <= now && delay_s < 5) delay_s = 5;
   uv_timer_start(&l->renew_timer, on_renew, (uint64_t)delay_s * 1000u, 0);
 }
 

@@ -166,6 +166,7 @@ static void test_ca_settings(void **state) {
   make_cert(&ca, "ca.test");
   assert_int_equal(set(&s, "SSLServerCACerts", azr__buf_cstr(&ca)), AZR_OK);
   assert_int_equal(set(&s, "SSLServerCACerts", "junk"), AZR_E_INVALID_ARG);
+  assert_int_equal(set(&s, "SSLServerCACerts", "MIIBszCCAVmgAwIBAgIU"), AZR_E_INVALID_ARG); /* PEM only */
   assert_int_equal(set(&s, "OpenSSLCADir", "/etc/ssl/certs"), AZR_OK);
   assert_int_equal(set(&s, "SSLCACertFilePaths", "/nonexistent/1.pem; " AZR_TEST_READABLE_FILE " ;/nonexistent/2"), AZR_OK);
   assert_string_equal(get(&s, "OpenSSLCAFile"), AZR_TEST_READABLE_FILE); /* one field, two names */
