@@ -44,6 +44,7 @@ struct emu_http_req {
   bool command_sent;        /* the full request went out (control channel or rendezvous) */
   bool body_done;
   bool has_body;
+  bool body_sent; /* the rendezvous got the whole body, FIN included */
   struct azr__buf body;
   uv_timer_t timer;
   /* response */
@@ -56,9 +57,11 @@ struct emu_http_req {
   bool rv_expect_body;
 };
 
-static void conn_close(struct emu_http_conn *c, bool abort);
+static void conn_close_at(struct emu_http_conn *c, bool abort, int line);
+#define conn_close(c, abort) conn_close_at((c), (abort), __LINE__)
 static void conn_next(struct emu_http_conn *c);
 static void send_full_request_on_rv(struct emu_http_req *r);
+static void flush_request_body(struct emu_http_req *r);
 static void start_request(struct emu_http_conn *c, struct azr__http_head *head, const uint8_t *rest, size_t rest_len);
 
 static struct emu_http_conn *conns_head(azr_emulator *em) { return em->http_conns; }
@@ -370,13 +373,12 @@ static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool 
 
 static void rv_writable(struct azr__ws *ws) {
   struct emu_http_conn *c = azr__ws_user_data(ws);
-  if (c->s) azr__stream_resume(c->s);
+  if (c->cur) flush_request_body(c->cur);
 }
 
 static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *reason) {
-  (void)code;
-  (void)reason;
   struct emu_http_conn *c = azr__ws_user_data(ws);
+  EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP rendezvous closed: %s %u %s", azr_status_name(status), code, reason);
   c->rv = NULL;
   struct emu_http_req *r = c->cur;
   /* The listener closing its rendezvous ends the sender's connection too (§7.6). */
@@ -400,6 +402,23 @@ static const struct azr__ws_callbacks rv_cb = {.on_message_begin = rv_message_be
                                                .on_writable = rv_writable,
                                                .on_close = rv_close};
 
+/* Moves held request-body bytes to the rendezvous (ending the message once the sender's body is
+ * complete); keeps them when the socket's queue is full, and paces the sender accordingly. */
+static void flush_request_body(struct emu_http_req *r) {
+  struct emu_http_conn *c = r->conn;
+  if (!r->via_rendezvous || !r->command_sent || !c->rv || !r->has_body || r->body_sent) return;
+  if (r->body.len || r->body_done) {
+    int rc = azr__ws_send_part(c->rv, AZR__WS_BINARY, r->body.data, r->body.len, r->body_done);
+    if (rc == AZR_E_WOULDBLOCK) {
+      if (c->s) azr__stream_pause(c->s); /* resumed from rv_writable */
+      return;
+    }
+    azr__buf_reset(&r->body);
+    if (r->body_done) r->body_sent = true;
+  }
+  if (c->s && !r->body_done) azr__stream_resume(c->s);
+}
+
 /* Sends the full request over the rendezvous and whatever body bytes are already here. */
 static void send_full_request_on_rv(struct emu_http_req *r) {
   struct emu_http_conn *c = r->conn;
@@ -414,12 +433,8 @@ static void send_full_request_on_rv(struct emu_http_req *r) {
     return;
   }
   r->command_sent = true;
-  if (body) {
-    if (r->body.len || r->body_done) (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, r->body.data, r->body.len, r->body_done);
-    azr__buf_free(&r->body);
-  }
   arm_deadline(r);
-  if (c->s) azr__stream_resume(c->s);
+  flush_request_body(r);
 }
 
 void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
@@ -467,14 +482,16 @@ static int on_req_body(void *ud, const uint8_t *data, size_t len) {
   struct emu_http_conn *c = ud;
   struct emu_http_req *r = c->cur;
   if (!r) return 1;
-  r->has_body = true;
-  if (r->via_rendezvous && r->command_sent && c->rv) {
-    (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, data, len, false);
-    if (azr__ws_queued(c->rv) >= 1024 * 1024 && c->s) azr__stream_pause(c->s);
-    return 0;
+  /* Held until it can go: the whole body for the control channel, or what the rendezvous has not
+   * taken yet. Pausing bounds it; the rest of the current read buffer still fits the cap. */
+  if (azr__buf_append(&r->body, data, len) != AZR_OK) {
+    req_fail(r, 413, "RequestTooLarge", "The request body could not be buffered.");
+    return 1;
   }
-  if (azr__buf_append(&r->body, data, len) != AZR_OK) return 1;
-  if (r->via_rendezvous && r->body.len >= MAX_PENDING_BODY && c->s) azr__stream_pause(c->s);
+  if (r->via_rendezvous) {
+    flush_request_body(r);
+    if (r->body.len >= MAX_PENDING_BODY && c->s) azr__stream_pause(c->s);
+  }
   return 0;
 }
 
@@ -486,8 +503,8 @@ static int on_req_complete(void *ud) {
   if (!r->via_rendezvous) {
     if (!r->command_sent) deliver_on_control(r); /* a body-less request may already be out */
     if (r->via_rendezvous && c->cur == r) request_rendezvous(r); /* headers too large for control */
-  } else if (r->command_sent && c->rv && r->has_body) {
-    (void)azr__ws_send_part(c->rv, AZR__WS_BINARY, NULL, 0, true);
+  } else {
+    flush_request_body(r);
   }
   return 1; /* one request at a time: later bytes wait in the backlog */
 }
@@ -528,8 +545,9 @@ static void conn_read(struct azr__stream *s, uint8_t *data, size_t len) {
 }
 
 static void conn_end(struct azr__stream *s, int status) {
-  (void)status;
   struct emu_http_conn *c = s->owner;
+  EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP sender %s:%u went away (%s%s%s)", s->peer_addr, s->peer_port,
+          status ? azr_status_name(status) : "closed", status ? ": " : "", status ? azr__stream_error(s) : "");
   /* The sender went away: its request (if any) is abandoned. */
   if (c->cur) req_free(c->cur);
   conn_close(c, true);
@@ -561,9 +579,11 @@ static void on_conn_closed_free(struct emu_http_conn *c) {
   uv_close((uv_handle_t *)&c->reaper, on_reaper_closed);
 }
 
-static void conn_close(struct emu_http_conn *c, bool abort) {
+static void conn_close_at(struct emu_http_conn *c, bool abort, int line) {
   if (c->closing) return;
   c->closing = true;
+  EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP connection %s:%u closed (%s, http_relay.c:%d)", c->s ? c->s->peer_addr : "?",
+          c->s ? c->s->peer_port : 0, abort ? "abort" : "orderly", line);
   if (c->cur) req_free(c->cur);
   if (c->s) azr__stream_close(c->s, abort ? AZR__CLOSE_ABORT : AZR__CLOSE_FLUSH);
   c->s = NULL;
@@ -583,7 +603,7 @@ static void conn_next(struct emu_http_conn *c) {
   azr__http1_resume(c->http);
   if (c->backlog.len) {
     struct azr__buf b = c->backlog;
-    azr__buf_init(&c->backlog, c->em->mem, 0);
+    azr__buf_init(&c->backlog, c->em->mem, 4u * 1024u * 1024u);
     feed(c, b.data, b.len);
     azr__buf_free(&b);
     if (c->closing || c->backlog.len || c->cur) return;
@@ -621,12 +641,15 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   r->is_head = azr__span_eq(r->head.method, "HEAD");
   r->keep_alive = r->head.keep_alive;
   azr__buf_init(&r->target, em->mem, AZR_MAX_URL);
-  azr__buf_init(&r->body, em->mem, AZR_MAX_CONTROL_BODY + MAX_PENDING_BODY);
+  /* Control-channel bodies are at most 64 KiB; held rendezvous bytes stop at MAX_PENDING_BODY plus
+   * what one read can still deliver after the pause. */
+  azr__buf_init(&r->body, em->mem, AZR_MAX_CONTROL_BODY + MAX_PENDING_BODY + 256u * 1024u);
   azr__buf_init(&r->resp_json, em->mem, AZR_MAX_CONTROL_MSG);
   uv_timer_init(&em->loop, &r->timer);
   r->timer.data = r;
   c->cur = r;
   r->body_done = !r->head.chunked && (!r->head.has_content_length || r->head.content_length == 0);
+  r->has_body = !r->body_done; /* known from the head: the rendezvous request must say so up front */
   emu_new_id(em, target.id, r->id);
   if (azr__hc_request_target(&r->target, &target) != AZR_OK) {
     req_fail(r, 400, "BadRequest", "The request target is malformed.");

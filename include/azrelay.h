@@ -13,5 +13,6 @@
 #include "azrelay/listener.h"
 #include "azrelay/connection.h"
 #include "azrelay/client.h"
+#include "azrelay/http.h"
 
 #endif

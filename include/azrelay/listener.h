@@ -162,6 +162,7 @@ typedef struct azr_connection_error_event {
 } azr_connection_error_event;
 
 struct azr_http_request_event;
+struct azr_http_ready_event;
 
 /** The callbacks. Zero-initialize, set what you handle, register with azr_listener_set_callbacks(). */
 typedef struct azr_listener_callbacks {
@@ -180,6 +181,8 @@ typedef struct azr_listener_callbacks {
   void (*on_connection_disconnected)(azr_listener *l, const azr_connection_disconnected_event *ev, void *user_data);
   void (*on_connection_error)(azr_listener *l, const azr_connection_error_event *ev, void *user_data);
   void (*on_http_request)(azr_listener *l, const struct azr_http_request_event *ev, void *user_data);
+  /** A streamed HTTP response's queue drained after azr_http_response_write returned WOULDBLOCK. */
+  void (*on_http_ready_to_send)(azr_listener *l, const struct azr_http_ready_event *ev, void *user_data);
 } azr_listener_callbacks;
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */

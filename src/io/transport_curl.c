@@ -29,7 +29,7 @@ struct curl_watch {
 struct curl_conn {
   struct azr__curl *c;
   CURL *easy;
-  SSL *ssl; /* for SSL_pending once connected */
+  SSL *ssl; /* for SSL_pending and write-retry mode once connected */
   char errbuf[CURL_ERROR_SIZE];
   char url[300];
   bool in_multi;
@@ -178,10 +178,6 @@ static void check_done(struct azr__curl *c) {
     if (msg->data.result == CURLE_OK) {
       curl_socket_t fd = CURL_SOCKET_BAD;
       curl_easy_getinfo(cc->easy, CURLINFO_ACTIVESOCKET, &fd);
-      struct curl_tlssessioninfo *info = NULL;
-      if (curl_easy_getinfo(cc->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
-          info->backend == CURLSSLBACKEND_OPENSSL)
-        cc->ssl = info->internals;
       if (fd == CURL_SOCKET_BAD) {
         azr__stream_connected(s, -1, AZR_E_IO, "libcurl gave no socket");
       } else {
@@ -201,13 +197,34 @@ static void check_done(struct azr__curl *c) {
   }
 }
 
+/* libcurl does not expose the SSL object of a CONNECT_ONLY connection once the connect phase is
+ * over, so we catch it when its handshake starts, through the per-connection SSL_CTX. */
+static void on_ssl_info(const SSL *ssl, int where, int ret) {
+  (void)ret;
+  if (!(where & SSL_CB_HANDSHAKE_START)) return;
+  struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  if (cc) cc->ssl = (SSL *)ssl;
+}
+
+static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *userptr) {
+  (void)easy;
+  SSL_CTX *c = ctx;
+  /* A write that would block is retried from our queue, at another address than the first
+   * attempt: OpenSSL must allow that, or it fails the retry ("bad write retry"). */
+  SSL_CTX_set_mode(c, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_app_data(c, userptr);
+  SSL_CTX_set_info_callback(c, on_ssl_info);
+  return CURLE_OK;
+}
+
 static ssize_t curl_read(struct azr__stream *s, uint8_t *buf, size_t len) {
   struct curl_conn *cc = s->transport_data;
   size_t n = 0;
   CURLcode rc = curl_easy_recv(cc->easy, buf, len, &n);
   if (rc == CURLE_OK) return (ssize_t)n; /* 0 = the peer closed */
   if (rc == CURLE_AGAIN) return AZR__IO_WANT_READ;
-  azr__stream_fail(s, rc == CURLE_RECV_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "receive: %s", curl_easy_strerror(rc));
+  azr__stream_fail(s, rc == CURLE_RECV_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "receive: %s",
+                   cc->errbuf[0] ? cc->errbuf : curl_easy_strerror(rc));
   return AZR__IO_ERROR;
 }
 
@@ -217,7 +234,8 @@ static ssize_t curl_write(struct azr__stream *s, const uint8_t *buf, size_t len)
   CURLcode rc = curl_easy_send(cc->easy, buf, len, &n);
   if (rc == CURLE_OK) return n ? (ssize_t)n : AZR__IO_WANT_WRITE;
   if (rc == CURLE_AGAIN) return AZR__IO_WANT_WRITE;
-  azr__stream_fail(s, rc == CURLE_SEND_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "send: %s", curl_easy_strerror(rc));
+  azr__stream_fail(s, rc == CURLE_SEND_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "send: %s",
+                   cc->errbuf[0] ? cc->errbuf : curl_easy_strerror(rc));
   return AZR__IO_ERROR;
 }
 
@@ -229,6 +247,7 @@ static bool curl_has_pending(struct azr__stream *s) {
 static void curl_release(struct azr__stream *s) {
   struct curl_conn *cc = s->transport_data;
   if (!cc) return;
+  if (cc->ssl) SSL_CTX_set_app_data(SSL_get_SSL_CTX(cc->ssl), NULL);
   if (cc->in_multi && cc->c->multi) curl_multi_remove_handle(cc->c->multi, cc->easy);
   curl_easy_cleanup(cc->easy); /* closes the socket */
   s->fd = -1;
@@ -350,6 +369,10 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   curl_easy_setopt(e, CURLOPT_URL, cc->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cc->errbuf);
+  if (o->tls) {
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
+  }
   apply_options(e, o);
   if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
     s->state = AZR__STREAM_FAILED;

@@ -519,6 +519,12 @@ static void st_drain(struct azr__stream *s) {
 
 /* ---- construction ---- */
 
+/* pump_output stops encoding once ENCODE_LOW_WATER bytes wait in the stream, so the stream must
+ * report draining from that level, not from its default (higher) mark, or output would stall. */
+static void watch_drain(struct azr__stream *s) {
+  azr__stream_set_watermarks(s, ENCODE_LOW_WATER / 4, ENCODE_LOW_WATER, 0);
+}
+
 static struct azr__ws *ws_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__ws_options *opt,
                               const struct azr__ws_callbacks *cb, void *ud) {
   struct azr__ws *ws = azr__calloc(mem, 1, sizeof *ws);
@@ -593,6 +599,7 @@ int azr__ws_connect(struct azr__curl *curl, const struct azr__connect_options *t
                                 &(struct azr__http1_callbacks){http_on_head, NULL, NULL}, ws);
   if (!rc) ws->http_ready = true;
   if (!rc) rc = azr__connect(curl, &o, &stream_cb, ws, &ws->stream);
+  if (!rc) watch_drain(ws->stream);
   if (rc) {
     ws->finished = true;
     destroy(ws);
@@ -624,6 +631,7 @@ int azr__ws_accept(struct azr__stream *s, const char *client_key, const char *su
   if (subprotocol) snprintf(ws->protocol, sizeof ws->protocol, "%s", subprotocol);
   ws->stream = s;
   azr__stream_set_owner(s, &stream_cb, ws);
+  watch_drain(s);
   ws->state = WS_OPEN;
   if (ws->leftover.len) arm_timer(ws, TIMER_LEFTOVER, 0);
   *out = ws;

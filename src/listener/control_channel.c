@@ -113,6 +113,7 @@ static void on_keepalive(uv_timer_t *t) {
 
 static void schedule_reconnect(azr_listener *l, int status, int close_code, const char *why) {
   l->control = NULL;
+  l->http_body_req = NULL;
   uv_timer_stop(&l->renew_timer);
   uv_timer_stop(&l->keepalive_timer);
   uint32_t delay = azr__backoff_delay_ms(l->attempt, (uint32_t)l->set.reconnect_first_ms,
@@ -169,12 +170,25 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
   }
 }
 
+static void c_message_begin(struct azr__ws *ws, uint8_t opcode) {
+  azr_listener *l = azr__ws_user_data(ws);
+  l->control_opcode = opcode;
+}
+
 static void c_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end, bool message_end) {
   (void)frame_end;
   azr_listener *l = azr__ws_user_data(ws);
   l->last_control_rx_ms = azr__now_ms();
   l->control_ping_outstanding = false;
   if (!message_end) return; /* buffered mode: one call per message */
+  if (l->control_opcode == AZR__WS_BINARY) {
+    azr__http_control_binary(l, data, len);
+    return;
+  }
+  if (l->http_body_req) {
+    /* A text message where a body was due: the body was empty (§5.6 rule 5, mirrored). */
+    azr__http_control_binary(l, NULL, 0);
+  }
   struct azr__hc_cmd cmd;
   char err[160];
   int rc = azr__hc_cmd_parse(l->mem, data, len, &cmd, err, sizeof err);
@@ -188,7 +202,8 @@ static void c_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool f
   }
   AZR__LLOG(l, AZR_LOG_DEBUG, "control", "command: %.*s", (int)(len < 1500 ? len : 1500), (const char *)data);
   if (cmd.type == AZR__HC_CMD_ACCEPT) azr__accept_command(l, &cmd.u.accept);
-  else AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "ignoring a command listeners do not handle yet");
+  else if (cmd.type == AZR__HC_CMD_REQUEST) azr__http_command(l, &cmd.u.request);
+  else AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "ignoring a command listeners do not receive");
   azr__hc_cmd_free(l->mem, &cmd);
 }
 
@@ -211,6 +226,7 @@ static void c_close(struct azr__ws *ws, int status, uint16_t code, const char *r
 }
 
 static const struct azr__ws_callbacks control_cb = {.on_open = c_open,
+                                                    .on_message_begin = c_message_begin,
                                                     .on_message_data = c_message_data,
                                                     .on_pong = c_pong,
                                                     .on_close = c_close};

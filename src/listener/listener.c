@@ -59,6 +59,7 @@ static int init(azr_listener *l, uv_loop_t *loop) {
   azr__settings_init(&l->set);
   l->log.level = l->set.log_level;
   azr__strmap_init(&l->conn_map, l->mem);
+  azr__http_init(l);
   uint8_t seed[8];
   azr__random_bytes(seed, sizeof seed);
   memcpy(&l->rng, seed, sizeof seed);
@@ -106,6 +107,7 @@ void azr_listener_free(azr_listener *l) {
   l->listening = false;
   azr__control_stop(l);
   azr__rejects_abort(l);
+  azr__http_abort_all(l);
   for (struct azr__conn *c = l->conns; c; c = c->next) {
     if (c->ws) azr__ws_abort(c->ws);
     else azr__conn_release(c);
@@ -113,13 +115,14 @@ void azr_listener_free(azr_listener *l) {
   azr__control_close_handles(l);
   if (l->owns_loop) {
     /* Let aborted connections deliver their final callbacks (silenced) and release memory. */
-    for (int i = 0; i < 100 && l->conns; i++) uv_run(l->loop, UV_RUN_NOWAIT);
+    for (int i = 0; i < 100 && (l->conns || l->http_rvs); i++) uv_run(l->loop, UV_RUN_NOWAIT);
     azr__curl_free(l->curl);
     azr__loop_close_all(l->loop);
   } else {
     azr__curl_free(l->curl);
   }
   azr__strmap_free(&l->conn_map);
+  azr__strmap_free(&l->http_map);
   azr__free(l->mem, l->rejects);
   azr__settings_free(l->mem, &l->set);
   azr__free(l->mem, l);

@@ -26,6 +26,8 @@ enum azr__conn_state {
 };
 
 struct azr__file_source;
+struct azr__http_req;
+struct azr__http_rv;
 
 struct azr__conn {
   struct azr__conn *prev, *next;
@@ -82,6 +84,13 @@ struct azr_listener {
   struct azr__strmap conn_map;
   struct azr__ws **rejects; /* reject handshakes in flight */
   size_t reject_count;
+  /* HTTP mode */
+  struct azr__strmap http_map;         /* request id -> struct azr__http_req */
+  struct azr__http_req *http_reqs;     /* all pending requests */
+  size_t http_count;
+  struct azr__http_req *http_body_req; /* a control-channel request whose body message comes next */
+  struct azr__http_rv *http_rvs;       /* open HTTP rendezvous sockets */
+  uint8_t control_opcode;              /* opcode of the control message being received */
   /* callbacks and loop */
   int in_callback;
   bool freeing;
@@ -122,6 +131,15 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a);
 struct azr__conn *azr__conn_find(const azr_listener *l, azr_conn_id id);
 void azr__conn_release(struct azr__conn *c);
 void azr__rejects_abort(azr_listener *l);
+
+/* http_mode.c */
+void azr__http_init(azr_listener *l);
+/* A request command arrived on the control channel. */
+void azr__http_command(azr_listener *l, const struct azr__hc_request *r);
+/* A binary message arrived on the control channel. */
+void azr__http_control_binary(azr_listener *l, const uint8_t *data, size_t len);
+/* Drops every request and rendezvous (listener teardown). */
+void azr__http_abort_all(azr_listener *l);
 
 /* conn.c */
 extern const struct azr__ws_callbacks azr__conn_ws_callbacks;

@@ -17,6 +17,7 @@ static void on_signal(int sig) {
 
 struct listen_opts {
   bool echo;
+  bool http_echo;
   int log_level;
   bool quiet;
 };
@@ -141,6 +142,25 @@ static void on_conn_disconnected(azr_listener *l, const azr_connection_disconnec
     fprintf(stderr, "connection %llu closed: %d %s\n", (unsigned long long)ev->conn_id, ev->status_code, ev->description);
 }
 
+/* --http-echo: 200 with the request body (the request target when there is none), same Content-Type. */
+static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud) {
+  struct listen_opts *o = ud;
+  if (!o->http_echo) {
+    static const char msg[] = "no HTTP handler in this mode";
+    (void)azr_http_response_send(l, ev->request_id, 501, NULL, NULL, msg, sizeof msg - 1);
+    return;
+  }
+  char ctype[256] = "text/plain; charset=utf-8";
+  if (ev->len && azr_http_header(ev, "Content-Type", ctype, sizeof ctype) != AZR_OK)
+    snprintf(ctype, sizeof ctype, "application/octet-stream");
+  const char *headers[] = {"Content-Type", ctype, NULL};
+  const void *body = ev->len ? (const void *)ev->data : (const void *)ev->request_target;
+  size_t len = ev->len ? ev->len : strlen(ev->request_target);
+  int rc = azr_http_response_send(l, ev->request_id, 200, "OK", headers, body, len);
+  if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
+  else if (!o->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%zu bytes)\n", ev->method, ev->request_target, len);
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: azrelay listen -c CONNSTR [options]\n"
@@ -148,6 +168,8 @@ static void usage(FILE *out) {
           "      --cacert FILE          trust this CA certificate (PEM), e.g. the emulator's --cert-out\n"
           "      --insecure             do not verify the relay's certificate\n"
           "      --echo                 echo every message back in its own format\n"
+          "      --http-echo            answer HTTP requests with 200 and the request body (or target)\n"
+          "      --http-echo            answer HTTP requests with 200 and the request body (or target)\n"
           "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
           "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
           "  -q, --quiet                only errors on stderr\n");
@@ -158,6 +180,7 @@ int cmd_listen(int argc, char **argv) {
                                            {"cacert", required_argument, NULL, 'C'},
                                            {"insecure", no_argument, NULL, 'k'},
                                            {"echo", no_argument, NULL, 'e'},
+                                           {"http-echo", no_argument, NULL, 'E'},
                                            {"set", required_argument, NULL, 's'},
                                            {"log-level", required_argument, NULL, 'L'},
                                            {"quiet", no_argument, NULL, 'q'},
@@ -177,6 +200,7 @@ int cmd_listen(int argc, char **argv) {
     case 'C': cacert = optarg; break;
     case 'k': insecure = true; break;
     case 'e': o.echo = true; break;
+    case 'E': o.http_echo = true; break;
     case 's':
       if (nsets == 64) return cli_usage_error("listen", "too many --set options");
       sets[nsets++] = optarg;
@@ -188,7 +212,7 @@ int cmd_listen(int argc, char **argv) {
     }
   }
   if (!connstr) return cli_usage_error("listen", "a connection string is required (-c)");
-  if (!o.echo) return cli_usage_error("listen", "choose a mode: --echo");
+  if (!o.echo && !o.http_echo) return cli_usage_error("listen", "choose a mode: --echo and/or --http-echo");
   signal(SIGPIPE, SIG_IGN);
   azr_listener *l;
   if (azr_listener_new(&l) != AZR_OK) return CLI_FAIL;
@@ -221,6 +245,7 @@ int cmd_listen(int argc, char **argv) {
   cb.on_connection_data_in = on_data;
   cb.on_connection_ready_to_send = on_ready;
   cb.on_connection_disconnected = on_conn_disconnected;
+  cb.on_http_request = on_http;
   (void)azr_listener_set_callbacks(l, &cb, sizeof cb, &o);
   rc = azr_listener_start(l);
   if (rc) {

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+# Acceptance tests of the listener: our library (azr_test_listener, tests/integration/listener/)
+# against Microsoft's hyco-ws senders (and ws 8 for fragments) through the emulator. Registered only
+# when interop.cmake's prerequisites (node, npm ci) are met. Emulator options must match what the
+# test files assume (hybrid connection names, TokenGraceSeconds).
+set(_azr_lst_missing "")
+foreach(_pkg hyco-ws ws)
+  if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/node_modules/${_pkg}/package.json)
+    list(APPEND _azr_lst_missing ${_pkg})
+  endif()
+endforeach()
+find_program(AZR_LISTENER_NODE node)
+find_program(AZR_LISTENER_VALGRIND valgrind)
+
+if(COMMAND azr_integration_test AND TARGET azr_test_listener AND AZR_LISTENER_NODE AND NOT _azr_lst_missing)
+  set(_azr_lst_run ${AZR_LISTENER_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/lib/run-with-emulator.js)
+  set(_azr_lst_dir ${CMAKE_CURRENT_SOURCE_DIR})
+
+  # azr_listener_interop(NAME EMULATOR_ARGS... -- TEST_FILE [TEST_ARGS...]); the runner kills a
+  # test file after 120 s (each is designed for well under 90 s).
+  function(azr_listener_interop name)
+    azr_integration_test(${name} COMMAND ${_azr_lst_run} --timeout 120 ${ARGN} LABELS "interop;listener" TIMEOUT 150)
+    set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT "AZR_TEST_LISTENER=$<TARGET_FILE:azr_test_listener>")
+  endfunction()
+
+  azr_listener_interop(interop_listener_echo --hc hc1,hc2 -- ${_azr_lst_dir}/listener_echo.test.js)
+  azr_listener_interop(interop_listener_reject --hc hc1,hc2,hc3,hc4 -- ${_azr_lst_dir}/listener_reject.test.js)
+  azr_listener_interop(interop_listener_close --hc hc1,hc2 -- ${_azr_lst_dir}/listener_close.test.js)
+  azr_listener_interop(interop_listener_flood --hc hc1 -- ${_azr_lst_dir}/listener_flood.test.js)
+  azr_listener_interop(interop_listener_sendfile --hc hc1 -- ${_azr_lst_dir}/listener_sendfile.test.js)
+  azr_listener_interop(interop_listener_many --hc hc1 -- ${_azr_lst_dir}/listener_many.test.js)
+  azr_listener_interop(interop_listener_renewal --hc hc1,hc2 --set TokenGraceSeconds=1 -- ${_azr_lst_dir}/listener_renewal.test.js)
+  # Valgrind cannot run sanitized binaries; the ASan build checks memory itself.
+  if(AZR_LISTENER_VALGRIND AND NOT AZR_SANITIZE)
+    azr_listener_interop(interop_listener_echo_valgrind --hc hc1,hc2 -- ${_azr_lst_dir}/listener_echo.test.js --valgrind)
+  endif()
+endif()
