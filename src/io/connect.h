@@ -28,6 +28,21 @@ enum azr__proxy_kind {
 /* Authentication methods for an HTTP proxy (bit set; 0 = any method curl supports). */
 enum { AZR__PROXY_AUTH_BASIC = 1, AZR__PROXY_AUTH_DIGEST = 2, AZR__PROXY_AUTH_NTLM = 4, AZR__PROXY_AUTH_NEGOTIATE = 8 };
 
+/* What a connection's TLS handshake reports to an observer (the listener's SSLStatus and
+ * SSLServerAuthentication events). Strings are valid during the call. */
+enum azr__tls_event_kind { AZR__TLS_STATUS = 1, AZR__TLS_SERVER_CERT, AZR__TLS_DONE };
+struct azr__tls_event {
+  enum azr__tls_event_kind kind;
+  const char *message;  /* STATUS: progress text */
+  const char *cert_pem; /* SERVER_CERT: the leaf certificate */
+  const char *subject, *issuer;
+  const char *status;   /* SERVER_CERT: "OK" or why verification failed */
+  bool accept;          /* SERVER_CERT in/out: the observer may accept a failed certificate */
+  const char *version, *cipher, *group; /* DONE: what was negotiated */
+  int cipher_bits;
+};
+typedef void (*azr__tls_observer_fn)(void *ud, struct azr__tls_event *ev);
+
 /* Everything that shapes one outbound connection. Strings are borrowed for the azr__connect call
  * (libcurl copies them). NULL / 0 means "default". */
 struct azr__connect_options {
@@ -69,6 +84,8 @@ struct azr__connect_options {
   long tcp_keepalive_idle_s;    /* 0 = off */
   long tcp_keepalive_interval_s;
   bool verbose;                 /* libcurl's own trace, to stderr (debugging only) */
+  azr__tls_observer_fn tls_observer; /* optional: TLS progress and the server certificate */
+  void *tls_observer_ud;
 };
 
 int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__log *log, struct azr__curl **out);

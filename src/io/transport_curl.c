@@ -2,7 +2,9 @@
 /* libcurl CONNECT_ONLY connections as stream transports, driven by curl_multi_socket_action. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,6 +32,9 @@ struct curl_conn {
   struct azr__curl *c;
   CURL *easy;
   SSL *ssl; /* for SSL_pending and write-retry mode once connected */
+  azr__tls_observer_fn tls_observer;
+  void *tls_observer_ud;
+  int chain_error; /* first verification error seen above the leaf */
   char errbuf[CURL_ERROR_SIZE];
   char url[300];
   bool in_multi;
@@ -199,11 +204,80 @@ static void check_done(struct azr__curl *c) {
 
 /* libcurl does not expose the SSL object of a CONNECT_ONLY connection once the connect phase is
  * over, so we catch it when its handshake starts, through the per-connection SSL_CTX. */
+static void tls_status(struct curl_conn *cc, const char *message) {
+  if (!cc->tls_observer) return;
+  struct azr__tls_event ev = {.kind = AZR__TLS_STATUS, .message = message};
+  cc->tls_observer(cc->tls_observer_ud, &ev);
+}
+
 static void on_ssl_info(const SSL *ssl, int where, int ret) {
   (void)ret;
-  if (!(where & SSL_CB_HANDSHAKE_START)) return;
   struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-  if (cc) cc->ssl = (SSL *)ssl;
+  if (!cc) return;
+  if (where & SSL_CB_HANDSHAKE_START) {
+    cc->ssl = (SSL *)ssl;
+    tls_status(cc, "TLS handshake started");
+  }
+  if ((where & SSL_CB_HANDSHAKE_DONE) && cc->tls_observer) {
+    const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+    char msg[200];
+    snprintf(msg, sizeof msg, "TLS handshake done: %s, %s", SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "?");
+    tls_status(cc, msg);
+    int nid = SSL_get_negotiated_group((SSL *)ssl);
+    const char *group = nid > 0 ? OBJ_nid2sn(nid) : "";
+    struct azr__tls_event ev = {.kind = AZR__TLS_DONE,
+                                .version = SSL_get_version(ssl),
+                                .cipher = c ? SSL_CIPHER_get_name(c) : "",
+                                .group = group ? group : "",
+                                .cipher_bits = c ? SSL_CIPHER_get_bits(c, NULL) : 0};
+    cc->tls_observer(cc->tls_observer_ud, &ev);
+  }
+}
+
+/* Shows the server certificate to the observer once the chain has been checked (OpenSSL walks from
+ * the top of the chain down to the leaf at depth 0); the observer may accept a failed one. */
+static int on_verify(int ok, X509_STORE_CTX *x) {
+  SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+  struct curl_conn *cc = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+  if (!cc || !cc->tls_observer) return ok;
+  int depth = X509_STORE_CTX_get_error_depth(x);
+  if (depth > 0) {
+    if (!ok && !cc->chain_error) cc->chain_error = X509_STORE_CTX_get_error(x);
+    return 1; /* judged at the leaf, where the observer can decide */
+  }
+  int err = !ok ? X509_STORE_CTX_get_error(x) : cc->chain_error;
+  X509 *cert = X509_STORE_CTX_get_current_cert(x);
+  char subject[256] = "", issuer[256] = "";
+  if (cert) {
+    X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+    X509_NAME_oneline(X509_get_issuer_name(cert), issuer, sizeof issuer);
+  }
+  char *pem = NULL;
+  BIO *b = BIO_new(BIO_s_mem());
+  if (b && cert && PEM_write_bio_X509(b, cert) == 1) {
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    pem = malloc((size_t)n + 1);
+    if (pem) {
+      memcpy(pem, p, (size_t)n);
+      pem[n] = 0;
+    }
+  }
+  BIO_free(b);
+  struct azr__tls_event ev = {.kind = AZR__TLS_SERVER_CERT,
+                              .cert_pem = pem ? pem : "",
+                              .subject = subject,
+                              .issuer = issuer,
+                              .status = err ? X509_verify_cert_error_string(err) : "OK",
+                              .accept = err == 0};
+  cc->tls_observer(cc->tls_observer_ud, &ev);
+  free(pem);
+  if (ev.accept) {
+    X509_STORE_CTX_set_error(x, X509_V_OK);
+    return 1;
+  }
+  X509_STORE_CTX_set_error(x, err ? err : X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
 }
 
 static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *userptr) {
@@ -214,6 +288,8 @@ static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *userptr) {
   SSL_CTX_set_mode(c, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_app_data(c, userptr);
   SSL_CTX_set_info_callback(c, on_ssl_info);
+  struct curl_conn *cc = userptr;
+  if (cc->tls_observer) SSL_CTX_set_verify(c, SSL_CTX_get_verify_mode(c), on_verify);
   return CURLE_OK;
 }
 
@@ -360,6 +436,8 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   }
   cc->c = c;
   cc->easy = e;
+  cc->tls_observer = o->tls_observer;
+  cc->tls_observer_ud = o->tls_observer_ud;
   s->transport = &curl_transport;
   s->transport_data = cc;
   bool v6 = strchr(o->host, ':') != NULL;

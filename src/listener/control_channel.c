@@ -143,6 +143,27 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
       AZR__FIRE(l, on_header, &hev);
     }
   }
+  if (status != AZR_OK && resp && resp->status_code >= 300 && resp->status_code < 400) {
+    const struct azr__http_header *loc = azr__http_head_find(resp, "Location");
+    char location[1024];
+    snprintf(location, sizeof location, "%.*s", loc ? (int)loc->value.len : 0, loc ? loc->value.ptr : "");
+    azr_redirect_event rev = {location, false};
+    AZR__FIRE(l, on_redirect, &rev);
+    char ns[300];
+    uint16_t port;
+    if (rev.accept && location[0] && azr__namespace_split(location, ns, sizeof ns, &port) == AZR_OK) {
+      char setting[320];
+      snprintf(setting, sizeof setting, port ? "NamespaceAddress=%s:%u" : "NamespaceAddress=%s", ns, port);
+      if (azr_listener_config(l, setting) == AZR_OK && azr__namespace_split(l->set.namespace_address, l->host,
+                                                                           sizeof l->host, &l->port) == AZR_OK) {
+        AZR__LLOG(l, AZR_LOG_INFO, "control", "following a redirect to %s", location);
+        l->control = NULL;
+        l->attempt = 0;
+        uv_timer_start(&l->reconnect_timer, on_reconnect_timer, 0, 0);
+        return;
+      }
+    }
+  }
   if (status != AZR_OK) {
     int http = resp ? resp->status_code : 0;
     char desc[600];
@@ -231,6 +252,35 @@ static const struct azr__ws_callbacks control_cb = {.on_open = c_open,
                                                     .on_pong = c_pong,
                                                     .on_close = c_close};
 
+static void control_tls(void *ud, struct azr__tls_event *ev) {
+  azr_listener *l = ud;
+  switch (ev->kind) {
+  case AZR__TLS_STATUS: {
+    AZR__LLOG(l, AZR_LOG_DEBUG, "tls", "%s", ev->message);
+    azr_ssl_status_event sev = {ev->message};
+    AZR__FIRE(l, on_ssl_status, &sev);
+    break;
+  }
+  case AZR__TLS_SERVER_CERT: {
+    azr__free(l->mem, l->server_cert_pem);
+    l->server_cert_pem = azr__strdup(l->mem, ev->cert_pem);
+    azr_ssl_server_authentication_event aev = {ev->cert_pem, ev->subject, ev->issuer, ev->status, ev->accept};
+    AZR__FIRE(l, on_ssl_server_authentication, &aev);
+    if (aev.accept != ev->accept)
+      AZR__LLOG(l, AZR_LOG_INFO, "tls", "relay certificate %s by the application (%s)",
+                aev.accept ? "accepted" : "refused", ev->status);
+    ev->accept = aev.accept;
+    break;
+  }
+  case AZR__TLS_DONE:
+    snprintf(l->tls_version, sizeof l->tls_version, "%s", ev->version);
+    snprintf(l->tls_cipher, sizeof l->tls_cipher, "%s", ev->cipher);
+    snprintf(l->tls_group, sizeof l->tls_group, "%s", ev->group);
+    l->tls_cipher_bits = ev->cipher_bits;
+    break;
+  }
+}
+
 static void connect_now(azr_listener *l) {
   l->state = AZR_STATE_CONNECTING;
   azr__listener_status(l, "Connecting", AZR_OK, l->host);
@@ -249,6 +299,8 @@ static void connect_now(azr_listener *l) {
     struct azr__ws_connect_request req = {azr__buf_cstr(&url), headers, NULL};
     struct azr__connect_options o;
     azr__listener_connect_options(l, &o);
+    o.tls_observer = control_tls;
+    o.tls_observer_ud = l;
     struct azr__ws_options wo;
     azr__ws_options_default(&wo);
     wo.session.buffer_messages = true;

@@ -125,6 +125,7 @@ void azr_listener_free(azr_listener *l) {
   azr__strmap_free(&l->http_map);
   azr__free(l->mem, l->rejects);
   azr__settings_free(l->mem, &l->set);
+  azr__free(l->mem, l->server_cert_pem);
   azr__free(l->mem, l);
 }
 
@@ -293,6 +294,20 @@ int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t
     int64_t expiry;
     rc = azr__control_make_token(l, token, sizeof token, &expiry);
     if (!rc) rc = azr__buf_append_str(&b, token);
+  } else if (!strcasecmp(name, "SSLServerCertEncoded")) {
+    rc = azr__buf_append_str(&b, l->server_cert_pem ? l->server_cert_pem : "");
+  } else if (!strcasecmp(name, "SSLNegotiatedVersion")) {
+    rc = azr__buf_append_str(&b, l->tls_version);
+  } else if (!strcasecmp(name, "SSLNegotiatedCipher") || !strcasecmp(name, "SSLNegotiatedCipherSuite")) {
+    rc = azr__buf_append_str(&b, l->tls_cipher);
+  } else if (!strcasecmp(name, "SSLNegotiatedCipherStrength")) {
+    rc = azr__buf_printf(&b, "%d", l->tls_cipher_bits);
+  } else if (!strcasecmp(name, "SSLNegotiatedKeyExchange")) {
+    rc = azr__buf_append_str(&b, l->tls_group);
+  } else if (!strcasecmp(name, "SSLNegotiatedKeyExchangeStrength")) {
+    /* The bits of the (EC)DHE group: P-256/X25519 ~128-bit security; reported as the key size. */
+    int bits = strstr(l->tls_group, "521") ? 521 : strstr(l->tls_group, "384") ? 384 : l->tls_group[0] ? 256 : 0;
+    rc = azr__buf_printf(&b, "%d", bits);
   } else if (!strcasecmp(name, "Listening")) {
     rc = azr__buf_append_str(&b, l->listening ? "true" : "false");
   } else if (!strcasecmp(name, "Connected")) {

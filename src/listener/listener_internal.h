@@ -76,6 +76,10 @@ struct azr_listener {
   uv_timer_t renew_timer, reconnect_timer, keepalive_timer;
   unsigned attempt;
   uint64_t last_control_rx_ms;
+  /* TLS of the control channel, for SSLServerCertEncoded and SSLNegotiated* */
+  char *server_cert_pem;
+  char tls_version[32], tls_cipher[96], tls_group[48];
+  int tls_cipher_bits;
   bool control_ping_outstanding;
   /* connections */
   struct azr__conn *conns;

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* `azrelay listen --http-dir`: maps request targets into one folder (never outside it) and sends
+ * the files, streaming the large ones with azr_http_response_begin/_write/_end. */
+#include "http_files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK (64 * 1024)       /* read size; also the largest file sent in one azr_http_response_send */
+#define MAX_STREAMS 64          /* files being streamed at once; more get 503 */
+
+/* One file whose body is still being sent. */
+struct stream {
+  struct stream *next;
+  azr_conn_id id;
+  int fd;
+  uint64_t left;   /* bytes of the file not read yet */
+  size_t off, len; /* buf[off..len) read but not accepted by the listener yet */
+  bool blocked;    /* waiting for on_http_ready_to_send */
+  uint8_t buf[CHUNK];
+};
+
+struct http_files {
+  azr_listener *l;
+  char root[PATH_MAX];
+  size_t root_len;
+  char *hc;
+  bool quiet;
+  struct stream *streams;
+  size_t nstreams;
+};
+
+struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool quiet) {
+  struct http_files *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  f->l = l;
+  f->quiet = quiet;
+  struct stat st;
+  if (!realpath(dir, f->root) || stat(f->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "azrelay listen: --http-dir %s: %s\n", dir, errno ? strerror(errno) : "not a folder");
+    free(f);
+    return NULL;
+  }
+  f->root_len = strlen(f->root);
+  if (f->root_len == 1) f->root_len = 0; /* "/": every absolute path is inside */
+  /* Targets carry the hybrid connection without surrounding slashes. */
+  while (*hc == '/') hc++;
+  f->hc = strdup(hc);
+  if (!f->hc) {
+    free(f);
+    return NULL;
+  }
+  size_t n = strlen(f->hc);
+  while (n && f->hc[n - 1] == '/') f->hc[--n] = '\0';
+  return f;
+}
+
+static void stream_drop(struct http_files *f, struct stream *s) {
+  for (struct stream **p = &f->streams; *p; p = &(*p)->next) {
+    if (*p == s) {
+      *p = s->next;
+      break;
+    }
+  }
+  f->nstreams--;
+  close(s->fd);
+  free(s);
+}
+
+void http_files_free(struct http_files *f) {
+  if (!f) return;
+  while (f->streams) stream_drop(f, f->streams);
+  free(f->hc);
+  free(f);
+}
+
+/* ---- request targets ---- */
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int http_files_target_path(const char *target, const char *hc, char *out, size_t out_len) {
+  size_t hc_len = strlen(hc);
+  /* The target is "/{hc}[/suffix][?query]" (§7.1); anything else is not ours to serve. */
+  if (target[0] != '/' || strncasecmp(target + 1, hc, hc_len) != 0) return 404;
+  const char *p = target + 1 + hc_len;
+  if (*p != '/' && *p != '?' && *p != '#' && *p != '\0') return 404;
+  size_t n = 0;
+  for (; *p && *p != '?' && *p != '#'; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '%') {
+      int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+      if (lo < 0) return 400;
+      c = (unsigned char)(hi * 16 + lo);
+      if (c == 0) return 404; /* would cut the path short at the system call */
+      p += 2;
+    }
+    if (n + 1 >= out_len) return 414;
+    out[n++] = (char)c;
+  }
+  out[n] = '\0';
+  /* Decoded ".." segments are refused outright; realpath() later also catches symbolic links. */
+  for (const char *seg = out; seg;) {
+    const char *slash = strchr(seg, '/');
+    size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
+    if (len == 2 && seg[0] == '.' && seg[1] == '.') return 404;
+    seg = slash ? slash + 1 : NULL;
+  }
+  return 0;
+}
+
+const char *http_files_content_type(const char *name) {
+  static const char *const types[][2] = {
+      {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
+      {"txt", "text/plain; charset=utf-8"}, {"json", "application/json"},
+      {"js", "text/javascript; charset=utf-8"}, {"mjs", "text/javascript; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"}, {"png", "image/png"},
+      {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"}, {"svg", "image/svg+xml"},
+      {"pdf", "application/pdf"}, {"wasm", "application/wasm"},
+  };
+  const char *base = strrchr(name, '/');
+  const char *dot = strrchr(base ? base : name, '.');
+  if (dot && dot[1])
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+      if (!strcasecmp(dot + 1, types[i][0])) return types[i][1];
+  return "application/octet-stream";
+}
+
+/* ---- responses ---- */
+
+static void send_status(struct http_files *f, const azr_http_request_event *ev, int status, const char *text,
+                        const char *allow) {
+  const char *headers[] = {"Content-Type", "text/plain; charset=utf-8", allow ? "Allow" : NULL, allow, NULL};
+  char body[128];
+  int n = snprintf(body, sizeof body, "%d %s\n", status, text);
+  bool head = !strcasecmp(ev->method, "HEAD");
+  int rc = azr_http_response_send(f->l, ev->request_id, status, text, headers, body, head ? 0 : (size_t)n);
+  if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
+  else if (!f->quiet) fprintf(stderr, "HTTP %s %s -> %d\n", ev->method, ev->request_target, status);
+}
+
+/* realpath() of `path` when it exists and lies inside the root; false otherwise. */
+static bool resolve_inside(const struct http_files *f, const char *path, char *out) {
+  if (!realpath(path, out)) return false;
+  return strncmp(out, f->root, f->root_len) == 0 && (out[f->root_len] == '/' || out[f->root_len] == '\0');
+}
+
+/* Opens the regular file a request names (index.html for a folder); -1 when there is none. */
+static int open_target(const struct http_files *f, const char *rel, struct stat *st, char *resolved) {
+  char path[PATH_MAX];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", f->root, rel) >= sizeof path) return -1;
+  if (!resolve_inside(f, path, resolved)) return -1;
+  if (stat(resolved, st) != 0) return -1;
+  if (S_ISDIR(st->st_mode)) {
+    if ((size_t)snprintf(path, sizeof path, "%s/index.html", resolved) >= sizeof path) return -1;
+    if (!resolve_inside(f, path, resolved)) return -1;
+  }
+  /* O_NONBLOCK: a FIFO swapped in after the checks must not hang the listener; fstat decides. */
+  int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return -1;
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static ssize_t read_some(int fd, void *buf, size_t len) {
+  ssize_t n;
+  do n = read(fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+/* Hands the listener as much of the file as it takes; ends the response at the end of the file. */
+static void pump(struct http_files *f, struct stream *s) {
+  for (;;) {
+    if (s->off == s->len) {
+      if (!s->left) {
+        int rc = azr_http_response_end(f->l, s->id);
+        if (rc) fprintf(stderr, "HTTP response %llu: end failed: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+        stream_drop(f, s);
+        return;
+      }
+      ssize_t n = read_some(s->fd, s->buf, s->left < CHUNK ? (size_t)s->left : CHUNK);
+      if (n <= 0) {
+        /* The file shrank or failed under us: the status is gone already, so end what was sent. */
+        fprintf(stderr, "HTTP response %llu: file read failed: %s; response cut short\n", (unsigned long long)s->id,
+                n < 0 ? strerror(errno) : "unexpected end of file");
+        s->left = 0;
+        continue;
+      }
+      s->off = 0;
+      s->len = (size_t)n;
+      s->left -= (uint64_t)n;
+    }
+    int rc = azr_http_response_write(f->l, s->id, s->buf + s->off, s->len - s->off);
+    if (rc == AZR_E_WOULDBLOCK) {
+      s->blocked = true;
+      return;
+    }
+    if (rc) {
+      fprintf(stderr, "HTTP response %llu: write failed: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+      stream_drop(f, s);
+      return;
+    }
+    s->off = s->len;
+  }
+}
+
+static void send_file(struct http_files *f, const azr_http_request_event *ev, int fd, const struct stat *st,
+                      const char *name) {
+  bool head = !strcasecmp(ev->method, "HEAD");
+  char length[32];
+  snprintf(length, sizeof length, "%llu", (unsigned long long)st->st_size);
+  const char *headers[] = {"Content-Type", http_files_content_type(name), "Content-Length", length, NULL};
+  uint64_t size = (uint64_t)st->st_size;
+  if (head || size <= CHUNK) {
+    /* One piece: HEAD keeps Content-Length (the library forwards it for HEAD only). */
+    uint8_t *body = head || !size ? NULL : malloc((size_t)size);
+    ssize_t n = body ? read_some(fd, body, (size_t)size) : 0;
+    close(fd);
+    if (body && n != (ssize_t)size) {
+      free(body);
+      send_status(f, ev, 500, "Internal Server Error", NULL);
+      return;
+    }
+    if (!head && size && !body) {
+      send_status(f, ev, 503, "Service Unavailable", NULL);
+      return;
+    }
+    int rc = azr_http_response_send(f->l, ev->request_id, 200, "OK", headers, body, head ? 0 : (size_t)size);
+    free(body);
+    if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
+    else if (!f->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%llu bytes)\n", ev->method, ev->request_target, (unsigned long long)size);
+    return;
+  }
+  struct stream *s = f->nstreams < MAX_STREAMS ? malloc(sizeof *s) : NULL;
+  if (!s) {
+    close(fd);
+    send_status(f, ev, 503, "Service Unavailable", NULL);
+    return;
+  }
+  int rc = azr_http_response_begin(f->l, ev->request_id, 200, "OK", headers);
+  if (rc) {
+    fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
+    close(fd);
+    free(s);
+    return;
+  }
+  if (!f->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%llu bytes, streamed)\n", ev->method, ev->request_target, (unsigned long long)size);
+  s->id = ev->request_id;
+  s->fd = fd;
+  s->left = size;
+  s->off = s->len = 0;
+  s->blocked = false;
+  s->next = f->streams;
+  f->streams = s;
+  f->nstreams++;
+  pump(f, s);
+}
+
+void http_files_serve(struct http_files *f, const azr_http_request_event *ev) {
+  if (strcasecmp(ev->method, "GET") && strcasecmp(ev->method, "HEAD")) {
+    send_status(f, ev, 405, "Method Not Allowed", "GET, HEAD");
+    return;
+  }
+  char rel[PATH_MAX];
+  int status = http_files_target_path(ev->request_target, f->hc, rel, sizeof rel);
+  if (status == 400) send_status(f, ev, 400, "Bad Request", NULL);
+  else if (status == 414) send_status(f, ev, 414, "URI Too Long", NULL);
+  if (status == 400 || status == 414) return;
+  struct stat st;
+  char resolved[PATH_MAX];
+  int fd = status ? -1 : open_target(f, rel, &st, resolved);
+  if (fd < 0) {
+    send_status(f, ev, 404, "Not Found", NULL);
+    return;
+  }
+  send_file(f, ev, fd, &st, resolved);
+}
+
+static struct stream *find_stream(struct http_files *f, azr_conn_id id) {
+  for (struct stream *s = f->streams; s; s = s->next)
+    if (s->id == id) return s;
+  return NULL;
+}
+
+void http_files_ready(struct http_files *f, azr_conn_id request_id) {
+  struct stream *s = find_stream(f, request_id);
+  if (!s) return;
+  s->blocked = false;
+  pump(f, s);
+}
+
+void http_files_tick(struct http_files *f) {
+  for (struct stream *s = f->streams, *next; s; s = next) {
+    next = s->next;
+    if (!s->blocked) continue;
+    /* An empty write only asks whether the request still exists. */
+    int rc = azr_http_response_write(f->l, s->id, NULL, 0);
+    if (rc == AZR_E_INVALID_CONN_ID || rc == AZR_E_CLOSED) {
+      if (!f->quiet) fprintf(stderr, "HTTP response %llu abandoned: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+      stream_drop(f, s);
+    }
+  }
+}
