@@ -111,7 +111,9 @@ static void on_keepalive(uv_timer_t *t) {
 
 /* ---- control channel callbacks ---- */
 
-static void schedule_reconnect(azr_listener *l, int status, int close_code, const char *why) {
+/* After a loss or a refusal: wait (backoff with jitter, longer after 401/403/404) and reconnect,
+ * or stop when the RetryOn* policy says so. The cause always reaches the application. */
+static void schedule_reconnect(azr_listener *l, int status, int close_code, const char *why, int http_status) {
   l->control = NULL;
   l->http_body_req = NULL;
   uv_timer_stop(&l->renew_timer);
@@ -119,6 +121,12 @@ static void schedule_reconnect(azr_listener *l, int status, int close_code, cons
   uint32_t delay = azr__backoff_delay_ms(l->attempt, (uint32_t)l->set.reconnect_first_ms,
                                          (uint32_t)l->set.reconnect_max_ms, azr__listener_random(l));
   l->attempt++;
+  bool auth = http_status == 401 || http_status == 403, missing = http_status == 404;
+  if ((auth || missing) && delay < (uint32_t)l->set.auth_error_delay_ms) delay = (uint32_t)l->set.auth_error_delay_ms;
+  if ((auth && !l->set.retry_on_auth_error) || (missing && !l->set.retry_on_not_found)) {
+    l->listening = false;
+    azr__listener_error(l, status, "stopped listening: the relay answered %d (%s)", http_status, why);
+  }
   bool again = l->listening;
   l->state = again ? AZR_STATE_WAITING : AZR_STATE_STOPPED;
   azr_disconnected_event ev = {status, close_code, why, again, again ? delay : 0};
@@ -172,7 +180,7 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
     AZR__LLOG(l, AZR_LOG_INFO, "control", "control channel refused: %s", desc);
     azr_connected_event ev = {status, desc, http};
     AZR__FIRE(l, on_connected, &ev);
-    schedule_reconnect(l, status, 0, desc);
+    schedule_reconnect(l, status, 0, desc, http);
     return;
   }
   l->state = AZR_STATE_ONLINE;
@@ -243,7 +251,7 @@ static void c_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   snprintf(desc, sizeof desc, "%s%s%u %s", status ? azr_strerror(status) : "", status ? " / close " : "close ", code,
            reason);
   AZR__LLOG(l, AZR_LOG_INFO, "control", "control channel closed: %s", desc);
-  schedule_reconnect(l, status, code, desc);
+  schedule_reconnect(l, status, code, desc, 0);
 }
 
 static const struct azr__ws_callbacks control_cb = {.on_open = c_open,
@@ -314,7 +322,7 @@ static void connect_now(azr_listener *l) {
     l->control = NULL;
     azr_connected_event ev = {rc, l->last_error[0] ? l->last_error : azr_strerror(rc), 0};
     AZR__FIRE(l, on_connected, &ev);
-    schedule_reconnect(l, rc, 0, ev.description);
+    schedule_reconnect(l, rc, 0, ev.description, 0);
   }
 }
 

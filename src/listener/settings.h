@@ -29,6 +29,9 @@ struct azr__listener_settings {
   int keepalive_s;           /* AzureRelayKeepAliveTime (0 = off) */
   int reconnect_first_ms;    /* ReconnectDelayFirstMs (1000), ours */
   int reconnect_max_ms;      /* ReconnectDelayMaxMs (30000), ours */
+  bool retry_on_auth_error;  /* RetryOnAuthError (true): keep reconnecting after 401/403, ours */
+  bool retry_on_not_found;   /* RetryOnNotFound (true): keep reconnecting after 404, ours */
+  int auth_error_delay_ms;   /* AuthErrorRetryDelayMs (30000): shortest wait after 401/403/404, ours */
   /* connections */
   bool buffer_message;       /* BufferMessage (false) */
   int64_t max_message_size;  /* MaxMessageSize (16 MiB): BufferMessage cap and per-message cap, ours */

@@ -21,6 +21,9 @@ if(COMMAND azr_integration_test AND TARGET azr_test_listener AND AZR_LISTENER_NO
   function(azr_listener_interop name)
     azr_integration_test(${name} COMMAND ${_azr_lst_run} --timeout 120 ${ARGN} LABELS "interop;listener" TIMEOUT 150)
     set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT "AZR_TEST_LISTENER=$<TARGET_FILE:azr_test_listener>")
+    if(AZR_SANITIZE)
+      set_property(TEST ${name} APPEND PROPERTY ENVIRONMENT "AZR_TEST_SANITIZED=1")
+    endif()
   endfunction()
 
   azr_listener_interop(interop_listener_echo --hc hc1,hc2 -- ${_azr_lst_dir}/listener_echo.test.js)

@@ -5,14 +5,15 @@
 // Run through lib/run-with-emulator.js with `--hc hc1,hc2`.
 'use strict';
 
-const { test } = require('node:test');
+const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
-const { withListeners, openHycoSender } = require('./lib/test-listener');
+const { withListeners, openHycoSender, killAll } = require('./lib/test-listener');
 const { send } = require('./lib/ws1-queue');
 
 relay.watchdog(85000, 'listener_close');
 const emu = relay.emulator();
+after(killAll);
 
 async function connectedSender(L, hc, label) {
   const from = L.mark();

@@ -6,16 +6,17 @@
 // under valgrind with fewer sizes. Run through lib/run-with-emulator.js with `--hc hc1,hc2`.
 'use strict';
 
-const { test } = require('node:test');
+const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const relay = require('./lib/relay');
-const { TestListener, withListeners, openHycoSender, closeSocket, haveValgrind, senderToken } = require('./lib/test-listener');
+const { TestListener, withListeners, openHycoSender, closeSocket, haveValgrind, senderToken, killAll } = require('./lib/test-listener');
 const { send, describe, same } = require('./lib/ws1-queue');
 
 const VALGRIND = process.argv.includes('--valgrind');
 relay.watchdog(VALGRIND ? 170000 : 85000, 'listener_echo');
 const emu = relay.emulator();
+after(killAll);
 const MiB = 1024 * 1024;
 // RFC 6455 length boundaries (7-bit, 16-bit, 64-bit) and large messages.
 const SIZES = VALGRIND ? [1, 125, 126, 65535, 65536, 65537, MiB] : [1, 125, 126, 65535, 65536, 65537, MiB, 4 * MiB];

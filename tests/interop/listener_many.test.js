@@ -4,15 +4,16 @@
 // Run through lib/run-with-emulator.js with `--hc hc1`.
 'use strict';
 
-const { test } = require('node:test');
+const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const relay = require('./lib/relay');
-const { withListeners, openHycoSender, closeSocket } = require('./lib/test-listener');
+const { withListeners, openHycoSender, closeSocket, killAll } = require('./lib/test-listener');
 const { send, same, describe } = require('./lib/ws1-queue');
 
 relay.watchdog(85000, 'listener_many');
 const emu = relay.emulator();
+after(killAll);
 const N = 1000;
 const BATCH = 100;
 

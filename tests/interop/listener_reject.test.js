@@ -5,15 +5,16 @@
 // Run through lib/run-with-emulator.js with `--hc hc1,hc2,hc3,hc4`.
 'use strict';
 
-const { test } = require('node:test');
+const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
 const { connectOutcome } = require('./lib/hyco-sender');
-const { withListeners, openHycoSender, closeSocket, senderToken } = require('./lib/test-listener');
+const { withListeners, openHycoSender, closeSocket, senderToken, killAll } = require('./lib/test-listener');
 const { send } = require('./lib/ws1-queue');
 
 relay.watchdog(85000, 'listener_reject');
 const emu = relay.emulator();
+after(killAll);
 
 /** One hyco-ws sender handshake; the refusal must carry `status` (and `reason` when given). */
 async function expectRefused(L, hc, status, reason, what) {

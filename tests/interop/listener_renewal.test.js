@@ -6,14 +6,15 @@
 // Run through lib/run-with-emulator.js with `--hc hc1,hc2 --set TokenGraceSeconds=1`.
 'use strict';
 
-const { test } = require('node:test');
+const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
-const { withListeners, openHycoSender, closeSocket } = require('./lib/test-listener');
+const { withListeners, openHycoSender, closeSocket, killAll } = require('./lib/test-listener');
 const { send } = require('./lib/ws1-queue');
 
 relay.watchdog(85000, 'listener_renewal');
 const emu = relay.emulator();
+after(killAll);
 const VALIDITY_S = 6;
 const THRESHOLD_S = 4;
 const OBSERVE_MS = 20000;

@@ -11,10 +11,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const relay = require('./lib/relay');
-const { withListeners, openHycoSender, closeSocket } = require('./lib/test-listener');
+const { withListeners, openHycoSender, closeSocket, killAll } = require('./lib/test-listener');
 
 relay.watchdog(85000, 'listener_sendfile');
 const emu = relay.emulator();
+after(killAll);
 const SIZE = 50 * 1024 * 1024;
 
 let dir;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* azrelay listen: a listener on a hybrid connection that echoes messages (more modes follow). */
+/* azrelay listen: a listener on a hybrid connection that echoes messages and answers HTTP requests
+ * (an echo, or the files of a folder). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "azrelay.h"
 #include "cli.h"
+#include "http_files.h"
 
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
@@ -18,6 +20,8 @@ static void on_signal(int sig) {
 struct listen_opts {
   bool echo;
   bool http_echo;
+  const char *http_dir;
+  struct http_files *files; /* --http-dir */
   int log_level;
   bool quiet;
 };
@@ -142,23 +146,40 @@ static void on_conn_disconnected(azr_listener *l, const azr_connection_disconnec
     fprintf(stderr, "connection %llu closed: %d %s\n", (unsigned long long)ev->conn_id, ev->status_code, ev->description);
 }
 
-/* --http-echo: 200 with the request body (the request target when there is none), same Content-Type. */
-static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud) {
-  struct listen_opts *o = ud;
-  if (!o->http_echo) {
-    static const char msg[] = "no HTTP handler in this mode";
-    (void)azr_http_response_send(l, ev->request_id, 501, NULL, NULL, msg, sizeof msg - 1);
-    return;
-  }
-  char ctype[256] = "text/plain; charset=utf-8";
+/* --http-echo: 200 with the request body (the request target when there is none), same Content-Type;
+ * an X-Echo request header comes back as is (shows that a header reached the listener). */
+static void http_echo(azr_listener *l, const azr_http_request_event *ev, const struct listen_opts *o) {
+  char ctype[256] = "text/plain; charset=utf-8", echo[1024];
   if (ev->len && azr_http_header(ev, "Content-Type", ctype, sizeof ctype) != AZR_OK)
     snprintf(ctype, sizeof ctype, "application/octet-stream");
-  const char *headers[] = {"Content-Type", ctype, NULL};
+  const char *headers[] = {"Content-Type", ctype, NULL, NULL, NULL};
+  if (azr_http_header(ev, "X-Echo", echo, sizeof echo) == AZR_OK) {
+    headers[2] = "X-Echo";
+    headers[3] = echo;
+  }
   const void *body = ev->len ? (const void *)ev->data : (const void *)ev->request_target;
   size_t len = ev->len ? ev->len : strlen(ev->request_target);
   int rc = azr_http_response_send(l, ev->request_id, 200, "OK", headers, body, len);
   if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
   else if (!o->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%zu bytes)\n", ev->method, ev->request_target, len);
+}
+
+static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud) {
+  struct listen_opts *o = ud;
+  if (o->files) {
+    http_files_serve(o->files, ev);
+  } else if (o->http_echo) {
+    http_echo(l, ev, o);
+  } else {
+    static const char msg[] = "no HTTP handler in this mode";
+    (void)azr_http_response_send(l, ev->request_id, 501, NULL, NULL, msg, sizeof msg - 1);
+  }
+}
+
+static void on_http_ready(azr_listener *l, const azr_http_ready_event *ev, void *ud) {
+  (void)l;
+  struct listen_opts *o = ud;
+  if (o->files) http_files_ready(o->files, ev->request_id);
 }
 
 static void usage(FILE *out) {
@@ -169,7 +190,7 @@ static void usage(FILE *out) {
           "      --insecure             do not verify the relay's certificate\n"
           "      --echo                 echo every message back in its own format\n"
           "      --http-echo            answer HTTP requests with 200 and the request body (or target)\n"
-          "      --http-echo            answer HTTP requests with 200 and the request body (or target)\n"
+          "      --http-dir DIR         serve the files of DIR to HTTP GET and HEAD requests\n"
           "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
           "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
           "  -q, --quiet                only errors on stderr\n");
@@ -181,6 +202,7 @@ int cmd_listen(int argc, char **argv) {
                                            {"insecure", no_argument, NULL, 'k'},
                                            {"echo", no_argument, NULL, 'e'},
                                            {"http-echo", no_argument, NULL, 'E'},
+                                           {"http-dir", required_argument, NULL, 'D'},
                                            {"set", required_argument, NULL, 's'},
                                            {"log-level", required_argument, NULL, 'L'},
                                            {"quiet", no_argument, NULL, 'q'},
@@ -201,6 +223,7 @@ int cmd_listen(int argc, char **argv) {
     case 'k': insecure = true; break;
     case 'e': o.echo = true; break;
     case 'E': o.http_echo = true; break;
+    case 'D': o.http_dir = optarg; break;
     case 's':
       if (nsets == 64) return cli_usage_error("listen", "too many --set options");
       sets[nsets++] = optarg;
@@ -212,7 +235,10 @@ int cmd_listen(int argc, char **argv) {
     }
   }
   if (!connstr) return cli_usage_error("listen", "a connection string is required (-c)");
-  if (!o.echo && !o.http_echo) return cli_usage_error("listen", "choose a mode: --echo and/or --http-echo");
+  if (optind < argc) return cli_usage_error("listen", "unexpected argument '%s'", argv[optind]);
+  if (!o.echo && !o.http_echo && !o.http_dir)
+    return cli_usage_error("listen", "choose a mode: --echo and/or one of --http-echo, --http-dir");
+  if (o.http_echo && o.http_dir) return cli_usage_error("listen", "--http-echo and --http-dir exclude each other");
   signal(SIGPIPE, SIG_IGN);
   azr_listener *l;
   if (azr_listener_new(&l) != AZR_OK) return CLI_FAIL;
@@ -236,6 +262,18 @@ int cmd_listen(int argc, char **argv) {
     azr_listener_free(l);
     return CLI_USAGE;
   }
+  if (o.http_dir) {
+    char hc[1024];
+    if (azr_listener_config_get(l, "HybridConnection", hc, sizeof hc) != AZR_OK || !hc[0]) {
+      azr_listener_free(l);
+      return cli_usage_error("listen", "--http-dir needs the hybrid connection (EntityPath)");
+    }
+    o.files = http_files_new(l, o.http_dir, hc, o.quiet);
+    if (!o.files) {
+      azr_listener_free(l);
+      return CLI_USAGE;
+    }
+  }
   azr_listener_set_log(l, log_sink, NULL);
   azr_listener_callbacks cb = {0};
   cb.on_connected = on_connected;
@@ -246,10 +284,12 @@ int cmd_listen(int argc, char **argv) {
   cb.on_connection_ready_to_send = on_ready;
   cb.on_connection_disconnected = on_conn_disconnected;
   cb.on_http_request = on_http;
+  cb.on_http_ready_to_send = on_http_ready;
   (void)azr_listener_set_callbacks(l, &cb, sizeof cb, &o);
   rc = azr_listener_start(l);
   if (rc) {
     fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
+    http_files_free(o.files);
     azr_listener_free(l);
     return CLI_FAIL;
   }
@@ -257,9 +297,13 @@ int cmd_listen(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  while (!stop_requested) (void)azr_listener_run(l, 200);
+  while (!stop_requested) {
+    (void)azr_listener_run(l, 200);
+    if (o.files) http_files_tick(o.files);
+  }
   (void)azr_listener_shutdown(l);
   (void)azr_listener_run(l, 300);
+  http_files_free(o.files);
   azr_listener_free(l);
   return CLI_OK;
 }

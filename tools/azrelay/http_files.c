@@ -44,6 +44,7 @@ struct http_files *http_files_new(azr_listener *l, const char *dir, const char *
   f->l = l;
   f->quiet = quiet;
   struct stat st;
+  errno = 0;
   if (!realpath(dir, f->root) || stat(f->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
     fprintf(stderr, "azrelay listen: --http-dir %s: %s\n", dir, errno ? strerror(errno) : "not a folder");
     free(f);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -81,7 +82,8 @@ __attribute__((format(printf, 1, 2))) static void emit(const char *fmt, ...) {
   vfprintf(stdout, fmt, ap);
   va_end(ap);
   fputc('\n', stdout);
-  fflush(stdout);
+  /* The test that reads us is gone (broken pipe): stop rather than linger. */
+  if (fflush(stdout) != 0 || ferror(stdout)) stop_requested = 1;
 }
 
 /* Free text for the end of a line: control characters would break the one-event-per-line format. */
@@ -521,6 +523,8 @@ int main(int argc, char **argv) {
   }
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);
+  /* A test runner killed hard (SIGKILL on timeout) cannot stop us: end with our parent. */
+  (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (azr_listener_new(&a.l) != AZR_OK) return 1;
   if (a.o.log_level >= 0) azr_listener_set_log(a.l, log_sink, NULL);
   int rc = configure(&a);

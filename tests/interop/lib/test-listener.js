@@ -18,12 +18,22 @@ process.on('exit', () => {
   for (const p of alive) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
 
+/** Kills every listener still running (an after() hook for test files; withListeners stops them normally). */
+function killAll() {
+  for (const p of alive) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+}
+
 /** Path of the test listener (set by tests/interop/listener.cmake), or a clear error. */
 function listenerBin() {
   const bin = process.env.AZR_TEST_LISTENER;
   if (!bin) throw new Error('AZR_TEST_LISTENER is not set (path of azr_test_listener; see tests/interop/listener.cmake)');
   if (!fs.existsSync(bin)) throw new Error(`AZR_TEST_LISTENER=${bin} does not exist`);
   return bin;
+}
+
+/** True when azr_test_listener was built with ASan/UBSan (listener.cmake sets AZR_TEST_SANITIZED). */
+function sanitized() {
+  return process.env.AZR_TEST_SANITIZED === '1';
 }
 
 /** True when `valgrind` can be run. */
@@ -65,7 +75,7 @@ class TestListener {
   /**
    * Starts the listener on hybrid connection `hc` and waits for its "listening" line.
    * opts: mode, sets (["Name=Value"]), args (extra command-line arguments), logLevel, valgrind,
-   * readyMs, label.
+   * readyMs, label, env (extra environment variables).
    */
   static async start(emu, hc, opts = {}) {
     const L = new TestListener(emu, hc, opts);
@@ -99,7 +109,7 @@ class TestListener {
     this.dropped = 0;
     this.stderrText = '';
     this.waiters = [];
-    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env || {}) } });
     alive.add(this.proc);
     this.exited = new Promise((resolve) =>
       this.proc.on('exit', (code, signal) => {
@@ -264,4 +274,4 @@ async function closeSocket(ws, code, reason, ms = 5000) {
   await relay.withTimeout(done, ms, 'a socket to close').catch(() => ws.terminate());
 }
 
-module.exports = { TestListener, withListeners, parseLine, haveValgrind, openHycoSender, senderToken, closeSocket, WS };
+module.exports = { TestListener, withListeners, killAll, parseLine, haveValgrind, sanitized, openHycoSender, senderToken, closeSocket, WS };
