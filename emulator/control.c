@@ -59,7 +59,8 @@ static void on_expiry(uv_timer_t *t);
 
 static void arm_expiry(struct emu_listener *l) {
   azr_emulator *em = l->em;
-  int64_t left_s = l->token_expiry_s + em->settings.token_grace_s - emu_now_s(em);
+  /* A token the handshake accepted within the clock skew must still live for the grace period. */
+  int64_t left_s = l->token_expiry_s + em->settings.token_grace_s + em->settings.clock_skew_s - emu_now_s(em);
   if (left_s < 0) left_s = 0;
   uint64_t ms = (uint64_t)left_s * 1000u / (uint64_t)(em->settings.clock_speed > 0 ? em->settings.clock_speed : 1);
   uv_timer_start(&l->expiry_timer, on_expiry, ms, 0);
@@ -68,7 +69,7 @@ static void arm_expiry(struct emu_listener *l) {
 static void on_expiry(uv_timer_t *t) {
   struct emu_listener *l = t->data;
   azr_emulator *em = l->em;
-  if (emu_now_s(em) < l->token_expiry_s + em->settings.token_grace_s) {
+  if (emu_now_s(em) < l->token_expiry_s + em->settings.token_grace_s + em->settings.clock_skew_s) {
     arm_expiry(l);
     return;
   }

@@ -56,7 +56,7 @@ static const struct setting settings_table[] = {
 static void default_settings(struct emu_settings *s) {
   memset(s, 0, sizeof *s);
   s->token_grace_s = 60;
-  s->clock_skew_s = 30;
+  s->clock_skew_s = 5;
   s->clock_speed = 1;
   s->max_listeners = 25;
   s->max_connections = 5000;

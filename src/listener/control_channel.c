@@ -16,6 +16,8 @@
 
 static void connect_now(azr_listener *l);
 
+#define HEALTHY_AFTER_MS 10000u
+
 static void on_reconnect_timer(uv_timer_t *t) {
   azr_listener *l = t->data;
   if (l->listening && !l->control) connect_now(l);
@@ -118,6 +120,10 @@ static void schedule_reconnect(azr_listener *l, int status, int close_code, cons
   l->http_body_req = NULL;
   uv_timer_stop(&l->renew_timer);
   uv_timer_stop(&l->keepalive_timer);
+  /* Only a channel that stayed up a while counts as healthy and earns an immediate reconnect; one
+   * the relay keeps closing right away (an expired token, a recycle loop) must back off. */
+  if (l->online_since_ms && azr__now_ms() - l->online_since_ms >= HEALTHY_AFTER_MS) l->attempt = 0;
+  l->online_since_ms = 0;
   uint32_t delay = azr__backoff_delay_ms(l->attempt, (uint32_t)l->set.reconnect_first_ms,
                                          (uint32_t)l->set.reconnect_max_ms, azr__listener_random(l));
   l->attempt++;
@@ -184,7 +190,7 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
     return;
   }
   l->state = AZR_STATE_ONLINE;
-  l->attempt = 0;
+  l->online_since_ms = azr__now_ms();
   l->last_control_rx_ms = azr__now_ms();
   l->control_ping_outstanding = false;
   AZR__LLOG(l, AZR_LOG_INFO, "control", "listening on %s/%s (tracking id %s)", l->host, l->set.hybrid_connection,

@@ -75,6 +75,7 @@ struct azr_listener {
   int64_t token_issued_s, token_expiry_s;
   uv_timer_t renew_timer, reconnect_timer, keepalive_timer;
   unsigned attempt;
+  uint64_t online_since_ms; /* when the control channel last opened (0 = not open) */
   uint64_t last_control_rx_ms;
   /* TLS of the control channel, for SSLServerCertEncoded and SSLNegotiated* */
   char *server_cert_pem;

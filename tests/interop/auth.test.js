@@ -14,7 +14,8 @@ const { connectOutcome } = require('./lib/hyco-sender');
 relay.watchdog(100000, 'auth');
 const emu = relay.emulator();
 assert.ok(emu.config, 'this test needs the emulator config (AZR_EMU_CONFIG)');
-const GRACE_S = emu.config.settings.TokenGraceSeconds;
+// The emulator closes a channel at expiry + grace + clock skew.
+const GRACE_S = emu.config.settings.TokenGraceSeconds + (emu.config.settings.ClockSkewSeconds || 0);
 
 function rule(name) {
   for (const r of emu.config.rules || []) if (r.name === name) return r;

@@ -311,11 +311,10 @@ void http_files_tick(struct http_files *f) {
   for (struct stream *s = f->streams, *next; s; s = next) {
     next = s->next;
     if (!s->blocked) continue;
-    /* An empty write only asks whether the request still exists. */
-    int rc = azr_http_response_write(f->l, s->id, NULL, 0);
-    if (rc == AZR_E_INVALID_CONN_ID || rc == AZR_E_CLOSED) {
-      if (!f->quiet) fprintf(stderr, "HTTP response %llu abandoned: %s\n", (unsigned long long)s->id, azr_strerror(rc));
-      stream_drop(f, s);
-    }
+    /* A retry instead of only waiting for on_http_ready_to_send: the listener does not fire it when
+     * the queue filled while the response rendezvous was still connecting. A request that is gone
+     * fails the write and is dropped. */
+    s->blocked = false;
+    pump(f, s);
   }
 }

@@ -6,7 +6,6 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const WS = require('hyco-ws');
 const relay = require('./relay');
 const { connectOutcome } = require('./hyco-sender');
 const { MessageQueue } = require('./ws1-queue');
@@ -274,4 +273,4 @@ async function closeSocket(ws, code, reason, ms = 5000) {
   await relay.withTimeout(done, ms, 'a socket to close').catch(() => ws.terminate());
 }
 
-module.exports = { TestListener, withListeners, killAll, parseLine, haveValgrind, sanitized, openHycoSender, senderToken, closeSocket, WS };
+module.exports = { TestListener, withListeners, killAll, parseLine, haveValgrind, sanitized, openHycoSender, senderToken, closeSocket };
