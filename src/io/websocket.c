@@ -764,3 +764,8 @@ void azr__ws_resume(struct azr__ws *ws) {
 }
 
 void azr__ws_set_wait_for_close(struct azr__ws *ws, bool wait) { ws->opt.dont_wait_for_close = !wait; }
+
+void azr__ws_notify_writable(struct azr__ws *ws) {
+  ws->want_writable = true;
+  maybe_writable(ws);
+}

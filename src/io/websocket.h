@@ -99,6 +99,9 @@ void azr__ws_abort(struct azr__ws *ws);
 void azr__ws_pause(struct azr__ws *ws);
 void azr__ws_resume(struct azr__ws *ws);
 void azr__ws_set_wait_for_close(struct azr__ws *ws, bool wait);
+/* Asks for on_writable once the queue is below its low-water mark (at once if it already is), for
+ * owners that pause their source before the queue fills instead of waiting for AZR_E_WOULDBLOCK. */
+void azr__ws_notify_writable(struct azr__ws *ws);
 
 /* Unsent bytes: queued messages + encoded frames + the stream's queue. */
 size_t azr__ws_queued(const struct azr__ws *ws);

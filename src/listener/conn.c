@@ -54,8 +54,9 @@ static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *
   snprintf(c->sub_protocol, sizeof c->sub_protocol, "%s", azr__ws_protocol(ws));
   AZR__LLOG(l, AZR_LOG_VERBOSE, "rendezvous", "connection %llu open", (unsigned long long)c->id);
   azr_connection_event ev = {c->id, AZR_OK, "OK"};
+  if (azr__forward_enabled(l)) azr__forward_start(c);
   AZR__FIRE(l, on_connection_connected, &ev);
-  if (c->state == AZR__CONN_OPEN) AZR__FIRE(l, on_connection_ready_to_send, &ev);
+  if (c->state == AZR__CONN_OPEN && !c->fwd) AZR__FIRE(l, on_connection_ready_to_send, &ev);
 }
 
 static void w_begin(struct azr__ws *ws, uint8_t opcode) {
@@ -70,6 +71,10 @@ static void w_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end
   azr_listener *l = c->l;
   if (!len && !message_end) return;
   c->total_received += len;
+  if (c->fwd) { /* forwarded: the bytes go to the target, not to the application */
+    azr__forward_data(c, data, len);
+    return;
+  }
   azr_data_in_event ev;
   ev.conn_id = c->id;
   ev.format = c->in_first ? (c->in_opcode == AZR__WS_TEXT ? AZR_DATA_TEXT : AZR_DATA_BINARY) : AZR_DATA_AUTOMATIC;
@@ -82,6 +87,7 @@ static void w_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end
 
 static void w_writable(struct azr__ws *ws) {
   struct azr__conn *c = conn_of(ws);
+  if (c->fwd) azr__forward_writable(c);
   if (!c->want_ready || c->state != AZR__CONN_OPEN) return;
   c->want_ready = false;
   azr_connection_event ev = {c->id, AZR_OK, "OK"};
@@ -92,6 +98,7 @@ static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   struct azr__conn *c = conn_of(ws);
   azr_listener *l = c->l;
   c->ws = NULL;
+  azr__forward_closed(c, status == AZR_OK);
   AZR__LLOG(l, AZR_LOG_INFO, "rendezvous", "connection %llu closed: %u %s%s%s", (unsigned long long)c->id, code, reason,
             status ? " / " : "", status ? azr_status_name(status) : "");
   if (status && status != AZR_E_CLOSED) {

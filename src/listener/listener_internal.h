@@ -26,6 +26,7 @@ enum azr__conn_state {
 };
 
 struct azr__file_source;
+struct azr__forward;
 struct azr__http_req;
 struct azr__http_rv;
 
@@ -50,6 +51,7 @@ struct azr__conn {
   uint8_t in_opcode;
   bool in_first;
   struct azr__file_source *file;
+  struct azr__forward *fwd; /* ForwardingHost pairing, when forwarding */
   void *user_data;
 };
 
@@ -145,6 +147,13 @@ void azr__http_command(azr_listener *l, const struct azr__hc_request *r);
 void azr__http_control_binary(azr_listener *l, const uint8_t *data, size_t len);
 /* Drops every request and rendezvous (listener teardown). */
 void azr__http_abort_all(azr_listener *l);
+
+/* forward.c */
+bool azr__forward_enabled(const azr_listener *l);
+void azr__forward_start(struct azr__conn *c);
+void azr__forward_data(struct azr__conn *c, const uint8_t *data, size_t len);
+void azr__forward_writable(struct azr__conn *c);
+void azr__forward_closed(struct azr__conn *c, bool clean);
 
 /* conn.c */
 extern const struct azr__ws_callbacks azr__conn_ws_callbacks;
