@@ -12,6 +12,7 @@
 #include "azrelay.h"
 #include "azrelay/uv.h"
 #include "cli.h"
+#include "connect_tcp.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -174,6 +175,77 @@ static void on_signal(uv_signal_t *h, int sig) {
   if (azr_client_close(st->c, 1000, "interrupted") != AZR_OK) finish(st);
 }
 
+/* What configures every client of this command. */
+struct client_config {
+  const char *connstr, *cacert;
+  bool insecure;
+  const char **headers, **sets;
+  int nheaders, nsets;
+};
+
+static int configure_client(const struct client_config *cfg, azr_client *c) {
+  int rc = azr_client_set_connection_string(c, cfg->connstr);
+  char setting[4096];
+  if (!rc && cfg->cacert) {
+    snprintf(setting, sizeof setting, "OpenSSLCAFile=%s", cfg->cacert);
+    rc = azr_client_config(c, setting);
+  }
+  if (!rc && cfg->insecure) rc = azr_client_config(c, "SSLAcceptServerCertEncoded=*");
+  for (int i = 0; !rc && i < cfg->nsets; i++) rc = azr_client_config(c, cfg->sets[i]);
+  for (int i = 0; !rc && i < cfg->nheaders; i++) {
+    const char *colon = strchr(cfg->headers[i], ':');
+    if (!colon) {
+      fprintf(stderr, "azrelay connect: header '%s' has no ':'\n", cfg->headers[i]);
+      return AZR_E_INVALID_ARG;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(colon - cfg->headers[i]), cfg->headers[i]);
+    const char *value = colon + 1;
+    while (*value == ' ') value++;
+    rc = azr_client_add_header(c, name, value);
+  }
+  if (rc) fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(c)[0] ? azr_client_last_error(c) : azr_strerror(rc));
+  return rc;
+}
+
+static int make_bridge_client(struct tcp_bridge_server *srv, azr_client **out) {
+  int rc = azr_client_new_on_uv(out, srv->loop);
+  if (!rc) rc = configure_client(srv->ud, *out);
+  if (rc && *out) {
+    azr_client_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+static volatile sig_atomic_t bridge_stop;
+static void on_bridge_signal(int sig) {
+  (void)sig;
+  bridge_stop = 1;
+}
+
+/* --local-port: a local TCP server whose every client gets its own relayed connection. */
+static int run_local_port(const struct client_config *cfg, const char *bind_addr, int port, const char *path,
+                          bool quiet) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  struct tcp_bridge_server srv = {.loop = &loop, .path = path, .quiet = quiet, .make_client = make_bridge_client,
+                                  .ud = (void *)cfg};
+  /* Check the configuration once before accepting anybody. */
+  azr_client *probe;
+  int rc = make_bridge_client(&srv, &probe);
+  if (rc) return CLI_USAGE;
+  azr_client_free(probe);
+  rc = tcp_bridge_listen(&srv, bind_addr, port);
+  if (rc) return rc;
+  struct sigaction sa = {0};
+  sa.sa_handler = on_bridge_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  while (!bridge_stop) uv_run(&loop, UV_RUN_ONCE);
+  return CLI_OK;
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: azrelay connect -c CONNSTR [options]\n"
@@ -184,6 +256,8 @@ static void usage(FILE *out) {
           "  -H, --header 'K: V'        extra handshake header (reaches the listener); repeatable\n"
           "      --protocol P           offered WebSocket sub-protocol(s)\n"
           "      --binary               raw bytes both ways instead of lines\n"
+          "      --local-port N         accept local TCP clients on N; each gets its own relayed connection\n"
+          "      --bind ADDR            address for --local-port (default 127.0.0.1)\n"
           "      --set Name=Value       any connection setting; repeatable\n"
           "  -q, --quiet                only errors on stderr\n");
 }
@@ -196,12 +270,16 @@ int cmd_connect(int argc, char **argv) {
                                            {"header", required_argument, NULL, 'H'},
                                            {"protocol", required_argument, NULL, 'P'},
                                            {"binary", no_argument, NULL, 'b'},
+                                           {"local-port", required_argument, NULL, 'l'},
+                                           {"bind", required_argument, NULL, 'B'},
                                            {"set", required_argument, NULL, 's'},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   const char *connstr = getenv("AZRELAY_CONNECTION_STRING"), *cacert = NULL, *path = "", *protocol = NULL;
   bool insecure = false;
+  int local_port = 0;
+  const char *bind_addr = "127.0.0.1";
   const char *headers[32], *sets[64];
   int nheaders = 0, nsets = 0;
   struct connect_state st;
@@ -220,6 +298,8 @@ int cmd_connect(int argc, char **argv) {
       break;
     case 'P': protocol = optarg; break;
     case 'b': st.binary = true; break;
+    case 'l': local_port = atoi(optarg); break;
+    case 'B': bind_addr = optarg; break;
     case 's':
       if (nsets == 64) return cli_usage_error("connect", "too many --set options");
       sets[nsets++] = optarg;
@@ -231,32 +311,16 @@ int cmd_connect(int argc, char **argv) {
   }
   if (!connstr) return cli_usage_error("connect", "a connection string is required (-c)");
   signal(SIGPIPE, SIG_IGN);
+  struct client_config cfg = {connstr, cacert, insecure, headers, sets, nheaders, nsets};
+  if (local_port) {
+    if (local_port < 1 || local_port > 65535) return cli_usage_error("connect", "--local-port must be 1-65535");
+    return run_local_port(&cfg, bind_addr, local_port, path, st.quiet);
+  }
   uv_loop_init(&st.loop);
   if (azr_client_new_on_uv(&st.c, &st.loop) != AZR_OK) return CLI_FAIL;
-  int rc = azr_client_set_connection_string(st.c, connstr);
-  char setting[4096];
-  if (!rc && cacert) {
-    snprintf(setting, sizeof setting, "OpenSSLCAFile=%s", cacert);
-    rc = azr_client_config(st.c, setting);
-  }
-  if (!rc && insecure) rc = azr_client_config(st.c, "SSLAcceptServerCertEncoded=*");
-  for (int i = 0; !rc && i < nsets; i++) rc = azr_client_config(st.c, sets[i]);
-  for (int i = 0; !rc && i < nheaders; i++) {
-    const char *colon = strchr(headers[i], ':');
-    if (!colon) {
-      fprintf(stderr, "azrelay connect: header '%s' has no ':'\n", headers[i]);
-      rc = AZR_E_INVALID_ARG;
-      break;
-    }
-    char name[256];
-    snprintf(name, sizeof name, "%.*s", (int)(colon - headers[i]), headers[i]);
-    const char *value = colon + 1;
-    while (*value == ' ') value++;
-    rc = azr_client_add_header(st.c, name, value);
-  }
+  int rc = configure_client(&cfg, st.c);
   int status = CLI_OK;
   if (rc) {
-    fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(st.c)[0] ? azr_client_last_error(st.c) : azr_strerror(rc));
     status = CLI_USAGE;
   } else {
     azr_client_callbacks cb = {on_open, on_data, on_ready, on_close};

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* azrelay connect --local-port: accepts local TCP clients and carries each over its own relayed
+ * connection (bytes out as binary messages, messages back as bytes), with backpressure both ways. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "azrelay.h"
+#include "azrelay/uv.h"
+#include "cli.h"
+#include "connect_tcp.h"
+
+#define MAX_PENDING_WRITE (1024 * 1024) /* bytes written to the local client but not yet sent */
+
+struct bridge {
+  struct tcp_bridge_server *srv;
+  uv_tcp_t tcp;
+  azr_client *c;
+  bool open;            /* relayed connection established */
+  bool tcp_closed;
+  bool relay_closed;
+  bool reading;
+  size_t pending_write; /* bytes queued on the local socket */
+  char *held;           /* a chunk the relay could not take yet */
+  size_t held_len;
+  uv_timer_t reaper;    /* frees the client outside its own callbacks */
+};
+
+static void start_reading(struct bridge *b);
+static void reap(uv_timer_t *t);
+
+static void on_tcp_closed(uv_handle_t *h) {
+  struct bridge *b = h->data;
+  b->tcp_closed = true;
+  if (b->relay_closed) uv_timer_start(&b->reaper, reap, 0, 0);
+}
+
+static void on_reaper_closed(uv_handle_t *h) { free(h->data); }
+
+static void reap(uv_timer_t *t) {
+  struct bridge *b = t->data;
+  azr_client_free(b->c);
+  free(b->held);
+  uv_close((uv_handle_t *)&b->reaper, on_reaper_closed);
+}
+
+static void close_tcp(struct bridge *b) {
+  if (!uv_is_closing((uv_handle_t *)&b->tcp)) uv_close((uv_handle_t *)&b->tcp, on_tcp_closed);
+}
+
+static void relay_done(struct bridge *b) {
+  b->relay_closed = true;
+  if (b->tcp_closed) uv_timer_start(&b->reaper, reap, 0, 0);
+  else close_tcp(b);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  buf->base = malloc(64 * 1024);
+  buf->len = buf->base ? 64 * 1024 : 0;
+}
+
+static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  struct bridge *b = s->data;
+  if (n > 0) {
+    int rc = azr_client_send(b->c, AZR_DATA_BINARY, buf->base, (size_t)n, true);
+    if (rc == AZR_E_WOULDBLOCK) {
+      /* Keep this chunk, stop reading until the relay drains. */
+      b->held = buf->base;
+      b->held_len = (size_t)n;
+      uv_read_stop(s);
+      b->reading = false;
+      return;
+    }
+    if (rc) (void)azr_client_close(b->c, 1011, "relay send failed");
+  } else if (n < 0) {
+    /* EOF or error from the local client: end the relayed connection after what is queued. */
+    uv_read_stop(s);
+    b->reading = false;
+    if (azr_client_close(b->c, n == UV_EOF ? 1000 : 1011, n == UV_EOF ? "local client closed" : "local error") != AZR_OK)
+      relay_done(b);
+  }
+  free(buf->base);
+}
+
+static void start_reading(struct bridge *b) {
+  if (b->reading || uv_is_closing((uv_handle_t *)&b->tcp)) return;
+  if (uv_read_start((uv_stream_t *)&b->tcp, alloc_cb, on_tcp_read) == 0) b->reading = true;
+}
+
+static void c_open(azr_client *c, int status, int http_status, const char *description, void *ud) {
+  (void)c;
+  struct bridge *b = ud;
+  if (status) {
+    fprintf(stderr, "azrelay connect: relay refused a connection: %d %s\n", http_status, description);
+    relay_done(b);
+    return;
+  }
+  b->open = true;
+  start_reading(b);
+}
+
+struct write_req {
+  uv_write_t req;
+  struct bridge *b;
+  size_t len;
+  char data[];
+};
+
+static void on_written(uv_write_t *req, int status) {
+  struct write_req *w = (struct write_req *)req;
+  struct bridge *b = w->b;
+  b->pending_write -= w->len;
+  free(w);
+  if (status == 0 && b->pending_write < MAX_PENDING_WRITE / 2 && !b->relay_closed)
+    (void)azr_client_resume(b->c);
+}
+
+static void c_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
+  struct bridge *b = ud;
+  if (!ev->len || uv_is_closing((uv_handle_t *)&b->tcp)) return;
+  struct write_req *w = malloc(sizeof *w + ev->len);
+  if (!w) {
+    (void)azr_client_close(c, 1011, "out of memory");
+    return;
+  }
+  w->b = b;
+  w->len = ev->len;
+  memcpy(w->data, ev->data, ev->len);
+  uv_buf_t buf = uv_buf_init(w->data, (unsigned)ev->len);
+  if (uv_write(&w->req, (uv_stream_t *)&b->tcp, &buf, 1, on_written) != 0) {
+    free(w);
+    return;
+  }
+  b->pending_write += ev->len;
+  /* The local client reads slowly: stop reading the relay (TCP flow control reaches the listener). */
+  if (b->pending_write >= MAX_PENDING_WRITE) (void)azr_client_pause(c);
+}
+
+static void c_ready(azr_client *c, void *ud) {
+  struct bridge *b = ud;
+  if (b->held) {
+    int rc = azr_client_send(c, AZR_DATA_BINARY, b->held, b->held_len, true);
+    if (rc == AZR_E_WOULDBLOCK) return;
+    free(b->held);
+    b->held = NULL;
+  }
+  start_reading(b);
+}
+
+static void c_close(azr_client *c, int code, const char *reason, int error, void *ud) {
+  (void)c;
+  struct bridge *b = ud;
+  if (error && !b->srv->quiet) fprintf(stderr, "relayed connection ended: %d %s\n", code, reason);
+  b->open = false;
+  /* Let the local client get what is already written, then close it. */
+  relay_done(b);
+}
+
+static void on_local_client(uv_stream_t *server, int status) {
+  struct tcp_bridge_server *srv = server->data;
+  if (status < 0) return;
+  struct bridge *b = calloc(1, sizeof *b);
+  if (!b) return;
+  b->srv = srv;
+  uv_tcp_init(srv->loop, &b->tcp);
+  uv_timer_init(srv->loop, &b->reaper);
+  b->tcp.data = b->reaper.data = b;
+  if (uv_accept(server, (uv_stream_t *)&b->tcp) != 0 || srv->make_client(srv, &b->c) != AZR_OK) {
+    b->relay_closed = true;
+    close_tcp(b);
+    return;
+  }
+  uv_tcp_nodelay(&b->tcp, 1);
+  azr_client_callbacks cb = {c_open, c_data, c_ready, c_close};
+  (void)azr_client_set_callbacks(b->c, &cb, sizeof cb, b);
+  if (azr_client_connect(b->c, srv->path, NULL) != AZR_OK) {
+    fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(b->c));
+    b->relay_closed = true;
+    close_tcp(b);
+  }
+}
+
+int tcp_bridge_listen(struct tcp_bridge_server *srv, const char *bind_addr, int port) {
+  struct sockaddr_storage addr;
+  if (uv_ip4_addr(bind_addr, port, (struct sockaddr_in *)&addr) != 0 &&
+      uv_ip6_addr(bind_addr, port, (struct sockaddr_in6 *)&addr) != 0) {
+    fprintf(stderr, "azrelay connect: bad --bind address '%s'\n", bind_addr);
+    return CLI_USAGE;
+  }
+  uv_tcp_init(srv->loop, &srv->server);
+  srv->server.data = srv;
+  int rc = uv_tcp_bind(&srv->server, (const struct sockaddr *)&addr, 0);
+  if (!rc) rc = uv_listen((uv_stream_t *)&srv->server, 128, on_local_client);
+  if (rc) {
+    fprintf(stderr, "azrelay connect: cannot listen on %s:%d: %s\n", bind_addr, port, uv_strerror(rc));
+    return CLI_FAIL;
+  }
+  if (!srv->quiet) fprintf(stderr, "accepting local connections on %s:%d\n", bind_addr, port);
+  return CLI_OK;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* The TCP side of azrelay connect --local-port. */
+#ifndef AZR_CLI_CONNECT_TCP_H
+#define AZR_CLI_CONNECT_TCP_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "azrelay.h"
+
+struct tcp_bridge_server {
+  uv_loop_t *loop;
+  uv_tcp_t server;
+  const char *path;
+  bool quiet;
+  /* Makes a configured client (connection string, TLS, settings) for one local connection. */
+  int (*make_client)(struct tcp_bridge_server *srv, azr_client **out);
+  void *ud;
+};
+
+/* Starts accepting on bind_addr:port; returns a CLI exit status (CLI_OK on success). */
+int tcp_bridge_listen(struct tcp_bridge_server *srv, const char *bind_addr, int port);
+
+#endif
