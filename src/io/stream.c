@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "azrelay/common.h"
+#include "io/transports.h"
 
 #define DEFAULT_READ_SIZE (64u * 1024u)
 #define DEFAULT_LOW_WATER (64u * 1024u)
@@ -159,7 +160,13 @@ static void do_handshake(struct azr__stream *s) {
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct azr__stream *s = h->data;
   if (status < 0) {
-    azr__stream_fail(s, AZR_E_IO, "poll: %s", uv_strerror(status));
+    /* libuv reports a socket error (POLLERR) as UV_EBADF; the socket knows the real cause. */
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (s->fd >= 0 && getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err)
+      azr__stream_fail(s, azr__status_from_errno(err), "%s", strerror(err));
+    else
+      azr__stream_fail(s, AZR_E_IO, "poll: %s", uv_strerror(status));
     if (s->state == AZR__STREAM_CLOSING) {
       finish_close(s);
       return;

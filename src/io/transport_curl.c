@@ -35,6 +35,8 @@ struct curl_conn {
   azr__tls_observer_fn tls_observer;
   void *tls_observer_ud;
   int chain_error; /* first verification error seen above the leaf */
+  bool cert_reported; /* the observer saw the leaf once for this handshake */
+  bool cert_accepted; /* and what it decided */
   char errbuf[CURL_ERROR_SIZE];
   char url[300];
   bool in_multi;
@@ -197,6 +199,7 @@ static void check_done(struct azr__curl *c) {
                  cc->errbuf[0] ? cc->errbuf : curl_easy_strerror(msg->data.result));
       else
         snprintf(detail, sizeof detail, "%s", cc->errbuf[0] ? cc->errbuf : curl_easy_strerror(msg->data.result));
+      cc->ssl = NULL; /* libcurl has already freed it */
       azr__stream_connected(s, -1, status_from_curl(msg->data.result, connect_code), detail);
     }
   }
@@ -241,6 +244,10 @@ static int on_verify(int ok, X509_STORE_CTX *x) {
   struct curl_conn *cc = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
   if (!cc || !cc->tls_observer) return ok;
   int depth = X509_STORE_CTX_get_error_depth(x);
+  if (cc->cert_reported) { /* OpenSSL may revisit the leaf: keep the first decision */
+    if (cc->cert_accepted) X509_STORE_CTX_set_error(x, X509_V_OK);
+    return cc->cert_accepted ? 1 : ok;
+  }
   if (depth > 0) {
     if (!ok && !cc->chain_error) cc->chain_error = X509_STORE_CTX_get_error(x);
     return 1; /* judged at the leaf, where the observer can decide */
@@ -264,14 +271,20 @@ static int on_verify(int ok, X509_STORE_CTX *x) {
     }
   }
   BIO_free(b);
+  /* With verification off (SSLAcceptServerCertEncoded=*, pinning) the handshake goes ahead anyway:
+   * say so, while the status still tells what the chain check found. */
+  bool enforced = (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0;
   struct azr__tls_event ev = {.kind = AZR__TLS_SERVER_CERT,
                               .cert_pem = pem ? pem : "",
                               .subject = subject,
                               .issuer = issuer,
                               .status = err ? X509_verify_cert_error_string(err) : "OK",
-                              .accept = err == 0};
+                              .accept = err == 0 || !enforced};
+  cc->cert_reported = true;
   cc->tls_observer(cc->tls_observer_ud, &ev);
   free(pem);
+  if (!enforced) return ok;
+  cc->cert_accepted = ev.accept;
   if (ev.accept) {
     X509_STORE_CTX_set_error(x, X509_V_OK);
     return 1;
@@ -323,7 +336,6 @@ static bool curl_has_pending(struct azr__stream *s) {
 static void curl_release(struct azr__stream *s) {
   struct curl_conn *cc = s->transport_data;
   if (!cc) return;
-  if (cc->ssl) SSL_CTX_set_app_data(SSL_get_SSL_CTX(cc->ssl), NULL);
   if (cc->in_multi && cc->c->multi) curl_multi_remove_handle(cc->c->multi, cc->easy);
   curl_easy_cleanup(cc->easy); /* closes the socket */
   s->fd = -1;

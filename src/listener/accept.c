@@ -110,12 +110,19 @@ void azr__rejects_abort(azr_listener *l) {
 
 /* ---- accept ---- */
 
+static void conn_tls(void *ud, struct azr__tls_event *ev) {
+  struct azr__conn *c = ud;
+  if (ev->kind == AZR__TLS_DONE) azr__tls_info_record(&c->tls, ev);
+}
+
 static void start_rendezvous(struct azr__conn *c) {
   azr_listener *l = c->l;
   c->state = AZR__CONN_CONNECTING;
   struct azr__ws_connect_request req = {c->address, NULL, c->sub_protocol[0] ? c->sub_protocol : NULL};
   struct azr__connect_options o;
   azr__listener_connect_options(l, &o);
+  o.tls_observer = conn_tls;
+  o.tls_observer_ud = c;
   struct azr__ws_options wo;
   azr__conn_options(l, &wo);
   int rc = azr__ws_connect(l->curl, &o, &req, &wo, &azr__conn_ws_callbacks, c, &c->ws);

@@ -287,10 +287,7 @@ static void control_tls(void *ud, struct azr__tls_event *ev) {
     break;
   }
   case AZR__TLS_DONE:
-    snprintf(l->tls_version, sizeof l->tls_version, "%s", ev->version);
-    snprintf(l->tls_cipher, sizeof l->tls_cipher, "%s", ev->cipher);
-    snprintf(l->tls_group, sizeof l->tls_group, "%s", ev->group);
-    l->tls_cipher_bits = ev->cipher_bits;
+    azr__tls_info_record(&l->tls, ev);
     break;
   }
 }

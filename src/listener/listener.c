@@ -286,7 +286,7 @@ int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t
     else if (!strcasecmp(base, "MessageLength")) rc = azr__buf_printf(&b, "%llu", (unsigned long long)c->message_remaining);
     else if (!strcasecmp(base, "DataFormat")) rc = azr__buf_printf(&b, "%d", c->data_format);
     else if (!strcasecmp(base, "Timeout")) rc = azr__buf_printf(&b, "%d", c->timeout_s);
-    else rc = AZR_E_NOT_FOUND;
+    else rc = azr__tls_info_get(&c->tls, base, &b);
   } else if (ix < 0) {
     rc = AZR_E_INVALID_ARG;
   } else if (!strcasecmp(name, "AccessToken")) {
@@ -296,19 +296,8 @@ int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t
     if (!rc) rc = azr__buf_append_str(&b, token);
   } else if (!strcasecmp(name, "SSLServerCertEncoded")) {
     rc = azr__buf_append_str(&b, l->server_cert_pem ? l->server_cert_pem : "");
-  } else if (!strcasecmp(name, "SSLNegotiatedVersion")) {
-    rc = azr__buf_append_str(&b, l->tls_version);
-  } else if (!strcasecmp(name, "SSLNegotiatedCipher") || !strcasecmp(name, "SSLNegotiatedCipherSuite")) {
-    rc = azr__buf_append_str(&b, l->tls_cipher);
-  } else if (!strcasecmp(name, "SSLNegotiatedCipherStrength")) {
-    rc = azr__buf_printf(&b, "%d", l->tls_cipher_bits);
-  } else if (!strcasecmp(name, "SSLNegotiatedKeyExchange")) {
-    rc = azr__buf_append_str(&b, l->tls_group);
-  } else if (!strcasecmp(name, "SSLNegotiatedKeyExchangeStrength")) {
-    /* The bits of the (EC)DHE group: P-256/X25519 ~128-bit security; reported as the key size. */
-    int bits = strstr(l->tls_group, "521") ? 521 : strstr(l->tls_group, "384") ? 384 : l->tls_group[0] ? 256 : 0;
-    rc = azr__buf_printf(&b, "%d", bits);
-  } else if (!strcasecmp(name, "Listening")) {
+  } else if (azr__tls_info_get(&l->tls, name, &b) != AZR_E_NOT_FOUND) {
+    rc = AZR_OK;  } else if (!strcasecmp(name, "Listening")) {
     rc = azr__buf_append_str(&b, l->listening ? "true" : "false");
   } else if (!strcasecmp(name, "Connected")) {
     rc = azr__buf_append_str(&b, l->state == AZR_STATE_ONLINE ? "true" : "false");
@@ -371,4 +360,25 @@ void azr_listener_interrupt_run(azr_listener *l) {
   if (!l) return;
   l->run_stop = true;
   uv_stop(l->loop);
+}
+
+void azr__tls_info_record(struct azr__tls_info *info, const struct azr__tls_event *ev) {
+  snprintf(info->version, sizeof info->version, "%s", ev->version);
+  snprintf(info->cipher, sizeof info->cipher, "%s", ev->cipher);
+  snprintf(info->group, sizeof info->group, "%s", ev->group);
+  info->cipher_bits = ev->cipher_bits;
+}
+
+int azr__tls_info_get(const struct azr__tls_info *info, const char *name, struct azr__buf *out) {
+  if (!strcasecmp(name, "SSLNegotiatedVersion")) return azr__buf_append_str(out, info->version);
+  if (!strcasecmp(name, "SSLNegotiatedCipher") || !strcasecmp(name, "SSLNegotiatedCipherSuite"))
+    return azr__buf_append_str(out, info->cipher);
+  if (!strcasecmp(name, "SSLNegotiatedCipherStrength")) return azr__buf_printf(out, "%d", info->cipher_bits);
+  if (!strcasecmp(name, "SSLNegotiatedKeyExchange")) return azr__buf_append_str(out, info->group);
+  if (!strcasecmp(name, "SSLNegotiatedKeyExchangeStrength")) {
+    /* The size of the (EC)DHE group's key, from its name. */
+    int bits = strstr(info->group, "521") ? 521 : strstr(info->group, "384") ? 384 : info->group[0] ? 256 : 0;
+    return azr__buf_printf(out, "%d", bits);
+  }
+  return AZR_E_NOT_FOUND;
 }

@@ -27,6 +27,12 @@ enum azr__conn_state {
 
 struct azr__file_source;
 struct azr__forward;
+
+/* What a TLS handshake negotiated (for the SSLNegotiated* settings). */
+struct azr__tls_info {
+  char version[32], cipher[96], group[48];
+  int cipher_bits;
+};
 struct azr__http_req;
 struct azr__http_rv;
 
@@ -52,6 +58,7 @@ struct azr__conn {
   bool in_first;
   struct azr__file_source *file;
   struct azr__forward *fwd; /* ForwardingHost pairing, when forwarding */
+  struct azr__tls_info tls; /* of the rendezvous connection */
   void *user_data;
 };
 
@@ -81,8 +88,7 @@ struct azr_listener {
   uint64_t last_control_rx_ms;
   /* TLS of the control channel, for SSLServerCertEncoded and SSLNegotiated* */
   char *server_cert_pem;
-  char tls_version[32], tls_cipher[96], tls_group[48];
-  int tls_cipher_bits;
+  struct azr__tls_info tls;
   bool control_ping_outstanding;
   /* connections */
   struct azr__conn *conns;
@@ -124,6 +130,10 @@ void azr__listener_set_error(azr_listener *l, const char *fmt, ...) __attribute_
 uint32_t azr__listener_random(azr_listener *l);
 void azr__listener_status(azr_listener *l, const char *event, int status, const char *description);
 void azr__listener_connect_options(azr_listener *l, struct azr__connect_options *o);
+/* Records a TLS_DONE event into info. */
+void azr__tls_info_record(struct azr__tls_info *info, const struct azr__tls_event *ev);
+/* SSLNegotiated* values from info into out; AZR_E_NOT_FOUND for other names. */
+int azr__tls_info_get(const struct azr__tls_info *info, const char *name, struct azr__buf *out);
 
 /* control_channel.c */
 int azr__control_start(azr_listener *l);

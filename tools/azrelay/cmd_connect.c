@@ -122,8 +122,10 @@ static void on_open(azr_client *c, int status, int http_status, const char *desc
   (void)c;
   struct connect_state *st = ud;
   if (status) {
-    fprintf(stderr, "azrelay connect: %s%s%d %s\n", azr_strerror(status), http_status ? " HTTP " : "",
-            http_status, description);
+    if (http_status)
+      fprintf(stderr, "azrelay connect: %s HTTP %d %s\n", azr_strerror(status), http_status, description);
+    else
+      fprintf(stderr, "azrelay connect: %s %s\n", azr_strerror(status), description);
     st->exit_code = CLI_FAIL;
     finish(st);
     return;
