@@ -155,14 +155,22 @@ static void relay_bytes(struct emu_splice *sp, int i, uint8_t *data, size_t len)
       else frame_closed_on(to);
     }
   }
-  if (!sp->done) apply_backpressure(from, to);
 }
 
 static struct splice_leg *leg_of(struct azr__stream *s) { return s->owner; }
 
 static void relay_guarded(struct emu_splice *sp, int i, uint8_t *data, size_t len) {
   sp->busy++;
+  /* Everything this read produces for the other leg goes out in one write. */
+  struct azr__stream *to = sp->leg[1 - i].s, *from = sp->leg[i].s;
+  if (to) azr__stream_cork(to);
+  if (from) azr__stream_cork(from); /* pongs answered on the same leg */
   relay_bytes(sp, i, data, len);
+  if (!sp->done) {
+    if (sp->leg[1 - i].s) azr__stream_uncork(sp->leg[1 - i].s);
+    if (sp->leg[i].s) azr__stream_uncork(sp->leg[i].s);
+    apply_backpressure(&sp->leg[i], &sp->leg[1 - i]);
+  }
   if (--sp->busy == 0 && sp->done) azr__free(sp->em->mem, sp);
 }
 

@@ -50,7 +50,14 @@ void azr__stream_fail(struct azr__stream *s, int status, const char *fmt, ...) {
 
 const char *azr__stream_error(const struct azr__stream *s) { return s->error_text[0] ? s->error_text : ""; }
 
-size_t azr__stream_queued(const struct azr__stream *s) { return s->wq.len - s->wq_head; }
+static size_t wq_len(const struct azr__stream *s) { return s->wq.len - s->wq_head; }
+
+size_t azr__stream_queued(const struct azr__stream *s) {
+  size_t n = wq_len(s);
+  if (s->transport && s->transport->pending_output && s->transport_data && !s->released)
+    n += s->transport->pending_output((struct azr__stream *)s);
+  return n;
+}
 
 static void report_end(struct azr__stream *s, int status) {
   if (s->end_reported) return;
@@ -100,8 +107,16 @@ static void read_pump(struct azr__stream *s) {
 /* Writes queued bytes until the socket stops taking them. Returns false after a write error. */
 static bool flush_queue(struct azr__stream *s) {
   s->write_wants_read = false;
-  while (azr__stream_queued(s) > 0) {
-    ssize_t n = s->transport->write(s, s->wq.data + s->wq_head, azr__stream_queued(s));
+  if (s->transport->flush) {
+    int f = s->transport->flush(s);
+    if (f == AZR__IO_ERROR) {
+      s->wq_head = s->wq.len = 0;
+      return false;
+    }
+    if (f == AZR__IO_WANT_WRITE) return true;
+  }
+  while (wq_len(s) > 0) {
+    ssize_t n = s->transport->write(s, s->wq.data + s->wq_head, wq_len(s));
     if (n > 0) {
       s->wq_head += (size_t)n;
       s->bytes_written += (uint64_t)n;
@@ -331,7 +346,7 @@ int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
   if (s->pending_end) return s->error ? s->error : AZR_E_CLOSED;
   if (len == 0) return AZR_OK;
   const uint8_t *p = data;
-  if (s->state == AZR__STREAM_OPEN && azr__stream_queued(s) == 0 && !s->write_wants_read) {
+  if (s->state == AZR__STREAM_OPEN && !s->corked && azr__stream_queued(s) == 0 && !s->write_wants_read) {
     while (len > 0) {
       ssize_t n = s->transport->write(s, p, len);
       if (n > 0) {
@@ -356,14 +371,29 @@ int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
   int rc = azr__buf_append(&s->wq, p, len);
   if (rc) return rc;
   if (azr__stream_queued(s) >= s->high_water) s->above_high = true;
-  update_poll(s);
+  if (!s->corked) update_poll(s);
   return AZR_OK;
+}
+
+void azr__stream_cork(struct azr__stream *s) { s->corked = true; }
+
+void azr__stream_uncork(struct azr__stream *s) {
+  if (!s->corked) return;
+  s->corked = false;
+  if (s->state != AZR__STREAM_OPEN || s->released) return;
+  if (wq_len(s) && !s->write_wants_read && !flush_queue(s)) {
+    s->pending_end = true; /* reported from the loop */
+    schedule_defer(s);
+    return;
+  }
+  if (azr__stream_queued(s) >= s->high_water) s->above_high = true;
+  update_poll(s);
 }
 
 int azr__stream_write2(struct azr__stream *s, const void *a, size_t alen, const void *b, size_t blen) {
   /* Small header + payload: coalesce so a TLS record or TCP segment is not spent on a few bytes. */
-  if (alen + blen <= 16384 || azr__stream_queued(s) > 0) {
-    if (azr__stream_queued(s) > 0 || s->state != AZR__STREAM_OPEN) {
+  if (alen + blen <= 16384 || azr__stream_queued(s) > 0 || s->corked) {
+    if (azr__stream_queued(s) > 0 || s->state != AZR__STREAM_OPEN || s->corked) {
       int rc = azr__stream_write(s, a, alen);
       return rc ? rc : azr__stream_write(s, b, blen);
     }
@@ -432,6 +462,7 @@ void azr__stream_close(struct azr__stream *s, enum azr__stream_close_mode mode) 
   if (!s || s->state == AZR__STREAM_CLOSING) return;
   bool was_open = s->state == AZR__STREAM_OPEN;
   s->state = AZR__STREAM_CLOSING;
+  s->corked = false;
   s->cb = (struct azr__stream_callbacks){0};
   s->pending_connect = s->pending_end = s->pending_read = false;
   uv_timer_stop(&s->deadline);

@@ -57,6 +57,10 @@ struct azr__stream_transport {
   void (*release)(struct azr__stream *s);
   /* Whether the transport may hold decrypted bytes not visible as socket readability. */
   bool (*has_pending)(struct azr__stream *s);
+  /* Transports that hold encoded output of their own (TLS records): bytes waiting for the socket,
+   * and a flush (0 = empty, AZR__IO_WANT_WRITE, AZR__IO_ERROR). NULL = none. */
+  size_t (*pending_output)(struct azr__stream *s);
+  int (*flush)(struct azr__stream *s);
 };
 
 enum azr__stream_state {
@@ -101,6 +105,7 @@ struct azr__stream {
   bool end_reported;
   bool close_reset_pending; /* skip the orderly shutdown: release at once */
   bool released;            /* transport released, handles closing */
+  bool corked;
   int handles_open;      /* initialized uv handles, counted down by close callbacks */
   uint64_t bytes_read, bytes_written;
   /* error */
@@ -134,6 +139,10 @@ int azr__stream_write(struct azr__stream *s, const void *data, size_t len);
 /* Two pieces in one call (a frame header and its payload). */
 int azr__stream_write2(struct azr__stream *s, const void *a, size_t alen, const void *b, size_t blen);
 size_t azr__stream_queued(const struct azr__stream *s);
+/* While corked, writes are only queued; uncorking sends them together (one TLS record run and one
+ * system call for a frame header and its payload instead of several). */
+void azr__stream_cork(struct azr__stream *s);
+void azr__stream_uncork(struct azr__stream *s);
 /* Low/high water marks for on_drain (defaults 64 KiB / 256 KiB) and the hard cap (default 64 MiB). */
 void azr__stream_set_watermarks(struct azr__stream *s, size_t low, size_t high, size_t cap);
 
