@@ -261,7 +261,11 @@ static void finish(struct azr__ws *ws, int status, uint16_t code, const char *re
   ws->final_code = code;
   snprintf(ws->final_reason, sizeof ws->final_reason, "%s", reason ? reason : "");
   if (ws->stream) {
-    azr__stream_close(ws->stream, status == AZR_OK ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT);
+    /* After a protocol violation we have queued a Close with the reason (1002/1007/1009): let it
+     * reach the peer. Only a lost connection or an abort resets. */
+    bool told_peer = ws->session_ready && ws->session.close_sent &&
+                     (status == AZR_E_PROTOCOL || status == AZR_E_TOO_BIG || status == AZR_E_UTF8);
+    azr__stream_close(ws->stream, status == AZR_OK || told_peer ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT);
     ws->stream = NULL;
   }
   arm_timer(ws, TIMER_FINAL, 0);

@@ -21,7 +21,8 @@ struct azr__conn *azr__conn_find(const azr_listener *l, azr_conn_id id) {
 
 static void on_conn_timer_closed(uv_handle_t *h) {
   struct azr__conn *c = h->data;
-  const struct azr__mem *mem = c->l->mem;
+  azr_listener *l = c->l;
+  const struct azr__mem *mem = l->mem;
   azr__free(mem, c->address);
   azr__free(mem, c->relay_id);
   azr__free(mem, c->connect_headers);
@@ -31,6 +32,7 @@ static void on_conn_timer_closed(uv_handle_t *h) {
   azr__free(mem, c->extensions);
   azr__free(mem, c->path);
   azr__free(mem, c);
+  azr__listener_maybe_release(l);
 }
 
 /* Removes the connection from the table; memory goes on a later loop turn. */

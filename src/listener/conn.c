@@ -17,6 +17,7 @@ struct azr__file_source {
   uint64_t sent;
   int error;
   bool interrupted;
+  bool reported; /* the interruption was already reported to the application */
 };
 
 void azr__conn_options(azr_listener *l, struct azr__ws_options *o) {
@@ -288,7 +289,7 @@ static void file_done(void *ud, int status) {
       c->bytes_sent = f->sent;
       azr_connection_event ev = {c->id, AZR_OK, "OK"};
       AZR__FIRE(l, on_connection_ready_to_send, &ev);
-    } else {
+    } else if (!f->reported) {
       char desc[256];
       if (f->interrupted) snprintf(desc, sizeof desc, "SendFile interrupted after %llu bytes", (unsigned long long)f->sent);
       else if (status == AZR_E_FILE)
@@ -360,13 +361,27 @@ int azr_conn_set_timeout(azr_listener *l, azr_conn_id id, int timeout_s) {
   return AZR_OK;
 }
 
+/* Reports an interrupted SendFile from the loop, at once: the rest of the message (its final frame)
+ * still goes out when the peer makes room, but the application need not wait for that. */
+static void on_interrupt_report(uv_timer_t *t) {
+  struct azr__conn *c = t->data;
+  struct azr__file_source *f = c->file;
+  if (!f || f->reported) return;
+  f->reported = true;
+  char desc[128];
+  snprintf(desc, sizeof desc, "SendFile interrupted after %llu bytes", (unsigned long long)f->sent);
+  azr_connection_error_event ev = {c->id, AZR_E_INTERRUPTED, desc};
+  AZR__FIRE(c->l, on_connection_error, &ev);
+}
+
 int azr_conn_interrupt(azr_listener *l, azr_conn_id id) {
   struct azr__conn *c = l ? azr__conn_find(l, id) : NULL;
   if (!c) return AZR_E_INVALID_CONN_ID;
   c->interrupted = true;
-  if (c->file) {
+  if (c->file && !c->file->interrupted) {
     c->file->interrupted = true;
     if (c->ws) azr__ws_source_ready(c->ws);
+    if (c->state == AZR__CONN_OPEN || c->state == AZR__CONN_CLOSING) uv_timer_start(&c->timer, on_interrupt_report, 0, 0);
   }
   if (l->loop) uv_stop(l->loop);
   return AZR_OK;

@@ -30,10 +30,17 @@ void azr__control_init(azr_listener *l) {
   l->renew_timer.data = l->reconnect_timer.data = l->keepalive_timer.data = l;
 }
 
+static void on_timer_closed(uv_handle_t *h) {
+  azr_listener *l = h->data;
+  l->handles_open--;
+  azr__listener_maybe_release(l);
+}
+
 void azr__control_close_handles(azr_listener *l) {
-  uv_close((uv_handle_t *)&l->renew_timer, NULL);
-  uv_close((uv_handle_t *)&l->reconnect_timer, NULL);
-  uv_close((uv_handle_t *)&l->keepalive_timer, NULL);
+  l->handles_open = 3;
+  uv_close((uv_handle_t *)&l->renew_timer, on_timer_closed);
+  uv_close((uv_handle_t *)&l->reconnect_timer, on_timer_closed);
+  uv_close((uv_handle_t *)&l->keepalive_timer, on_timer_closed);
 }
 
 static int parse_namespace(azr_listener *l) {

@@ -54,7 +54,8 @@ void azr__http_init(azr_listener *l) { azr__strmap_init(&l->http_map, l->mem); }
 
 static void on_req_timer_closed(uv_handle_t *h) {
   struct azr__http_req *r = h->data;
-  const struct azr__mem *mem = r->l->mem;
+  azr_listener *l = r->l;
+  const struct azr__mem *mem = l->mem;
   azr__free(mem, r->address);
   azr__free(mem, r->relay_id);
   azr__free(mem, r->target);
@@ -66,6 +67,7 @@ static void on_req_timer_closed(uv_handle_t *h) {
   azr__buf_free(&r->resp_json);
   azr__buf_free(&r->resp_buf);
   azr__free(mem, r);
+  azr__listener_maybe_release(l);
 }
 
 static void req_release(struct azr__http_req *r) {
@@ -304,6 +306,7 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   if (rv->cur) req_release(rv->cur);
   rv_unlink(rv);
   azr__free(l->mem, rv);
+  azr__listener_maybe_release(l);
 }
 
 static const struct azr__ws_callbacks rv_cb = {.on_open = rv_open,

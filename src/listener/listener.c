@@ -97,6 +97,23 @@ int azr_listener_new_on_uv(azr_listener **out, uv_loop_t *loop) {
   return AZR_OK;
 }
 
+static void release_memory(azr_listener *l) {
+  azr__strmap_free(&l->conn_map);
+  azr__strmap_free(&l->http_map);
+  azr__free(l->mem, l->rejects);
+  azr__settings_free(l->mem, &l->set);
+  azr__free(l->mem, l->server_cert_pem);
+  azr__free(l->mem, l);
+}
+
+static bool idle(const azr_listener *l) {
+  return l->handles_open == 0 && !l->conns && !l->http_reqs && !l->http_rvs;
+}
+
+void azr__listener_maybe_release(azr_listener *l) {
+  if (l->release_when_idle && idle(l)) release_memory(l);
+}
+
 void azr_listener_free(azr_listener *l) {
   if (!l) return;
   if (l->in_callback) {
@@ -113,20 +130,17 @@ void azr_listener_free(azr_listener *l) {
     else azr__conn_release(c);
   }
   azr__control_close_handles(l);
-  if (l->owns_loop) {
-    /* Let aborted connections deliver their final callbacks (silenced) and release memory. */
-    for (int i = 0; i < 100 && (l->conns || l->http_rvs); i++) uv_run(l->loop, UV_RUN_NOWAIT);
-    azr__curl_free(l->curl);
-    azr__loop_close_all(l->loop);
-  } else {
-    azr__curl_free(l->curl);
+  azr__curl_free(l->curl);
+  l->curl = NULL;
+  if (!l->owns_loop) {
+    /* The application's loop delivers the remaining close callbacks; the last one frees us. */
+    l->release_when_idle = true;
+    azr__listener_maybe_release(l);
+    return;
   }
-  azr__strmap_free(&l->conn_map);
-  azr__strmap_free(&l->http_map);
-  azr__free(l->mem, l->rejects);
-  azr__settings_free(l->mem, &l->set);
-  azr__free(l->mem, l->server_cert_pem);
-  azr__free(l->mem, l);
+  for (int i = 0; i < 1000 && !idle(l); i++) uv_run(l->loop, UV_RUN_ONCE);
+  azr__loop_close_all(l->loop);
+  release_memory(l);
 }
 
 int azr_listener_set_callbacks(azr_listener *l, const azr_listener_callbacks *cb, size_t size, void *user_data) {

@@ -107,6 +107,8 @@ struct azr_listener {
   /* callbacks and loop */
   int in_callback;
   bool freeing;
+  bool release_when_idle; /* on an application loop: free once every handle has closed */
+  int handles_open;       /* the listener's own timers, while closing */
   bool run_stop;
   uint64_t rng;
   char last_error[512];
@@ -130,6 +132,8 @@ void azr__listener_set_error(azr_listener *l, const char *fmt, ...) __attribute_
 uint32_t azr__listener_random(azr_listener *l);
 void azr__listener_status(azr_listener *l, const char *event, int status, const char *description);
 void azr__listener_connect_options(azr_listener *l, struct azr__connect_options *o);
+/* Called from close callbacks during teardown: frees the listener when nothing refers to it. */
+void azr__listener_maybe_release(azr_listener *l);
 /* Records a TLS_DONE event into info. */
 void azr__tls_info_record(struct azr__tls_info *info, const struct azr__tls_event *ev);
 /* SSLNegotiated* values from info into out; AZR_E_NOT_FOUND for other names. */
