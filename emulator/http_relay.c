@@ -394,7 +394,9 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
     }
     req_free(r);
   }
-  conn_close(c, !r || status != AZR_OK);
+  /* With no request in flight the sender has everything: close after the queued bytes. A response
+   * cut short is an abort, so the sender can tell. */
+  conn_close(c, r != NULL);
 }
 
 static const struct azr__ws_callbacks rv_cb = {.on_message_begin = rv_message_begin,

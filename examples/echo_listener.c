@@ -68,6 +68,8 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   while (!stop) (void)azr_listener_run(listener, 1000); /* DoEvents */
+  (void)azr_listener_shutdown(listener); /* close the control channel politely */
+  (void)azr_listener_run(listener, 300);
   azr_listener_free(listener);
   return 0;
 }

@@ -81,7 +81,11 @@ static void req_release(struct azr__http_req *r) {
   l->http_count--;
   if (l->http_body_req == r) l->http_body_req = NULL;
   if (r->arrived_on && r->arrived_on->cur == r) r->arrived_on->cur = NULL;
-  if (r->response_rv && r->response_rv->response_of == r) r->response_rv->response_of = NULL;
+  if (r->response_rv && r->response_rv->response_of == r) {
+    r->response_rv->response_of = NULL;
+    /* A response given up half way must not leave the sender waiting for the rest. */
+    if (!r->ended && r->response_rv->ws) azr__ws_abort(r->response_rv->ws);
+  }
   uv_timer_stop(&r->timer);
   uv_close((uv_handle_t *)&r->timer, on_req_timer_closed);
 }
@@ -234,6 +238,12 @@ static void rv_open(struct azr__ws *ws, int status, const struct azr__http_head 
   if (rc || r->ended) {
     (void)azr__ws_close(ws, 1000, "");
     req_release(r);
+    return;
+  }
+  if (r->want_ready) { /* a write was refused while we connected: it may go on now */
+    r->want_ready = false;
+    azr_http_ready_event ev = {r->id};
+    AZR__FIRE(l, on_http_ready_to_send, &ev);
   }
 }
 

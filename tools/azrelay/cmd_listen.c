@@ -189,8 +189,10 @@ static void usage(FILE *out) {
           "      --cacert FILE          trust this CA certificate (PEM), e.g. the emulator's --cert-out\n"
           "      --insecure             do not verify the relay's certificate\n"
           "      --echo                 echo every message back in its own format\n"
-          "      --http-echo            answer HTTP requests with 200 and the request body (or target)\n"
+          "      --http-echo            answer HTTP requests with 200 and the request body (or target),\n"
+          "                             same Content-Type; an X-Echo request header comes back\n"
           "      --http-dir DIR         serve the files of DIR to HTTP GET and HEAD requests\n"
+          "      --forward HOST:PORT    carry every accepted connection to a TCP service (ForwardingHost/Port)\n"
           "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
           "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
           "  -q, --quiet                only errors on stderr\n");
@@ -202,6 +204,7 @@ int cmd_listen(int argc, char **argv) {
                                            {"insecure", no_argument, NULL, 'k'},
                                            {"echo", no_argument, NULL, 'e'},
                                            {"http-echo", no_argument, NULL, 'E'},
+                                           {"forward", required_argument, NULL, 'F'},
                                            {"http-dir", required_argument, NULL, 'D'},
                                            {"set", required_argument, NULL, 's'},
                                            {"log-level", required_argument, NULL, 'L'},
@@ -211,6 +214,7 @@ int cmd_listen(int argc, char **argv) {
   const char *connstr = getenv("AZRELAY_CONNECTION_STRING");
   const char *cacert = NULL;
   bool insecure = false;
+  const char *forward = NULL;
   const char *sets[64];
   int nsets = 0;
   struct listen_opts o = {.log_level = 1};
@@ -223,6 +227,7 @@ int cmd_listen(int argc, char **argv) {
     case 'k': insecure = true; break;
     case 'e': o.echo = true; break;
     case 'E': o.http_echo = true; break;
+    case 'F': forward = optarg; break;
     case 'D': o.http_dir = optarg; break;
     case 's':
       if (nsets == 64) return cli_usage_error("listen", "too many --set options");
@@ -236,8 +241,9 @@ int cmd_listen(int argc, char **argv) {
   }
   if (!connstr) return cli_usage_error("listen", "a connection string is required (-c)");
   if (optind < argc) return cli_usage_error("listen", "unexpected argument '%s'", argv[optind]);
-  if (!o.echo && !o.http_echo && !o.http_dir)
-    return cli_usage_error("listen", "choose a mode: --echo and/or one of --http-echo, --http-dir");
+  if (!o.echo && !o.http_echo && !o.http_dir && !forward)
+    return cli_usage_error("listen", "choose a mode: --echo or --forward HOST:PORT, and/or one of --http-echo, --http-dir");
+  if (o.echo && forward) return cli_usage_error("listen", "--echo and --forward exclude each other");
   if (o.http_echo && o.http_dir) return cli_usage_error("listen", "--http-echo and --http-dir exclude each other");
   signal(SIGPIPE, SIG_IGN);
   azr_listener *l;
@@ -256,6 +262,24 @@ int cmd_listen(int argc, char **argv) {
     rc = azr_listener_config(l, setting);
   }
   if (!rc && insecure) rc = azr_listener_config(l, "SSLAcceptServerCertEncoded=*");
+  if (!rc && forward) {
+    /* HOST:PORT, or [IPv6]:PORT */
+    const char *colon = strrchr(forward, ':');
+    char host[256];
+    if (!colon || colon == forward || (size_t)(colon - forward) >= sizeof host) {
+      azr_listener_free(l);
+      return cli_usage_error("listen", "--forward takes HOST:PORT");
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - forward), forward);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+      memmove(host, host + 1, strlen(host));
+      host[strlen(host) - 1] = 0;
+    }
+    snprintf(setting, sizeof setting, "ForwardingHost=%s", host);
+    rc = azr_listener_config(l, setting);
+    snprintf(setting, sizeof setting, "ForwardingPort=%s", colon + 1);
+    if (!rc) rc = azr_listener_config(l, setting);
+  }
   for (int i = 0; !rc && i < nsets; i++) rc = azr_listener_config(l, sets[i]);
   if (rc) {
     fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
