@@ -151,34 +151,14 @@ static enum decode_result pct_decode(struct azr__span s, bool plus_is_space, cha
   return too_long ? TOO_LONG : DECODED;
 }
 
-static int b64val(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-/* Decodes base64 (padding optional) of exactly 32 bytes. */
+/* Decodes base64 (padding optional, canonical spelling) of exactly 32 bytes. */
 static bool b64_decode_32(const char *s, size_t len, uint8_t out[32]) {
-  while (len && s[len - 1] == '=') len--;
-  if (len != 43) return false; /* 32 bytes = 42 full sextets + 4 bits */
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    int v = b64val(s[i]);
-    if (v < 0) return false;
-    acc = acc << 6 | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = (uint8_t)(acc >> bits);
-    }
-  }
-  /* The 2 bits left over must be zero: one signature has one spelling. */
-  return n == 32 && bits == 2 && (acc & 3) == 0;
+  /* A fixed buffer: its cap (max) stops longer input before any reallocation is attempted. */
+  uint8_t room[40];
+  struct azr__buf b = {room, 0, sizeof room, sizeof room - 1, NULL};
+  if (azr__base64_decode(&b, s, len) != AZR_OK || b.len != 32) return false;
+  memcpy(out, room, 32);
+  return true;
 }
 
 static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n) {

@@ -45,17 +45,26 @@ int azr__base64_decode(struct azr__buf *out, const char *text, size_t len) {
   if (len % 4 == 1) return AZR_E_PARSE;
   int rc = azr__buf_reserve(out, len / 4 * 3 + 3);
   if (rc) return rc;
+  size_t start = out->len;
   uint32_t acc = 0;
   int bits = 0;
   for (size_t i = 0; i < len; i++) {
     int v = b64val(text[i]);
-    if (v < 0) return AZR_E_PARSE;
+    if (v < 0) {
+      out->len = start;
+      return AZR_E_PARSE;
+    }
     acc = acc << 6 | (uint32_t)v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       out->data[out->len++] = (uint8_t)(acc >> bits);
     }
+  }
+  /* Bits left over must be zero, so every byte string has exactly one spelling (RFC 4648 §3.5). */
+  if (acc & ((1u << bits) - 1)) {
+    out->len = start;
+    return AZR_E_PARSE;
   }
   out->data[out->len] = 0;
   return AZR_OK;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failmem.h"
+
 #include <unistd.h>
 
 #include "azrelay/common.h"
@@ -382,27 +384,6 @@ static void test_every_prefix(void **state) {
 }
 
 /* Counting allocator failing the n-th allocation: every failure is AZR_E_NOMEM and nothing leaks. */
-struct failmem {
-  int countdown;
-  int live;
-};
-static void *fm_malloc(size_t n, void *ud) {
-  struct failmem *f = ud;
-  if (f->countdown-- == 0) return NULL;
-  f->live++;
-  return malloc(n);
-}
-static void *fm_realloc(void *p, size_t n, void *ud) {
-  struct failmem *f = ud;
-  if (f->countdown-- == 0) return NULL;
-  if (!p) f->live++;
-  return realloc(p, n);
-}
-static void fm_free(void *p, void *ud) {
-  struct failmem *f = ud;
-  if (p) f->live--;
-  free(p);
-}
 
 static void test_failmalloc(void **state) {
   (void)state;
@@ -410,7 +391,7 @@ static void test_failmalloc(void **state) {
   int failures = 0;
   for (int n = 0; n < 500 && !succeeded; n++) {
     struct failmem f = {n, 0};
-    struct azr__mem mem = {fm_malloc, fm_realloc, fm_free, &f};
+    struct azr__mem mem = failmem_allocator(&f);
     struct azr__emu_config c;
     char err[256] = "";
     int rc = azr__emu_config_parse(&mem, full_example, strlen(full_example), &c, err, sizeof err);

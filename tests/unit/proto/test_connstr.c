@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failmem.h"
+
 #include "azrelay/common.h"
 #include "proto/connstr.h"
 #include "util/limits.h"
@@ -237,33 +239,12 @@ static void test_format(void **state) {
 }
 
 /* Counting allocator that fails the n-th allocation. */
-struct failmem {
-  int countdown;
-  int live;
-};
-static void *fm_malloc(size_t n, void *ud) {
-  struct failmem *f = ud;
-  if (f->countdown-- == 0) return NULL;
-  f->live++;
-  return malloc(n);
-}
-static void *fm_realloc(void *p, size_t n, void *ud) {
-  struct failmem *f = ud;
-  if (f->countdown-- == 0) return NULL;
-  if (!p) f->live++;
-  return realloc(p, n);
-}
-static void fm_free(void *p, void *ud) {
-  struct failmem *f = ud;
-  if (p) f->live--;
-  free(p);
-}
 
 static void test_failmalloc(void **state) {
   (void)state;
   for (int n = 0; n < 20; n++) {
     struct failmem f = {n, 0};
-    struct azr__mem mem = {fm_malloc, fm_realloc, fm_free, &f};
+    struct azr__mem mem = failmem_allocator(&f);
     struct azr__connstr c;
     int rc = azr__connstr_parse(&mem, PORTAL, &c, NULL, 0);
     assert_true(rc == AZR_OK || rc == AZR_E_NOMEM);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failmem.h"
+
 #include "azrelay/common.h"
 #include "proto/hc_cmd.h"
 #include "util/limits.h"
@@ -578,27 +580,6 @@ static void test_headers_api(void **state) {
 }
 
 /* Counting allocator failing the n-th allocation: every failure is AZR_E_NOMEM and nothing leaks. */
-struct failmem {
-  int countdown;
-  int live;
-};
-static void *fm_malloc(size_t n, void *ud) {
-  struct failmem *f = ud;
-  if (f->countdown-- == 0) return NULL;
-  f->live++;
-  return malloc(n);
-}
-static void *fm_realloc(void *p, size_t n, void *ud) {
-  struct failmem *f = ud;
-  if (f->countdown-- == 0) return NULL;
-  if (!p) f->live++;
-  return realloc(p, n);
-}
-static void fm_free(void *p, void *ud) {
-  struct failmem *f = ud;
-  if (p) f->live--;
-  free(p);
-}
 
 static void test_failmalloc(void **state) {
   (void)state;
@@ -607,7 +588,7 @@ static void test_failmalloc(void **state) {
     bool succeeded = false;
     for (int n = 0; n < 200 && !succeeded; n++) {
       struct failmem f = {n, 0};
-      struct azr__mem mem = {fm_malloc, fm_realloc, fm_free, &f};
+      struct azr__mem mem = failmem_allocator(&f);
       struct azr__hc_cmd c;
       int rc = azr__hc_cmd_parse(&mem, (const uint8_t *)samples[s], strlen(samples[s]), &c, NULL, 0);
       assert_true(rc == AZR_OK || rc == AZR_E_NOMEM);
