@@ -2,6 +2,7 @@
 # Fuzzing campaign: builds every fuzz target with clang + libFuzzer (ASan + UBSan) and runs each for
 # SECONDS (default 60) on a scratch copy of its seed corpus, in parallel up to JOBS (default nproc).
 # New inputs stay in build-fuzz/corpus/<target>; crashes are kept as build-fuzz/crash-<target>-*.
+# Exits non-zero when any target found a crash, leak or timeout (so CI can run it briefly).
 # usage: fuzz/run.sh [SECONDS] [target ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +11,12 @@ shift || true
 ./scripts/install-deps.sh
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_BUILD_FUZZ=ON \
   -DAZR_BUILD_TESTS=OFF -DAZR_BUILD_BENCH=OFF -DAZR_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" >/dev/null
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for f in fuzz/fuzz_*.c; do t=${f#fuzz/fuzz_}; targets+=("${t%.c}"); done
 fi
+# Only the fuzz binaries: the library objects carry fuzzer instrumentation that the CLI does not link.
+cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 jobs=${JOBS:-$(nproc)}
 run_one() {
   local t=$1 dir=build-fuzz/corpus/$1
@@ -28,7 +30,15 @@ run_one() {
   local crashes
   crashes=$(ls build-fuzz/crash-"$t"-* 2>/dev/null | wc -l)
   printf '%-20s %10s execs  %6s edges  %3s crashes  (%ss)\n' "$t" "$runs" "$cov" "$crashes" "$seconds"
+  if ((crashes > 0)); then
+    tail -40 build-fuzz/fuzz-"$t".log >&2
+    return 1
+  fi
 }
 export -f run_one
 export seconds
-printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
+rm -f build-fuzz/crash-*
+if ! printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'; then
+  echo "fuzz: crashes found (inputs in build-fuzz/crash-*)" >&2
+  exit 1
+fi

@@ -8,10 +8,12 @@ packages=(
   # libraries
   libuv1-dev libcurl4-openssl-dev libssl-dev libcjson-dev libhttp-parser-dev
   # tests, fuzzing, real peers
-  libcmocka-dev clang libfuzzer-14-dev curl openssl ca-certificates nodejs npm
+  libcmocka-dev clang libfuzzer-14-dev valgrind curl openssl ca-certificates nodejs npm
   # proxy tests (tests/integration/proxy): each test runs its own instance on a free loopback port;
   # openssh-server only for `sshd -i` behind ssh -D (SOCKS4A), iproute2 for ss
   tinyproxy squid dante-server microsocks openssh-server openssh-client iproute2
+  # forwarding tests and bench (tests/integration/forward, bench/redis_bridge.sh): a real TCP service
+  redis-server redis-tools
 )
 
 missing=()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One command for the whole test suite: installs dependencies, builds twice (warnings as errors, and
-# with AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both builds.
+# with AddressSanitizer + UndefinedBehaviorSanitizer), runs every test in both builds (the release
+# build also runs the C API tests under valgrind), then gives each fuzz target a short libFuzzer run
+# (AZR_FUZZ_SECONDS, default 10; 0 skips it; fuzz/run.sh is the long campaign).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +28,9 @@ echo "== tests (ASan + UBSan build)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j"$jobs")
+
+fuzz_seconds=${AZR_FUZZ_SECONDS:-10}
+if ((fuzz_seconds > 0)); then
+  echo "== fuzz (libFuzzer, ${fuzz_seconds}s per target)"
+  ./fuzz/run.sh "$fuzz_seconds"
+fi
