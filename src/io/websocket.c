@@ -9,6 +9,7 @@
 #include "proto/hc_url.h"
 #include "proto/ws_handshake.h"
 #include "util/limits.h"
+#include "util/log.h"
 
 #define DEFAULT_MAX_FRAME (128u * 1024u)
 #define DEFAULT_SEND_CAP (4u * 1024u * 1024u)
@@ -113,6 +114,59 @@ static void normalize_options(struct azr__ws_options *o) {
   if (!o->session.out_cap) o->session.out_cap = o->max_frame_size + ENCODE_LOW_WATER + 64;
 }
 
+/* ---- trace ---- */
+
+#define WS_TRACE(ws, lvl, ...) AZR_LOG((ws)->opt.log, (lvl), (ws)->opt.log_category, __VA_ARGS__)
+
+static const char *opcode_name(uint8_t opcode) {
+  switch (opcode) {
+  case AZR__WS_CONTINUATION: return "continuation";
+  case AZR__WS_TEXT: return "text";
+  case AZR__WS_BINARY: return "binary";
+  default: return "control";
+  }
+}
+
+/* "connection 7: " or "" for the trace lines. */
+static const char *trace_prefix(const struct azr__ws *ws, char *buf, size_t cap) {
+  if (!ws->opt.log_id) return "";
+  snprintf(buf, cap, "connection %llu: ", (unsigned long long)ws->opt.log_id);
+  return buf;
+}
+
+/* Log lines are single lines, so the heads' lines are joined with "; " (secrets are redacted by the log). */
+static void trace_request(const struct azr__ws *ws) {
+  if (!azr__log_enabled(ws->opt.log, AZR_LOG_VERBOSE)) return;
+  struct azr__buf text;
+  azr__buf_init(&text, ws->mem, AZR_MAX_HTTP_HEAD);
+  const char *p = (const char *)ws->request.data, *end = p + ws->request.len;
+  int rc = AZR_OK;
+  while (!rc && p < end) {
+    const char *eol = memchr(p, '\r', (size_t)(end - p));
+    if (!eol) eol = end;
+    if (eol > p) rc = azr__buf_printf(&text, "%s%.*s", text.len ? "; " : "", (int)(eol - p), p);
+    p = eol + 2;
+  }
+  char pre[48];
+  if (!rc) WS_TRACE(ws, AZR_LOG_VERBOSE, "%shandshake request: %s", trace_prefix(ws, pre, sizeof pre), azr__buf_cstr(&text));
+  azr__buf_free(&text);
+}
+
+static void trace_response(const struct azr__ws *ws, const struct azr__http_head *h) {
+  if (!azr__log_enabled(ws->opt.log, AZR_LOG_VERBOSE)) return;
+  struct azr__buf text;
+  azr__buf_init(&text, ws->mem, AZR_MAX_HTTP_HEAD);
+  int rc = azr__buf_printf(&text, "HTTP/%d.%d %d %.*s", h->http_major, h->http_minor, h->status_code,
+                           (int)h->reason.len, h->reason.ptr);
+  for (size_t i = 0; !rc && i < h->header_count; i++)
+    rc = azr__buf_printf(&text, "; %.*s: %.*s", (int)h->headers[i].name.len, h->headers[i].name.ptr,
+                         (int)h->headers[i].value.len, h->headers[i].value.ptr);
+  char pre[48];
+  if (!rc)
+    WS_TRACE(ws, AZR_LOG_VERBOSE, "%shandshake response: %s", trace_prefix(ws, pre, sizeof pre), azr__buf_cstr(&text));
+  azr__buf_free(&text);
+}
+
 /* ---- session callbacks ---- */
 
 static bool defer_event(struct azr__ws *ws, bool is_begin, uint8_t opcode, const uint8_t *data, size_t len,
@@ -135,6 +189,9 @@ static bool defer_event(struct azr__ws *ws, bool is_begin, uint8_t opcode, const
 static void s_message_begin(void *ud, uint8_t opcode) {
   struct azr__ws *ws = ud;
   if (ws->state == WS_DONE) return;
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived the start of a %s message", trace_prefix(ws, pre, sizeof pre),
+           opcode_name(opcode));
   if (ws->paused || ws->deferred) {
     if (!defer_event(ws, true, opcode, NULL, 0, false, false)) finish(ws, AZR_E_NOMEM, 1011, "out of memory");
     return;
@@ -145,6 +202,9 @@ static void s_message_begin(void *ud, uint8_t opcode) {
 static void s_message_data(void *ud, uint8_t *data, size_t len, bool frame_end, bool message_end) {
   struct azr__ws *ws = ud;
   if (ws->state == WS_DONE) return;
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived %zu bytes%s%s", trace_prefix(ws, pre, sizeof pre), len,
+           frame_end ? ", end of frame" : "", message_end ? ", end of message" : "");
   if (ws->paused || ws->deferred) {
     if (!defer_event(ws, false, 0, data, len, frame_end, message_end)) finish(ws, AZR_E_NOMEM, 1011, "out of memory");
     return;
@@ -187,16 +247,23 @@ static void replay_deferred(struct azr__ws *ws) {
 
 static void s_ping(void *ud, const uint8_t *p, size_t len) {
   struct azr__ws *ws = ud;
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived a ping (%zu bytes)", trace_prefix(ws, pre, sizeof pre), len);
   if (ws->state != WS_DONE && ws->cb.on_ping) ws->cb.on_ping(ws, p, len);
 }
 
 static void s_pong(void *ud, const uint8_t *p, size_t len) {
   struct azr__ws *ws = ud;
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived a pong (%zu bytes)", trace_prefix(ws, pre, sizeof pre), len);
   if (ws->state != WS_DONE && ws->cb.on_pong) ws->cb.on_pong(ws, p, len);
 }
 
 static void s_close(void *ud, uint16_t code, const uint8_t *reason, size_t reason_len) {
   struct azr__ws *ws = ud;
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived a close frame: %u %.*s", trace_prefix(ws, pre, sizeof pre), code,
+           (int)(reason_len > 123 ? 123 : reason_len), (const char *)reason);
   ws->peer_closed = true;
   ws->peer_code = code;
   if (reason_len >= sizeof ws->peer_reason) reason_len = sizeof ws->peer_reason - 1;
@@ -358,6 +425,12 @@ static void pop_item(struct azr__ws *ws, int status) {
   azr__free(ws->mem, it);
 }
 
+static void trace_sent(const struct azr__ws *ws, uint8_t opcode, size_t len, bool fin) {
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%ssent a %s frame of %zu bytes%s", trace_prefix(ws, pre, sizeof pre),
+           opcode_name(opcode), len, fin ? ", end of message" : "");
+}
+
 static void pump_output(struct azr__ws *ws) {
   if (!ws->session_ready || ws->state == WS_DONE || ws->session.close_sent) return;
   while (ws->head && encode_room(ws)) {
@@ -369,6 +442,7 @@ static void pump_output(struct azr__ws *ws) {
       int rc = azr__ws_session_send_frame(&ws->session, it->opcode, it->data + it->off, chunk, fin);
       if (rc == AZR_E_WOULDBLOCK) break;
       if (rc != AZR_OK) break;
+      trace_sent(ws, it->opcode, chunk, fin);
       it->off += chunk;
       ws->item_bytes -= chunk;
       if (it->off == it->len) pop_item(ws, AZR_OK);
@@ -393,6 +467,7 @@ static void pump_output(struct azr__ws *ws) {
       if (n == 0 && !eof) break; /* the source will call azr__ws_source_ready */
       int rc = azr__ws_session_send_frame(&ws->session, it->opcode, ws->scratch, (size_t)n, eof);
       if (rc != AZR_OK) break;
+      trace_sent(ws, it->opcode, (size_t)n, eof);
       if (eof) pop_item(ws, AZR_OK);
     }
     flush_session(ws);
@@ -401,6 +476,9 @@ static void pump_output(struct azr__ws *ws) {
   if (!ws->head && ws->close_requested && !ws->session.close_sent && ws->state != WS_DONE) {
     azr__ws_session_send_close(&ws->session, ws->close_code, ws->close_reason);
     flush_session(ws);
+    char pre[48];
+    WS_TRACE(ws, AZR_LOG_DEBUG, "%ssent a close frame: %u %s", trace_prefix(ws, pre, sizeof pre), ws->close_code,
+             ws->close_reason);
     if (ws->opt.dont_wait_for_close) finish(ws, AZR_OK, ws->close_code, ws->close_reason);
     else arm_timer(ws, TIMER_CLOSE, ws->opt.close_timeout_ms);
     return;
@@ -447,6 +525,7 @@ static void handle_handshake_bytes(struct azr__ws *ws, uint8_t *data, size_t len
   }
   if (!ws->have_response) return;
   struct azr__http_head *h = &ws->response;
+  trace_response(ws, h);
   if (h->status_code != 101) {
     char detail[300];
     snprintf(detail, sizeof detail, "%d %.*s", h->status_code, (int)h->reason.len, h->reason.ptr);
@@ -484,6 +563,7 @@ static void st_connect(struct azr__stream *s, int status, const char *detail) {
     return;
   }
   ws->state = WS_HANDSHAKE;
+  trace_request(ws);
   if (azr__stream_write(s, ws->request.data, ws->request.len) != AZR_OK)
     fail_open(ws, AZR_E_IO, NULL, "cannot send the handshake request");
   azr__buf_free(&ws->request);
@@ -713,6 +793,8 @@ static int send_control(struct azr__ws *ws, bool ping, const void *payload, size
   int rc = ping ? azr__ws_session_send_ping(&ws->session, payload, len)
                 : azr__ws_session_send_pong(&ws->session, payload, len);
   flush_session(ws);
+  char pre[48];
+  WS_TRACE(ws, AZR_LOG_DEBUG, "%ssent a %s (%zu bytes)", trace_prefix(ws, pre, sizeof pre), ping ? "ping" : "pong", len);
   return rc;
 }
 

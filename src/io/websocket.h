@@ -48,6 +48,11 @@ struct azr__ws_options {
   uint32_t close_timeout_ms;   /* wait for the peer's Close, default 5000 */
   bool dont_wait_for_close;    /* close the connection right after our Close frame */
   uint32_t handshake_timeout_ms; /* client: from connect to the 101, default 30000 */
+  /* Optional trace: handshake heads at AZR_LOG_VERBOSE, frames at AZR_LOG_DEBUG (redacted by the
+   * log). log_category must be static; log_id, when not 0, names the connection in each line. */
+  const struct azr__log *log;
+  const char *log_category;
+  uint64_t log_id;
 };
 
 void azr__ws_options_default(struct azr__ws_options *o);

@@ -127,6 +127,7 @@ static void start_rendezvous(struct azr__conn *c) {
   o.tls_observer_ud = c;
   struct azr__ws_options wo;
   azr__conn_options(l, &wo);
+  wo.log_id = c->id;
   int rc = azr__ws_connect(l->curl, &o, &req, &wo, &azr__conn_ws_callbacks, c, &c->ws);
   if (rc) {
     c->ws = NULL;

@@ -29,6 +29,8 @@ void azr__conn_options(azr_listener *l, struct azr__ws_options *o) {
   o->send_queue_cap = (size_t)l->set.send_queue_size;
   o->dont_wait_for_close = !l->set.wait_for_close_response;
   o->handshake_timeout_ms = (uint32_t)(l->set.connect_timeout_ms > 0 ? l->set.connect_timeout_ms : 30000);
+  o->log = &l->log;
+  o->log_category = "rendezvous";
 }
 
 static struct azr__conn *conn_of(struct azr__ws *ws) { return azr__ws_user_data(ws); }

@@ -324,6 +324,8 @@ static void connect_now(azr_listener *l) {
     wo.session.buffer_messages = true;
     wo.session.max_message_size = 1024 * 1024; /* commands and bodies are < 64 KiB; allow slack */
     wo.handshake_timeout_ms = (uint32_t)(l->set.connect_timeout_ms > 0 ? l->set.connect_timeout_ms : 30000);
+    wo.log = &l->log;
+    wo.log_category = "control";
     AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "connecting to %s", azr__buf_cstr(&url));
     rc = azr__ws_connect(l->curl, &o, &req, &wo, &control_cb, l, &l->control);
   }

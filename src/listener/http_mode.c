@@ -339,6 +339,7 @@ static void http_rv_connect(azr_listener *l, const char *address, struct azr__ht
   struct azr__ws_options wo;
   azr__conn_options(l, &wo);
   wo.session.buffer_messages = true;
+  wo.log_category = "http";
   if (azr__ws_connect(l->curl, &o, &req, &wo, &rv_cb, rv, &rv->ws) != AZR_OK) {
     azr__listener_error(l, AZR_E_IO, "cannot open an HTTP rendezvous");
     if (response_of) req_release(response_of);

@@ -293,6 +293,12 @@ static void test_log_redaction(void **state) {
   /* The log did describe the steps (so the check had something to look at). */
   assert_true(h_contains(hl->log, "3 control command: {\"accept\""));
   assert_true(h_contains(hl->log, "TokenRenewed"));
+  /* Verbose: the upgrade request and response; debug: each frame. */
+  assert_true(h_contains(hl->log, "2 control handshake request: GET /$hc/" H_HC "?sb-hc-action=listen"));
+  assert_true(h_contains(hl->log, "; ServiceBusAuthorization: ***"));
+  assert_true(h_contains(hl->log, "2 rendezvous connection 1: handshake response: HTTP/1.1 101 Switching Protocols; Upgrade: websocket"));
+  assert_true(h_contains(hl->log, "3 rendezvous connection 1: received 7 bytes, end of frame, end of message"));
+  assert_true(h_contains(hl->log, "3 rendezvous connection 1: sent a text frame of 7 bytes, end of message"));
   assert_true(h_contains(w->em_log, "renewed its token"));
 }
 
