@@ -21,7 +21,10 @@ typedef struct azr_client azr_client;
 
 typedef struct azr_client_callbacks {
   /** The connection is open (status 0), or failed: http_status is the relay's or the listener's
-   *  rejection status (401, 404, the listener's reject code...), description its reason phrase. */
+   *  rejection status (401, 404, the listener's reject code...), description its reason phrase.
+   *  With AzbridgePortName set, "open" means the listener accepted the port; a refusal (no reply
+   *  and a close, or a refusing reply) is AZR_E_PROTOCOL with http_status 0 and the reason in
+   *  description, and no on_close follows. */
   void (*on_open)(azr_client *c, int status, int http_status, const char *description, void *user_data);
   /** A message fragment, as azr_data_in_event (conn_id is 0). */
   void (*on_data)(azr_client *c, const azr_data_in_event *ev, void *user_data);
@@ -40,7 +43,12 @@ AZR_EXTERN void azr_client_set_log(azr_client *c, azr_log_fn fn, void *user_data
 /** Identity, as for the listener (the rule needs the Send right). */
 AZR_EXTERN AZR_NODISCARD int azr_client_set_connection_string(azr_client *c, const char *connection_string);
 /** Any setting of the listener's table that applies to a connection (transport, TLS, proxy,
- *  MaxFrameSize, BufferMessage, MaxMessageSize, TokenValidity...): "Name=Value". */
+ *  MaxFrameSize, BufferMessage, MaxMessageSize, TokenValidity...): "Name=Value".
+ *  The client's own setting: "AzbridgePortName=NAME" makes every connection start with Microsoft
+ *  azbridge's per-stream preamble naming logical port NAME (1-255 characters of [0-9A-Za-z/_.-]);
+ *  on_open reports success only after the listener's accept, the bytes after it are data, and
+ *  an empty send outside a message is skipped (azbridge reads an empty message as end of stream).
+ *  "" turns it off. Cannot change while connected (AZR_E_BAD_STATE). */
 AZR_EXTERN AZR_NODISCARD int azr_client_config(azr_client *c, const char *setting);
 AZR_EXTERN AZR_NODISCARD int azr_client_set_token_provider(azr_client *c, azr_token_provider_fn fn, void *user_data);
 /** An extra header for the connect handshake; it reaches the listener in ConnectHeaders. */

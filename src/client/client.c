@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The sender role (§6.1): one WebSocket to wss://{ns}/$hc/{path}?sb-hc-action=connect, with the
- * listener's identity, token and transport settings. */
+ * listener's identity, token and transport settings. With AzbridgePortName set, the connection
+ * first speaks azbridge's per-stream preamble (docs/internals/azbridge.md) and opens for the
+ * application only once the listener accepted the port. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "azrelay/client.h"
 #include "azrelay/uv.h"
@@ -12,6 +15,7 @@
 #include "io/websocket.h"
 #include "listener/settings.h"
 #include "listener/token_source.h"
+#include "proto/azbridge.h"
 #include "proto/connstr.h"
 #include "proto/hc_url.h"
 #include "util/crypto.h"
@@ -43,6 +47,12 @@ struct azr_client {
   int in_callback;
   bool run_stop;
   char last_error[512];
+  /* azbridge (AzbridgePortName) */
+  char azb_port[AZR__AZBRIDGE_MAX_PORT_NAME + 1]; /* "" = plain connection */
+  bool azb_waiting;                               /* preamble sent, reply not complete */
+  bool azb_refused;                               /* on_open reported the refusal: stay silent */
+  struct azr__azbridge_reply_reader azb_reply;
+  bool out_in_message;                            /* a sent message still lacks its last part */
 };
 
 #define FIRE(c, member, ...)                                                                             \
@@ -131,6 +141,34 @@ void azr_client_set_log(azr_client *c, azr_log_fn fn, void *user_data) {
   c->log.ud = user_data;
 }
 
+static bool is_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
+
+/* AzbridgePortName: the client's own setting, not a row of the listener's table. */
+static bool is_azbridge_port_name(const char *name, size_t len) {
+  static const char key[] = "AzbridgePortName";
+  while (len && is_blank(*name)) {
+    name++;
+    len--;
+  }
+  while (len && is_blank(name[len - 1])) len--;
+  return len == sizeof key - 1 && strncasecmp(name, key, len) == 0;
+}
+
+static int set_azbridge_port(azr_client *c, const char *value) {
+  if (c->ws) {
+    set_error(c, "AzbridgePortName: cannot change while connected");
+    return AZR_E_BAD_STATE;
+  }
+  size_t len = strlen(value);
+  const char *why = NULL;
+  if (len && azr__azbridge_port_name_check(value, len, &why) != AZR_OK) {
+    set_error(c, "AzbridgePortName: %s", why);
+    return AZR_E_INVALID_ARG;
+  }
+  memcpy(c->azb_port, value, len + 1);
+  return AZR_OK;
+}
+
 int azr_client_config(azr_client *c, const char *setting) {
   if (!c || !setting) return AZR_E_INVALID_ARG;
   const char *eq = strchr(setting, '=');
@@ -138,6 +176,7 @@ int azr_client_config(azr_client *c, const char *setting) {
     set_error(c, "'%s' is not Name=Value", setting);
     return AZR_E_INVALID_ARG;
   }
+  if (is_azbridge_port_name(setting, (size_t)(eq - setting))) return set_azbridge_port(c, eq + 1);
   char err[256] = "";
   struct azr__settings_context ctx = {false};
   int rc = azr__settings_set(c->mem, &c->set, &ctx, setting, (size_t)(eq - setting), eq + 1, err, sizeof err);
@@ -211,6 +250,15 @@ int azr_client_set_id(azr_client *c, const char *id) {
 
 /* ---- WebSocket callbacks ---- */
 
+/* azbridge: the WebSocket opened but the port was not accepted. The application gets on_open with
+ * the failure and no further event; the connection closes behind it. */
+static void fail_open(azr_client *c, int status, const char *desc) {
+  c->azb_waiting = false;
+  c->azb_refused = true;
+  if (c->ws) (void)azr__ws_close(c->ws, 1000, "azbridge port refused");
+  FIRE(c, on_open, status, 0, desc);
+}
+
 static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *resp, const char *detail) {
   azr_client *c = azr__ws_user_data(ws);
   if (status != AZR_OK) {
@@ -220,6 +268,21 @@ static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *
     else snprintf(desc, sizeof desc, "%s", detail && *detail ? detail : azr_strerror(status));
     set_error(c, "connect failed: %s", detail && *detail ? detail : desc);
     FIRE(c, on_open, status, resp ? resp->status_code : 0, desc);
+    return;
+  }
+  if (c->azb_port[0]) {
+    /* azbridge: the preamble first; the application hears of the connection once it is accepted. */
+    uint8_t pre[AZR__AZBRIDGE_MAX_PREAMBLE];
+    size_t n = 0;
+    int rc = azr__azbridge_preamble_encode(c->azb_port, AZR__AZBRIDGE_MODE_STREAM, pre, sizeof pre, &n);
+    if (!rc) rc = azr__ws_send(ws, AZR__WS_BINARY, pre, n);
+    if (rc) {
+      set_error(c, "cannot send the azbridge preamble: %s", azr_strerror(rc));
+      fail_open(c, rc, c->last_error);
+      return;
+    }
+    azr__azbridge_reply_init(&c->azb_reply, AZR__AZBRIDGE_MODE_STREAM);
+    c->azb_waiting = true;
     return;
   }
   c->open = true;
@@ -235,6 +298,25 @@ static void w_begin(struct azr__ws *ws, uint8_t opcode) {
 static void w_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end, bool message_end) {
   (void)frame_end;
   azr_client *c = azr__ws_user_data(ws);
+  if (c->azb_refused) return;
+  if (c->azb_waiting) {
+    size_t used = 0;
+    bool done = false;
+    int rc = azr__azbridge_reply_feed(&c->azb_reply, data, len, &used, &done);
+    if (rc) {
+      set_error(c, "azbridge port '%s' refused: %s", c->azb_port, c->azb_reply.why ? c->azb_reply.why : azr_strerror(rc));
+      fail_open(c, AZR_E_PROTOCOL, c->last_error);
+      return;
+    }
+    if (!done) return;
+    c->azb_waiting = false;
+    c->open = true;
+    FIRE(c, on_open, AZR_OK, 101, "OK");
+    /* Bytes after the reply are data (the application may have closed meanwhile). */
+    data += used;
+    len -= used;
+    if (!len || !c->ws) return;
+  }
   if (!len && !message_end) return;
   azr_data_in_event ev = {0, c->in_first ? (c->in_opcode == AZR__WS_TEXT ? AZR_DATA_TEXT : AZR_DATA_BINARY)
                                          : AZR_DATA_AUTOMATIC,
@@ -258,6 +340,18 @@ static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   azr_client *c = azr__ws_user_data(ws);
   c->ws = NULL;
   c->open = false;
+  if (c->azb_refused) return;
+  if (c->azb_waiting) {
+    /* azbridge's listener closes without a reply when it does not know the port. */
+    char desc[400];
+    snprintf(desc, sizeof desc,
+             "azbridge port '%s' was not accepted: the listener closed the connection before replying (%u %s)",
+             c->azb_port, code, reason && *reason ? reason : status ? azr_strerror(status) : "");
+    set_error(c, "%s", desc);
+    c->azb_waiting = false;
+    FIRE(c, on_open, AZR_E_PROTOCOL, 0, desc);
+    return;
+  }
   FIRE(c, on_close, code, reason, status == AZR_E_CLOSED ? 0 : status);
 }
 
@@ -273,6 +367,9 @@ int azr_client_connect(azr_client *c, const char *path_and_query, const char *su
     set_error(c, "already connected or connecting");
     return AZR_E_BAD_STATE;
   }
+  c->azb_waiting = false;
+  c->azb_refused = false;
+  c->out_in_message = false;
   char host[256];
   uint16_t port;
   if (azr__namespace_split(c->set.namespace_address, host, sizeof host, &port) != AZR_OK) {
@@ -339,8 +436,11 @@ int azr_client_send(azr_client *c, azr_data_format format, const void *data, siz
     return format == AZR_DATA_PING ? azr__ws_ping(c->ws, data, len) : azr__ws_pong(c->ws, data, len);
   }
   if (format == AZR_DATA_AUTOMATIC) format = azr__utf8_valid(data, len) ? AZR_DATA_TEXT : AZR_DATA_BINARY;
+  /* An empty message reads as the end of the stream to azbridge: a byte stream has nothing to send. */
+  if (c->azb_port[0] && !len && !c->out_in_message) return AZR_OK;
   int rc = azr__ws_send_part(c->ws, format == AZR_DATA_TEXT ? AZR__WS_TEXT : AZR__WS_BINARY, data, len, eom);
   if (rc == AZR_E_WOULDBLOCK) c->want_ready = true;
+  if (rc == AZR_OK) c->out_in_message = !eom;
   return rc;
 }
 

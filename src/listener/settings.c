@@ -309,6 +309,12 @@ static const struct azr__settings_entry table[] = {
          "Largest incoming message; bigger ones close the connection with 1009.")},
     {ROW("ConnectTimeoutMs", T_INT, OURS, OFF(connect_timeout_ms), 100, 3600000, "30000", NULL,
          "Limit for TCP, proxy and TLS set-up of each outbound connection.")},
+    {ROW("ForwardingMode", T_ENUM, OURS, OFF(forwarding_mode), 0, 1, "0", "0 raw, 1 azbridge",
+         "1 = every forwarded connection starts with azbridge's preamble naming a logical port "
+         "(ForwardingPorts, else ForwardingHost/ForwardingPort); 0 = raw bytes.")},
+    {ROW("ForwardingPorts", T_STR, OURS, OFF(forwarding_ports), 0, LIST_MAX, "", NULL,
+         "azbridge mode: logical ports as name=host:port[,name2=host:port] (at most 64); checked when a "
+         "connection names a port.")},
 };
 
 #define TABLE_LEN (sizeof table / sizeof table[0])

@@ -47,6 +47,8 @@ struct azr__listener_settings {
   /* forwarding */
   char *forwarding_host;     /* ForwardingHost */
   int forwarding_port;       /* ForwardingPort */
+  int forwarding_mode;       /* ForwardingMode: 0 raw bytes, 1 azbridge preamble, ours */
+  char *forwarding_ports;    /* ForwardingPorts: "name=host:port,..." for azbridge mode, ours */
   /* transport: mapped onto azr__connect_options by azr__settings_connect_options() */
   char *local_host;          /* LocalHost */
   int ip_version;            /* UseIPv6: 0 any, 4, 6 */
@@ -99,6 +101,23 @@ int azr__settings_set(const struct azr__mem *mem, struct azr__listener_settings 
                       char *err, size_t err_len);
 /* Current value as text (secrets read back empty). */
 int azr__settings_get(const struct azr__listener_settings *s, const char *name, struct azr__buf *out);
+
+/* ForwardingMode values. */
+enum { AZR__FORWARDING_RAW = 0, AZR__FORWARDING_AZBRIDGE = 1 };
+
+/* One logical port of ForwardingPorts. */
+struct azr__forwarding_port {
+  char name[256]; /* azbridge port name: 1..255 bytes of [0-9A-Za-z/_.-] */
+  char host[256]; /* brackets of an IPv6 literal removed */
+  uint16_t port;  /* 1..65535 */
+};
+
+/* Parses a ForwardingPorts value, "name=host:port[,name2=host:port]" (blanks around items ignored,
+ * IPv6 hosts in brackets), into out[0..cap). *count gets the number of entries; an empty value
+ * gives 0. AZR_E_INVALID_ARG with a sentence in err for a malformed item, a bad or duplicate name,
+ * a bad port, or more than cap entries. */
+int azr__settings_forwarding_ports_parse(const char *text, struct azr__forwarding_port *out, size_t cap,
+                                         size_t *count, char *err, size_t err_len);
 
 /* Transport options for the relay connections, from the TLS, proxy, firewall and socket settings.
  * Strings point into s (valid while s is unchanged). */

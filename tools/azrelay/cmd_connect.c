@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* azrelay connect: a sender that joins stdin/stdout to one relayed connection (like websocat).
  * Line mode (default): each stdin line is a text message and each received message is printed on a
- * line. --binary: stdin bytes go out as binary messages and received bytes are written raw. */
+ * line. --binary: stdin bytes go out as binary messages and received bytes are written raw.
+ * --local-port: local TCP clients instead, each over its own relayed connection. --azbridge-port:
+ * every relayed connection first names a logical port with azbridge's preamble. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -180,6 +182,7 @@ static void on_signal(uv_signal_t *h, int sig) {
 /* What configures every client of this command. */
 struct client_config {
   const char *connstr, *cacert;
+  const char *azbridge_port;
   bool insecure;
   const char **headers, **sets;
   int nheaders, nsets;
@@ -193,6 +196,10 @@ static int configure_client(const struct client_config *cfg, azr_client *c) {
     rc = azr_client_config(c, setting);
   }
   if (!rc && cfg->insecure) rc = azr_client_config(c, "SSLAcceptServerCertEncoded=*");
+  if (!rc && cfg->azbridge_port) {
+    snprintf(setting, sizeof setting, "AzbridgePortName=%s", cfg->azbridge_port);
+    rc = azr_client_config(c, setting);
+  }
   for (int i = 0; !rc && i < cfg->nsets; i++) rc = azr_client_config(c, cfg->sets[i]);
   for (int i = 0; !rc && i < cfg->nheaders; i++) {
     const char *colon = strchr(cfg->headers[i], ':');
@@ -220,32 +227,58 @@ static int make_bridge_client(struct tcp_bridge_server *srv, azr_client **out) {
   return rc;
 }
 
-static volatile sig_atomic_t bridge_stop;
-static void on_bridge_signal(int sig) {
+/* --local-port: the server, and what stops it. */
+struct local_port_run {
+  uv_loop_t loop;
+  struct tcp_bridge_server srv;
+  uv_signal_t sigint, sigterm;
+  uv_timer_t grace;
+};
+
+static void on_bridge_grace_over(uv_timer_t *t) { uv_stop(t->loop); }
+
+/* SIGINT/SIGTERM: a libuv signal watcher, since a plain handler would not wake a loop blocked
+ * waiting for I/O. Relayed connections are closed (1001), then a moment for the close frames. */
+static void on_bridge_signal(uv_signal_t *h, int sig) {
   (void)sig;
-  bridge_stop = 1;
+  struct local_port_run *run = h->data;
+  uv_signal_stop(&run->sigint);
+  uv_signal_stop(&run->sigterm);
+  tcp_bridge_stop(&run->srv);
+  uv_timer_init(&run->loop, &run->grace);
+  uv_timer_start(&run->grace, on_bridge_grace_over, 500, 0);
+}
+
+/* Like the stdin mode, the process ends without tearing the loop down: relayed connections may
+ * still be closing inside the library, and the exit closes every socket. */
+static _Noreturn void exit_local_port(int status) {
+  fflush(stdout);
+  fflush(stderr);
+  _Exit(status);
 }
 
 /* --local-port: a local TCP server whose every client gets its own relayed connection. */
 static int run_local_port(const struct client_config *cfg, const char *bind_addr, int port, const char *path,
                           bool quiet) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  struct tcp_bridge_server srv = {.loop = &loop, .path = path, .quiet = quiet, .make_client = make_bridge_client,
-                                  .ud = (void *)cfg};
+  struct local_port_run run;
+  memset(&run, 0, sizeof run);
+  uv_loop_init(&run.loop);
+  run.srv = (struct tcp_bridge_server){.loop = &run.loop, .path = path, .quiet = quiet,
+                                       .make_client = make_bridge_client, .ud = (void *)cfg};
   /* Check the configuration once before accepting anybody. */
   azr_client *probe;
-  int rc = make_bridge_client(&srv, &probe);
-  if (rc) return CLI_USAGE;
+  int rc = make_bridge_client(&run.srv, &probe);
+  if (rc) exit_local_port(CLI_USAGE);
   azr_client_free(probe);
-  rc = tcp_bridge_listen(&srv, bind_addr, port);
-  if (rc) return rc;
-  struct sigaction sa = {0};
-  sa.sa_handler = on_bridge_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  while (!bridge_stop) uv_run(&loop, UV_RUN_ONCE);
-  return CLI_OK;
+  rc = tcp_bridge_listen(&run.srv, bind_addr, port);
+  if (rc) exit_local_port(rc);
+  uv_signal_init(&run.loop, &run.sigint);
+  uv_signal_init(&run.loop, &run.sigterm);
+  run.sigint.data = run.sigterm.data = &run;
+  uv_signal_start(&run.sigint, on_bridge_signal, SIGINT);
+  uv_signal_start(&run.sigterm, on_bridge_signal, SIGTERM);
+  uv_run(&run.loop, UV_RUN_DEFAULT);
+  exit_local_port(CLI_OK);
 }
 
 static void usage(FILE *out) {
@@ -260,6 +293,8 @@ static void usage(FILE *out) {
           "      --binary               raw bytes both ways instead of lines\n"
           "      --local-port N         accept local TCP clients on N; each gets its own relayed connection\n"
           "      --bind ADDR            address for --local-port (default 127.0.0.1)\n"
+          "      --azbridge-port NAME   speak azbridge's preamble: ask the listener for logical port NAME\n"
+          "                             (an azbridge -T/-R listener, or azrelay listen --forward NAME=...)\n"
           "      --set Name=Value       any connection setting; repeatable\n"
           "  -q, --quiet                only errors on stderr\n");
 }
@@ -274,6 +309,7 @@ int cmd_connect(int argc, char **argv) {
                                            {"binary", no_argument, NULL, 'b'},
                                            {"local-port", required_argument, NULL, 'l'},
                                            {"bind", required_argument, NULL, 'B'},
+                                           {"azbridge-port", required_argument, NULL, 'z'},
                                            {"set", required_argument, NULL, 's'},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
@@ -282,6 +318,7 @@ int cmd_connect(int argc, char **argv) {
   bool insecure = false;
   int local_port = 0;
   const char *bind_addr = "127.0.0.1";
+  const char *azbridge_port = NULL;
   const char *headers[32], *sets[64];
   int nheaders = 0, nsets = 0;
   struct connect_state st;
@@ -302,6 +339,7 @@ int cmd_connect(int argc, char **argv) {
     case 'b': st.binary = true; break;
     case 'l': local_port = atoi(optarg); break;
     case 'B': bind_addr = optarg; break;
+    case 'z': azbridge_port = optarg; break;
     case 's':
       if (nsets == 64) return cli_usage_error("connect", "too many --set options");
       sets[nsets++] = optarg;
@@ -313,7 +351,10 @@ int cmd_connect(int argc, char **argv) {
   }
   if (!connstr) return cli_usage_error("connect", "a connection string is required (-c)");
   signal(SIGPIPE, SIG_IGN);
-  struct client_config cfg = {connstr, cacert, insecure, headers, sets, nheaders, nsets};
+  if (azbridge_port && !*azbridge_port) return cli_usage_error("connect", "--azbridge-port needs a NAME");
+  if (azbridge_port && !local_port && !st.binary)
+    return cli_usage_error("connect", "--azbridge-port carries a byte stream: use it with --local-port or --binary");
+  struct client_config cfg = {connstr, cacert, azbridge_port, insecure, headers, sets, nheaders, nsets};
   if (local_port) {
     if (local_port < 1 || local_port > 65535) return cli_usage_error("connect", "--local-port must be 1-65535");
     return run_local_port(&cfg, bind_addr, local_port, path, st.quiet);

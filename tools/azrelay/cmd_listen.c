@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* azrelay listen: a listener on a hybrid connection that echoes messages and answers HTTP requests
- * (an echo, or the files of a folder). */
+/* azrelay listen: a listener on a hybrid connection that echoes messages, forwards connections to
+ * TCP services (raw, or azbridge's logical ports) and answers HTTP requests (an echo, or the files
+ * of a folder). */
+#include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -182,6 +184,83 @@ static void on_http_ready(azr_listener *l, const azr_http_ready_event *ev, void 
   if (o->files) http_files_ready(o->files, ev->request_id);
 }
 
+/* What is wrong with NAME=HOST:PORT number i of forwards, or NULL. The library checks the same when
+ * a connection names a port; checking here reports a typo at start-up instead. */
+static const char *named_forward_problem(const char *const *forwards, int i) {
+  const char *f = forwards[i], *eq = strchr(f, '=');
+  size_t name_len = (size_t)(eq - f);
+  if (name_len == 0 || name_len > 255) return "NAME must have 1-255 characters";
+  for (const char *p = f; p < eq; p++)
+    if (!isalnum((unsigned char)*p) && *p != '/' && *p != '_' && *p != '-' && *p != '.')
+      return "NAME may only use 0-9 A-Z a-z / _ - . (azbridge's port names)";
+  for (int j = 0; j < i; j++)
+    if (strncmp(forwards[j], f, name_len + 1) == 0) return "NAME is given twice";
+  const char *colon = strrchr(eq + 1, ':');
+  if (!colon || colon == eq + 1) return "expected NAME=HOST:PORT";
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (!isdigit((unsigned char)colon[1]) || *end || port < 1 || port > 65535) return "PORT must be 1-65535";
+  return NULL;
+}
+
+/* --forward HOST:PORT (raw; azbridge with --azbridge) or NAME=HOST:PORT (azbridge logical ports).
+ * Returns AZR_E_INVALID_ARG after printing a usage error, or the status of a setting. */
+static int configure_forwarding(azr_listener *l, const char *const *forwards, int n, bool azbridge) {
+  int named = 0;
+  for (int i = 0; i < n; i++) named += strchr(forwards[i], '=') != NULL;
+  if (named) azbridge = true;
+  if (n > 1 && named < n) {
+    cli_usage_error("listen", "several --forward options must all be NAME=HOST:PORT (azbridge logical ports)");
+    return AZR_E_INVALID_ARG;
+  }
+  char setting[8192];
+  int rc = azr_listener_config(l, azbridge ? "ForwardingMode=1" : "ForwardingMode=0");
+  if (rc) return rc;
+  if (named) {
+    /* The library checks names, hosts, ports and duplicates; check them now rather than at the
+     * first connection. */
+    size_t len = (size_t)snprintf(setting, sizeof setting, "ForwardingPorts=");
+    for (int i = 0; i < n; i++) {
+      int w = snprintf(setting + len, sizeof setting - len, "%s%s", i ? "," : "", forwards[i]);
+      if (w < 0 || (size_t)w >= sizeof setting - len) {
+        cli_usage_error("listen", "--forward lists are too long");
+        return AZR_E_INVALID_ARG;
+      }
+      len += (size_t)w;
+      if (strchr(forwards[i], ',')) {
+        cli_usage_error("listen", "--forward '%s': one NAME=HOST:PORT per option", forwards[i]);
+        return AZR_E_INVALID_ARG;
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      const char *why = named_forward_problem(forwards, i);
+      if (why) {
+        cli_usage_error("listen", "--forward '%s': %s", forwards[i], why);
+        return AZR_E_INVALID_ARG;
+      }
+    }
+    return azr_listener_config(l, setting);
+  }
+  /* HOST:PORT, or [IPv6]:PORT */
+  const char *forward = forwards[0];
+  const char *colon = strrchr(forward, ':');
+  char host[256];
+  if (!colon || colon == forward || (size_t)(colon - forward) >= sizeof host) {
+    cli_usage_error("listen", "--forward takes HOST:PORT or NAME=HOST:PORT");
+    return AZR_E_INVALID_ARG;
+  }
+  snprintf(host, sizeof host, "%.*s", (int)(colon - forward), forward);
+  if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+    memmove(host, host + 1, strlen(host));
+    host[strlen(host) - 1] = 0;
+  }
+  snprintf(setting, sizeof setting, "ForwardingHost=%s", host);
+  rc = azr_listener_config(l, setting);
+  snprintf(setting, sizeof setting, "ForwardingPort=%s", colon + 1);
+  if (!rc) rc = azr_listener_config(l, setting);
+  return rc;
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: azrelay listen -c CONNSTR [options]\n"
@@ -193,6 +272,10 @@ static void usage(FILE *out) {
           "                             same Content-Type; an X-Echo request header comes back\n"
           "      --http-dir DIR         serve the files of DIR to HTTP GET and HEAD requests\n"
           "      --forward HOST:PORT    carry every accepted connection to a TCP service (ForwardingHost/Port)\n"
+          "      --forward NAME=HOST:PORT\n"
+          "                             azbridge logical port NAME (repeatable; implies --azbridge)\n"
+          "      --azbridge             connections start with azbridge's preamble naming a port; a single\n"
+          "                             unnamed --forward answers numeric names, as azbridge does\n"
           "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
           "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
           "  -q, --quiet                only errors on stderr\n");
@@ -205,6 +288,7 @@ int cmd_listen(int argc, char **argv) {
                                            {"echo", no_argument, NULL, 'e'},
                                            {"http-echo", no_argument, NULL, 'E'},
                                            {"forward", required_argument, NULL, 'F'},
+                                           {"azbridge", no_argument, NULL, 'A'},
                                            {"http-dir", required_argument, NULL, 'D'},
                                            {"set", required_argument, NULL, 's'},
                                            {"log-level", required_argument, NULL, 'L'},
@@ -214,7 +298,9 @@ int cmd_listen(int argc, char **argv) {
   const char *connstr = getenv("AZRELAY_CONNECTION_STRING");
   const char *cacert = NULL;
   bool insecure = false;
-  const char *forward = NULL;
+  const char *forwards[64];
+  int nforwards = 0;
+  bool azbridge = false;
   const char *sets[64];
   int nsets = 0;
   struct listen_opts o = {.log_level = 1};
@@ -227,7 +313,11 @@ int cmd_listen(int argc, char **argv) {
     case 'k': insecure = true; break;
     case 'e': o.echo = true; break;
     case 'E': o.http_echo = true; break;
-    case 'F': forward = optarg; break;
+    case 'F':
+      if (nforwards == 64) return cli_usage_error("listen", "too many --forward options");
+      forwards[nforwards++] = optarg;
+      break;
+    case 'A': azbridge = true; break;
     case 'D': o.http_dir = optarg; break;
     case 's':
       if (nsets == 64) return cli_usage_error("listen", "too many --set options");
@@ -241,6 +331,8 @@ int cmd_listen(int argc, char **argv) {
   }
   if (!connstr) return cli_usage_error("listen", "a connection string is required (-c)");
   if (optind < argc) return cli_usage_error("listen", "unexpected argument '%s'", argv[optind]);
+  bool forward = nforwards > 0;
+  if (azbridge && !forward) return cli_usage_error("listen", "--azbridge needs --forward");
   if (!o.echo && !o.http_echo && !o.http_dir && !forward)
     return cli_usage_error("listen", "choose a mode: --echo or --forward HOST:PORT, and/or one of --http-echo, --http-dir");
   if (o.echo && forward) return cli_usage_error("listen", "--echo and --forward exclude each other");
@@ -263,22 +355,11 @@ int cmd_listen(int argc, char **argv) {
   }
   if (!rc && insecure) rc = azr_listener_config(l, "SSLAcceptServerCertEncoded=*");
   if (!rc && forward) {
-    /* HOST:PORT, or [IPv6]:PORT */
-    const char *colon = strrchr(forward, ':');
-    char host[256];
-    if (!colon || colon == forward || (size_t)(colon - forward) >= sizeof host) {
+    rc = configure_forwarding(l, forwards, nforwards, azbridge);
+    if (rc == AZR_E_INVALID_ARG) {
       azr_listener_free(l);
-      return cli_usage_error("listen", "--forward takes HOST:PORT");
+      return CLI_USAGE;
     }
-    snprintf(host, sizeof host, "%.*s", (int)(colon - forward), forward);
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-      memmove(host, host + 1, strlen(host));
-      host[strlen(host) - 1] = 0;
-    }
-    snprintf(setting, sizeof setting, "ForwardingHost=%s", host);
-    rc = azr_listener_config(l, setting);
-    snprintf(setting, sizeof setting, "ForwardingPort=%s", colon + 1);
-    if (!rc) rc = azr_listener_config(l, setting);
   }
   for (int i = 0; !rc && i < nsets; i++) rc = azr_listener_config(l, sets[i]);
   if (rc) {

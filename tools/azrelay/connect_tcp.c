@@ -12,12 +12,19 @@
 #include "connect_tcp.h"
 
 #define MAX_PENDING_WRITE (1024 * 1024) /* bytes written to the local client but not yet sent */
+/* How long a finished client is kept before azr_client_free. Its WebSocket's stream may still be
+ * closing (flush, then drain: up to 5 s + 2 s in io/stream.c) and releasing it touches the client's
+ * libcurl multi handle, which azr_client_free releases: freeing at once is a use-after-free in the
+ * library (reported; remove this delay once the transport outlives its closing streams). */
+#define REAP_DELAY_MS 8000
 
 struct bridge {
+  struct bridge *prev, *next; /* srv->bridges */
   struct tcp_bridge_server *srv;
   uv_tcp_t tcp;
   azr_client *c;
   bool open;            /* relayed connection established */
+  bool tcp_closing;     /* shutdown or close of the local socket started */
   bool tcp_closed;
   bool relay_closed;
   bool reading;
@@ -25,6 +32,7 @@ struct bridge {
   char *held;           /* a chunk the relay could not take yet */
   size_t held_len;
   uv_timer_t reaper;    /* frees the client outside its own callbacks */
+  uv_shutdown_t shutdown;
 };
 
 static void start_reading(struct bridge *b);
@@ -33,10 +41,16 @@ static void reap(uv_timer_t *t);
 static void on_tcp_closed(uv_handle_t *h) {
   struct bridge *b = h->data;
   b->tcp_closed = true;
-  if (b->relay_closed) uv_timer_start(&b->reaper, reap, 0, 0);
+  if (b->relay_closed) uv_timer_start(&b->reaper, reap, REAP_DELAY_MS, 0);
 }
 
-static void on_reaper_closed(uv_handle_t *h) { free(h->data); }
+static void on_reaper_closed(uv_handle_t *h) {
+  struct bridge *b = h->data;
+  if (b->prev) b->prev->next = b->next;
+  else b->srv->bridges = b->next;
+  if (b->next) b->next->prev = b->prev;
+  free(b);
+}
 
 static void reap(uv_timer_t *t) {
   struct bridge *b = t->data;
@@ -45,14 +59,31 @@ static void reap(uv_timer_t *t) {
   uv_close((uv_handle_t *)&b->reaper, on_reaper_closed);
 }
 
-static void close_tcp(struct bridge *b) {
+static void close_tcp_now(struct bridge *b) {
+  b->tcp_closing = true;
   if (!uv_is_closing((uv_handle_t *)&b->tcp)) uv_close((uv_handle_t *)&b->tcp, on_tcp_closed);
 }
 
-static void relay_done(struct bridge *b) {
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  (void)status;
+  close_tcp_now(req->data);
+}
+
+/* graceful: the local client first gets what is still queued for it, then FIN (uv_close alone
+ * would drop queued writes). */
+static void close_tcp(struct bridge *b, bool graceful) {
+  if (b->tcp_closing) return;
+  b->tcp_closing = true;
+  b->shutdown.data = b;
+  if (graceful && b->pending_write && uv_shutdown(&b->shutdown, (uv_stream_t *)&b->tcp, on_shutdown) == 0) return;
+  close_tcp_now(b);
+}
+
+static void relay_done(struct bridge *b, bool graceful) {
+  if (b->relay_closed) return;
   b->relay_closed = true;
-  if (b->tcp_closed) uv_timer_start(&b->reaper, reap, 0, 0);
-  else close_tcp(b);
+  if (b->tcp_closed) uv_timer_start(&b->reaper, reap, REAP_DELAY_MS, 0);
+  else close_tcp(b, graceful);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -64,7 +95,10 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 
 static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct bridge *b = s->data;
-  if (n > 0) {
+  if (b->relay_closed) {
+    /* Only waiting for our queued writes to reach the client; what it sends now has nowhere to go. */
+    if (n < 0) close_tcp_now(b);
+  } else if (n > 0) {
     int rc = azr_client_send(b->c, AZR_DATA_BINARY, buf->base, (size_t)n, true);
     if (rc == AZR_E_WOULDBLOCK) {
       /* Keep this chunk, stop reading until the relay drains. */
@@ -80,7 +114,7 @@ static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     uv_read_stop(s);
     b->reading = false;
     if (azr_client_close(b->c, n == UV_EOF ? 1000 : 1011, n == UV_EOF ? "local client closed" : "local error") != AZR_OK)
-      relay_done(b);
+      relay_done(b, false);
   }
   free(buf->base);
 }
@@ -94,8 +128,11 @@ static void c_open(azr_client *c, int status, int http_status, const char *descr
   (void)c;
   struct bridge *b = ud;
   if (status) {
-    fprintf(stderr, "azrelay connect: relay refused a connection: %d %s\n", http_status, description);
-    relay_done(b);
+    if (http_status)
+      fprintf(stderr, "azrelay connect: relay refused a connection: HTTP %d %s\n", http_status, description);
+    else
+      fprintf(stderr, "azrelay connect: relayed connection failed: %s (%s)\n", description, azr_status_name(status));
+    relay_done(b, false);
     return;
   }
   b->open = true;
@@ -156,7 +193,7 @@ static void c_close(azr_client *c, int code, const char *reason, int error, void
   if (error && !b->srv->quiet) fprintf(stderr, "relayed connection ended: %d %s\n", code, reason);
   b->open = false;
   /* Let the local client get what is already written, then close it. */
-  relay_done(b);
+  relay_done(b, !error);
 }
 
 static void on_local_client(uv_stream_t *server, int status) {
@@ -165,12 +202,15 @@ static void on_local_client(uv_stream_t *server, int status) {
   struct bridge *b = calloc(1, sizeof *b);
   if (!b) return;
   b->srv = srv;
+  b->next = srv->bridges;
+  if (b->next) b->next->prev = b;
+  srv->bridges = b;
   uv_tcp_init(srv->loop, &b->tcp);
   uv_timer_init(srv->loop, &b->reaper);
   b->tcp.data = b->reaper.data = b;
   if (uv_accept(server, (uv_stream_t *)&b->tcp) != 0 || srv->make_client(srv, &b->c) != AZR_OK) {
     b->relay_closed = true;
-    close_tcp(b);
+    close_tcp_now(b);
     return;
   }
   uv_tcp_nodelay(&b->tcp, 1);
@@ -179,7 +219,7 @@ static void on_local_client(uv_stream_t *server, int status) {
   if (azr_client_connect(b->c, srv->path, NULL) != AZR_OK) {
     fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(b->c));
     b->relay_closed = true;
-    close_tcp(b);
+    close_tcp_now(b);
   }
 }
 
@@ -200,4 +240,12 @@ int tcp_bridge_listen(struct tcp_bridge_server *srv, const char *bind_addr, int 
   }
   if (!srv->quiet) fprintf(stderr, "accepting local connections on %s:%d\n", bind_addr, port);
   return CLI_OK;
+}
+
+void tcp_bridge_stop(struct tcp_bridge_server *srv) {
+  if (!uv_is_closing((uv_handle_t *)&srv->server)) uv_close((uv_handle_t *)&srv->server, NULL);
+  for (struct bridge *b = srv->bridges; b; b = b->next) {
+    if (!b->relay_closed && b->c) (void)azr_client_close(b->c, 1001, "bridge stopping");
+    close_tcp(b, false);
+  }
 }

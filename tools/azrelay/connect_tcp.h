@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <uv.h>
 
+struct bridge;
+
 #include "azrelay.h"
 
 struct tcp_bridge_server {
@@ -16,9 +18,14 @@ struct tcp_bridge_server {
   /* Makes a configured client (connection string, TLS, settings) for one local connection. */
   int (*make_client)(struct tcp_bridge_server *srv, azr_client **out);
   void *ud;
+  struct bridge *bridges; /* live local connections (connect_tcp.c) */
 };
 
 /* Starts accepting on bind_addr:port; returns a CLI exit status (CLI_OK on success). */
 int tcp_bridge_listen(struct tcp_bridge_server *srv, const char *bind_addr, int port);
+
+/* Stops accepting and closes every relayed connection (1001 "going away") and local client; the
+ * caller runs the loop briefly so the close frames leave, then exits. */
+void tcp_bridge_stop(struct tcp_bridge_server *srv);
 
 #endif
