@@ -112,6 +112,8 @@ int azr_client_new_on_uv(azr_client **out, uv_loop_t *loop) {
   return AZR_OK;
 }
 
+static void mark_freed(void *ud) { *(bool *)ud = true; }
+
 void azr_client_free(azr_client *c) {
   if (!c || c->in_callback) return;
   if (c->ws) {
@@ -120,7 +122,13 @@ void azr_client_free(azr_client *c) {
     azr__ws_abort(c->ws);
     c->ws = NULL;
   }
-  if (c->curl) azr__curl_free(c->curl);
+  if (c->curl) {
+    bool freed = false;
+    /* On the application's loop the connection finishes closing after we return; on our own loop we
+     * let it flush first (bounded by the stream's linger timeout). */
+    azr__curl_free(c->curl, c->owns_loop ? mark_freed : NULL, &freed);
+    while (c->owns_loop && !freed) uv_run(c->loop, UV_RUN_ONCE);
+  }
   if (c->owns_loop) azr__loop_close_all(c->loop);
   for (size_t i = 0; i < c->header_count; i++) azr__free(c->mem, c->headers[i]);
   azr__settings_free(c->mem, &c->set);

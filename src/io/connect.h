@@ -91,8 +91,10 @@ struct azr__connect_options {
 int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__log *log, struct azr__curl **out);
 uv_loop_t *azr__curl_loop(const struct azr__curl *c);
 const struct azr__mem *azr__curl_mem(const struct azr__curl *c);
-/* Releases the multi handle; every stream created by it must be closed first. Asynchronous. */
-void azr__curl_free(struct azr__curl *c);
+/* Releases the multi handle once every stream it created has finished closing (a stream closed with
+ * AZR__CLOSE_FLUSH may linger a few seconds); then on_freed (optional) runs on the loop. No new
+ * connections are accepted meanwhile. */
+void azr__curl_free(struct azr__curl *c, void (*on_freed)(void *ud), void *ud);
 
 /* Starts a connection; on_connect of cb reports the outcome (from the loop, never from inside this
  * call). The stream is returned at once so the owner can close it to cancel. */

@@ -19,6 +19,11 @@ struct azr__curl {
   const struct azr__log *log;
   CURLM *multi;
   uv_timer_t timer;
+  /* Streams outlive their owner while they flush and close; the multi handle must outlive them. */
+  size_t live_streams;
+  bool freeing;
+  void (*on_freed)(void *ud);
+  void *freed_ud;
 };
 
 /* Per-socket watcher while libcurl itself drives a connection (DNS, proxy, TLS handshake). */
@@ -133,15 +138,25 @@ const struct azr__mem *azr__curl_mem(const struct azr__curl *c) { return c->mem;
 
 static void on_curl_timer_closed(uv_handle_t *h) {
   struct azr__curl *c = h->data;
+  void (*on_freed)(void *) = c->on_freed;
+  void *ud = c->freed_ud;
   azr__free(c->mem, c);
+  if (on_freed) on_freed(ud);
 }
 
-void azr__curl_free(struct azr__curl *c) {
-  if (!c) return;
+static void destroy(struct azr__curl *c) {
   curl_multi_cleanup(c->multi);
   c->multi = NULL;
   uv_timer_stop(&c->timer);
   uv_close((uv_handle_t *)&c->timer, on_curl_timer_closed);
+}
+
+void azr__curl_free(struct azr__curl *c, void (*on_freed)(void *ud), void *ud) {
+  if (!c) return;
+  c->freeing = true;
+  c->on_freed = on_freed;
+  c->freed_ud = ud;
+  if (c->live_streams == 0) destroy(c);
 }
 
 static int status_from_curl(CURLcode rc, long connect_code) {
@@ -339,11 +354,13 @@ static bool curl_has_pending(struct azr__stream *s) {
 static void curl_release(struct azr__stream *s) {
   struct curl_conn *cc = s->transport_data;
   if (!cc) return;
-  if (cc->in_multi && cc->c->multi) curl_multi_remove_handle(cc->c->multi, cc->easy);
+  struct azr__curl *c = cc->c;
+  if (cc->in_multi) curl_multi_remove_handle(c->multi, cc->easy);
   curl_easy_cleanup(cc->easy); /* closes the socket */
   s->fd = -1;
   azr__free(s->mem, cc);
   s->transport_data = NULL;
+  if (--c->live_streams == 0 && c->freeing) destroy(c);
 }
 
 static const struct azr__stream_transport curl_transport = {.name = "curl",
@@ -436,7 +453,7 @@ static void apply_options(CURL *e, const struct azr__connect_options *o) {
 
 int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, const struct azr__stream_callbacks *cb,
                  void *owner, struct azr__stream **out) {
-  if (!o->host || !*o->host) return AZR_E_INVALID_ARG;
+  if (!o->host || !*o->host || c->freeing) return AZR_E_INVALID_ARG;
   struct azr__stream *s;
   int rc = azr__stream_new(c->loop, c->mem, c->log, cb, owner, &s);
   if (rc) return rc;
@@ -450,6 +467,7 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
     return AZR_E_NOMEM;
   }
   cc->c = c;
+  c->live_streams++;
   cc->easy = e;
   cc->tls_observer = o->tls_observer;
   cc->tls_observer_ud = o->tls_observer_ud;

@@ -107,11 +107,18 @@ static void release_memory(azr_listener *l) {
 }
 
 static bool idle(const azr_listener *l) {
-  return l->handles_open == 0 && !l->conns && !l->http_reqs && !l->http_rvs;
+  return l->handles_open == 0 && !l->conns && !l->http_reqs && !l->http_rvs && !l->curl_closing;
 }
 
 void azr__listener_maybe_release(azr_listener *l) {
   if (l->release_when_idle && idle(l)) release_memory(l);
+}
+
+/* Connections that were closing when the listener was freed have finished flushing. */
+static void curl_freed(void *ud) {
+  azr_listener *l = ud;
+  l->curl_closing = false;
+  azr__listener_maybe_release(l);
 }
 
 void azr_listener_free(azr_listener *l) {
@@ -130,7 +137,8 @@ void azr_listener_free(azr_listener *l) {
     else azr__conn_release(c);
   }
   azr__control_close_handles(l);
-  azr__curl_free(l->curl);
+  l->curl_closing = true;
+  azr__curl_free(l->curl, curl_freed, l);
   l->curl = NULL;
   if (!l->owns_loop) {
     /* The application's loop delivers the remaining close callbacks; the last one frees us. */

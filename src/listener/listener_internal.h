@@ -68,6 +68,7 @@ struct azr_listener {
   uv_loop_t *loop;
   bool owns_loop;
   struct azr__curl *curl;
+  bool curl_closing; /* freed, but its connections are still flushing */
   struct azr__log log;
   azr_listener_callbacks cb;
   void *ud;

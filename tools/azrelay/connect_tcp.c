@@ -12,11 +12,8 @@
 #include "connect_tcp.h"
 
 #define MAX_PENDING_WRITE (1024 * 1024) /* bytes written to the local client but not yet sent */
-/* How long a finished client is kept before azr_client_free. Its WebSocket's stream may still be
- * closing (flush, then drain: up to 5 s + 2 s in io/stream.c) and releasing it touches the client's
- * libcurl multi handle, which azr_client_free releases: freeing at once is a use-after-free in the
- * library (reported; remove this delay once the transport outlives its closing streams). */
-#define REAP_DELAY_MS 8000
+/* A finished client is freed from a zero timer: never inside its own callbacks. */
+#define REAP_DELAY_MS 0
 
 struct bridge {
   struct bridge *prev, *next; /* srv->bridges */

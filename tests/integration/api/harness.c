@@ -476,12 +476,13 @@ static void c_log(int level, const char *category, const char *message, void *ud
 
 static const azr_client_callbacks client_cb = {c_open, c_data, c_ready, c_close};
 
-struct h_client *h_client_new(struct h_world *w) {
+static struct h_client *client_new(struct h_world *w, bool on_uv) {
   assert_true(w->nc < H_MAX_PEERS);
   struct h_client *hc = calloc(1, sizeof *hc);
   assert_non_null(hc);
   hc->w = w;
-  assert_int_equal(azr_client_new(&hc->c), AZR_OK);
+  if (on_uv) assert_int_equal(azr_client_new_on_uv(&hc->c, w->uv), AZR_OK);
+  else assert_int_equal(azr_client_new(&hc->c), AZR_OK);
   if (azr_client_set_connection_string(hc->c, w->connstr) != AZR_OK)
     fail_msg("client connection string: %s", azr_client_last_error(hc->c));
   if (w->tls) {
@@ -493,6 +494,13 @@ struct h_client *h_client_new(struct h_world *w) {
   azr_client_set_log(hc->c, c_log, hc);
   w->cs[w->nc++] = hc;
   return hc;
+}
+
+struct h_client *h_client_new(struct h_world *w) { return client_new(w, false); }
+
+struct h_client *h_client_new_on_uv(struct h_world *w) {
+  assert_non_null(w->uv);
+  return client_new(w, true);
 }
 
 int h_client_connect(struct h_client *hc, const char *path, const char *sub_protocols) {

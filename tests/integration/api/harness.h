@@ -190,6 +190,8 @@ void h_listener_get(struct h_listener *hl, const char *name, char *out, size_t o
 /* ---- clients ---- */
 
 struct h_client *h_client_new(struct h_world *w);
+/* A client on the world's application loop (w->uv must be set). */
+struct h_client *h_client_new_on_uv(struct h_world *w);
 /* Connects and waits for on_open; returns its status. */
 int h_client_connect(struct h_client *hc, const char *path, const char *sub_protocols);
 /* Connects through @p hl, waits until both sides are open, returns the listener's connection id. */

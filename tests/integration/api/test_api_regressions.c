@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Regression tests for bugs these API tests found: a 1009 close reaching the sender, an
- * interrupted SendFile reported while the peer is stalled, and freeing a listener on the
- * application's loop (run under valgrind or AZR_SANITIZE to see the memory errors they guard). */
+ * interrupted SendFile reported while the peer is stalled, freeing a listener on the
+ * application's loop, and a client freed while its connection is still closing (run under valgrind
+ * or AZR_SANITIZE to see the memory errors they guard). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,11 +108,42 @@ static void test_interrupt_sendfile_while_peer_stalled(void **state) {
   assert_int_equal(hl->ce_code, AZR_E_INTERRUPTED);
 }
 
+/* A client freed on the application's loop right after its close: its connection is still
+ * finishing (our FIN sent, waiting for the peer's), and releasing it used the libcurl multi handle
+ * azr_client_free had already destroyed (transport_curl.c curl_release: ASan heap-use-after-free). */
+static void test_client_free_while_its_connection_closes(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  static uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  w->uv = &loop;
+  struct h_listener *hl = h_listener_new(w, true);
+  hl->echo = true;
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new_on_uv(w);
+  azr_conn_id id = h_connect_pair(hl, hc);
+  assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "bye", 3, true), AZR_OK);
+  H_WAIT(w, hc->in.msgs == 1, 3000);
+  /* The listener closes; the client answers the Close, reports it, and then waits for the relay
+   * to end the TCP connection, which the paused relay does not do yet. */
+  assert_int_equal(azr_conn_close(hl->l, id, 1000, "done"), AZR_OK);
+  H_WAIT(w, hc->n_close == 1, 3000);
+  w->em_paused = true;
+  h_client_free(hc); /* the connection is still closing */
+  h_pump_for(w, 300);
+  w->em_paused = false; /* now the close completes and the connection is released */
+  h_pump_for(w, 1500);
+  h_listener_free(hl);
+  w->uv = NULL;
+  for (int i = 0; i < 100 && uv_loop_alive(&loop); i++) uv_run(&loop, UV_RUN_NOWAIT), usleep(20000);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_too_big_message_close_reaches_sender, teardown),
       cmocka_unit_test_teardown(test_interrupt_sendfile_while_peer_stalled, teardown),
       /* last: memory errors (the last one crashes the process) */
+      cmocka_unit_test_teardown(test_client_free_while_its_connection_closes, teardown),
       cmocka_unit_test_teardown(test_application_loop, teardown),
       cmocka_unit_test_teardown(test_free_on_application_loop_with_open_connection, teardown),
   };
