@@ -149,6 +149,16 @@ static void after_flush(struct azr__stream *s) {
   }
 }
 
+/* A queue that drained inside a write or an uncork (not in on_poll) must still report on_drain,
+ * or an owner that paused its other side on our high water would wait forever. Reported from the
+ * loop, never inside the caller. */
+static void drain_later(struct azr__stream *s) {
+  if (s->above_high && azr__stream_queued(s) < s->low_water && !s->pending_drain) {
+    s->pending_drain = true;
+    schedule_defer(s);
+  }
+}
+
 static void do_handshake(struct azr__stream *s) {
   int r = s->transport->handshake(s);
   if (r == 0) {
@@ -251,6 +261,14 @@ static void on_defer(uv_timer_t *t) {
   if (s->pending_end) {
     s->pending_end = false;
     report_end(s, s->error ? s->error : AZR_E_CONN_RESET);
+  }
+  if (s->pending_drain) {
+    s->pending_drain = false;
+    if (s->state == AZR__STREAM_OPEN && s->above_high && azr__stream_queued(s) < s->low_water) {
+      s->above_high = false;
+      if (s->cb.on_drain) s->cb.on_drain(s);
+      if (s->released) return;
+    }
   }
   if (s->pending_read) {
     s->pending_read = false;
@@ -362,7 +380,10 @@ int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
       schedule_defer(s);
       return s->error ? s->error : AZR_E_CONN_RESET;
     }
-    if (len == 0) return AZR_OK;
+    if (len == 0) {
+      drain_later(s);
+      return AZR_OK;
+    }
   }
   if (s->wq_head && s->wq_head == s->wq.len) {
     s->wq_head = 0;
@@ -387,6 +408,7 @@ void azr__stream_uncork(struct azr__stream *s) {
     return;
   }
   if (azr__stream_queued(s) >= s->high_water) s->above_high = true;
+  else drain_later(s);
   update_poll(s);
 }
 

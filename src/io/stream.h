@@ -102,6 +102,7 @@ struct azr__stream {
   bool pending_connect;  /* deferred on_connect */
   bool pending_read;     /* deferred read attempt (bytes may sit in the TLS layer) */
   bool pending_end;      /* deferred on_end after a failed write */
+  bool pending_drain;    /* deferred on_drain after a flush outside the poll callback */
   bool end_reported;
   bool close_reset_pending; /* skip the orderly shutdown: release at once */
   bool released;            /* transport released, handles closing */
