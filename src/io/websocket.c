@@ -72,6 +72,8 @@ struct azr__ws {
   uint8_t *scratch;
   bool want_writable;
   bool close_requested;
+  int source_status; /* a send source failed: the status the end reports */
+  bool replay_pending;
   uint16_t close_code;
   char close_reason[124];
   /* pause */
@@ -169,6 +171,10 @@ static void trace_response(const struct azr__ws *ws, const struct azr__http_head
 
 /* ---- session callbacks ---- */
 
+/* We sent our Close while the owner had paused reading: what the peer still sends is dropped, so
+ * that its Close reply can be read (and memory stays bounded). */
+static bool discarding(const struct azr__ws *ws) { return ws->paused && ws->session_ready && ws->session.close_sent; }
+
 static bool defer_event(struct azr__ws *ws, bool is_begin, uint8_t opcode, const uint8_t *data, size_t len,
                         bool frame_end, bool message_end) {
   struct ws_deferred *d = azr__malloc(ws->mem, sizeof *d + len);
@@ -192,6 +198,7 @@ static void s_message_begin(void *ud, uint8_t opcode) {
   char pre[48];
   WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived the start of a %s message", trace_prefix(ws, pre, sizeof pre),
            opcode_name(opcode));
+  if (discarding(ws)) return;
   if (ws->paused || ws->deferred) {
     if (!defer_event(ws, true, opcode, NULL, 0, false, false)) finish(ws, AZR_E_NOMEM, 1011, "out of memory");
     return;
@@ -205,6 +212,7 @@ static void s_message_data(void *ud, uint8_t *data, size_t len, bool frame_end, 
   char pre[48];
   WS_TRACE(ws, AZR_LOG_DEBUG, "%sreceived %zu bytes%s%s", trace_prefix(ws, pre, sizeof pre), len,
            frame_end ? ", end of frame" : "", message_end ? ", end of message" : "");
+  if (discarding(ws)) return;
   if (ws->paused || ws->deferred) {
     if (!defer_event(ws, false, 0, data, len, frame_end, message_end)) finish(ws, AZR_E_NOMEM, 1011, "out of memory");
     return;
@@ -222,7 +230,17 @@ static void free_deferred(struct azr__ws *ws) {
 }
 
 static void replay_deferred(struct azr__ws *ws);
-static void on_replay_timer(uv_timer_t *t) { replay_deferred(t->data); }
+/* Runs from the loop: a resume's replay, and the first pull of a send source (so that its
+ * callbacks never run inside the call that queued it). */
+static void on_replay_timer(uv_timer_t *t) {
+  struct azr__ws *ws = t->data;
+  if (ws->replay_pending) {
+    ws->replay_pending = false;
+    replay_deferred(ws);
+  }
+  if (ws->state == WS_OPEN || ws->state == WS_CLOSING) pump_output(ws);
+}
+
 
 /* Delivers deferred events until the owner pauses again; then reading resumes. */
 static void replay_deferred(struct azr__ws *ws) {
@@ -239,7 +257,7 @@ static void replay_deferred(struct azr__ws *ws) {
   }
   if (ws->state == WS_DONE || ws->paused) return;
   if (ws->peer_closed) {
-    finish(ws, AZR_OK, ws->peer_code, ws->peer_reason);
+    finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
     return;
   }
   if (ws->stream) azr__stream_resume(ws->stream);
@@ -331,7 +349,8 @@ static void finish(struct azr__ws *ws, int status, uint16_t code, const char *re
     /* After a protocol violation we have queued a Close with the reason (1002/1007/1009): let it
      * reach the peer. Only a lost connection or an abort resets. */
     bool told_peer = ws->session_ready && ws->session.close_sent &&
-                     (status == AZR_E_PROTOCOL || status == AZR_E_TOO_BIG || status == AZR_E_UTF8);
+                     (status == AZR_E_PROTOCOL || status == AZR_E_TOO_BIG || status == AZR_E_UTF8 ||
+                      (ws->source_status && status == ws->source_status));
     azr__stream_close(ws->stream, status == AZR_OK || told_peer ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT);
     ws->stream = NULL;
   }
@@ -366,9 +385,10 @@ static void after_session_input(struct azr__ws *ws, int rc) {
     finish(ws, rc, ws->session.close_code_sent, ws->session.error_text);
     return;
   }
-  if (ws->peer_closed && !ws->deferred) {
+  if (ws->peer_closed && (!ws->deferred || discarding(ws))) {
     /* The session echoed the Close if we had not sent ours: the handshake is complete. */
-    finish(ws, AZR_OK, ws->peer_code, ws->peer_reason);
+    free_deferred(ws);
+    finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
     return;
   }
   pump_output(ws);
@@ -391,7 +411,9 @@ static void on_timer(uv_timer_t *t) {
     }
     break;
   case TIMER_CLOSE:
-    if (ws->state != WS_DONE) finish(ws, AZR_E_TIMEOUT, ws->close_code, "the peer did not answer the close handshake");
+    if (ws->state != WS_DONE)
+      finish(ws, ws->source_status ? ws->source_status : AZR_E_TIMEOUT, ws->close_code,
+             "the peer did not answer the close handshake");
     break;
   case TIMER_FINAL: {
     free_items(ws, AZR_E_CLOSED);
@@ -457,12 +479,16 @@ static void pump_output(struct azr__ws *ws) {
       bool eof = false;
       ssize_t n = it->fn(it->src_ud, ws->scratch, ws->opt.max_frame_size, &eof);
       if (n < 0) {
-        int status = (int)-n;
-        pop_item(ws, status);
-        azr__ws_session_send_close(&ws->session, 1011, "send source failed");
-        flush_session(ws);
-        finish(ws, status, 1011, "send source failed");
-        return;
+        /* The message cannot be completed: drop what is queued and close with 1011 through a
+         * normal close handshake, so that the peer learns why. */
+        ws->source_status = (int)-n;
+        pop_item(ws, ws->source_status);
+        free_items(ws, AZR_E_CLOSED);
+        ws->state = WS_CLOSING;
+        ws->close_requested = true;
+        ws->close_code = 1011;
+        snprintf(ws->close_reason, sizeof ws->close_reason, "send source failed");
+        break;
       }
       if (n == 0 && !eof) break; /* the source will call azr__ws_source_ready */
       int rc = azr__ws_session_send_frame(&ws->session, it->opcode, ws->scratch, (size_t)n, eof);
@@ -479,8 +505,12 @@ static void pump_output(struct azr__ws *ws) {
     char pre[48];
     WS_TRACE(ws, AZR_LOG_DEBUG, "%ssent a close frame: %u %s", trace_prefix(ws, pre, sizeof pre), ws->close_code,
              ws->close_reason);
-    if (ws->opt.dont_wait_for_close) finish(ws, AZR_OK, ws->close_code, ws->close_reason);
-    else arm_timer(ws, TIMER_CLOSE, ws->opt.close_timeout_ms);
+    if (ws->opt.dont_wait_for_close) {
+      finish(ws, ws->source_status, ws->close_code, ws->close_reason);
+      return;
+    }
+    arm_timer(ws, TIMER_CLOSE, ws->opt.close_timeout_ms);
+    if (ws->paused && ws->stream) azr__stream_resume(ws->stream); /* to read the Close reply */
     return;
   }
   maybe_writable(ws);
@@ -589,7 +619,7 @@ static void st_end(struct azr__stream *s, int status) {
   }
   if (ws->state == WS_DONE) return;
   if (ws->peer_closed) {
-    finish(ws, AZR_OK, ws->peer_code, ws->peer_reason);
+    finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
     return;
   }
   finish(ws, status ? status : AZR_E_CONN_RESET, 1006,
@@ -780,7 +810,12 @@ int azr__ws_send_source(struct azr__ws *ws, uint8_t opcode, azr__ws_source_fn fn
   it->fn = fn;
   it->done = done;
   it->src_ud = src_ud;
-  return enqueue(ws, it);
+  it->next = NULL;
+  if (ws->tail) ws->tail->next = it;
+  else ws->head = it;
+  ws->tail = it;
+  uv_timer_start(&ws->replay_timer, on_replay_timer, 0, 0);
+  return AZR_OK;
 }
 
 void azr__ws_source_ready(struct azr__ws *ws) {
@@ -843,6 +878,7 @@ void azr__ws_resume(struct azr__ws *ws) {
   if (ws->state == WS_DONE) return;
   if (ws->deferred || ws->peer_closed) {
     /* Replay from the loop, not inside the caller. */
+    ws->replay_pending = true;
     uv_timer_start(&ws->replay_timer, on_replay_timer, 0, 0);
     return;
   }

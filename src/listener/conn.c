@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "listener/listener_internal.h"
@@ -15,7 +16,9 @@ struct azr__file_source {
   struct azr__conn *c;
   int fd;
   uint64_t sent;
-  int error;
+  uint64_t size;  /* of a regular file when opened: it is sent as one message of that length */
+  bool regular;
+  int error;      /* errno of a failed read; 0 with AZR_E_FILE: the file shrank */
   bool interrupted;
   bool reported; /* the interruption was already reported to the application */
 };
@@ -104,7 +107,10 @@ static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   azr__forward_closed(c, status == AZR_OK);
   AZR__LLOG(l, AZR_LOG_INFO, "rendezvous", "connection %llu closed: %u %s%s%s", (unsigned long long)c->id, code, reason,
             status ? " / " : "", status ? azr_status_name(status) : "");
-  if (status && status != AZR_E_CLOSED) {
+  if (c->file_error) { /* the SendFile failure that ended the connection: one report, with its detail */
+    azr_connection_error_event eev = {c->id, c->file_error, c->file_error_text};
+    AZR__FIRE(l, on_connection_error, &eev);
+  } else if (status && status != AZR_E_CLOSED) {
     azr_connection_error_event eev = {c->id, status, reason};
     AZR__FIRE(l, on_connection_error, &eev);
   }
@@ -263,6 +269,13 @@ static ssize_t file_read(void *ud, uint8_t *buf, size_t len, bool *eof) {
     *eof = true; /* end the message where it stands; the application was told */
     return 0;
   }
+  if (f->regular) {
+    if (f->sent == f->size) {
+      *eof = true;
+      return 0;
+    }
+    if (len > f->size - f->sent) len = (size_t)(f->size - f->sent);
+  }
   for (;;) {
     ssize_t n = read(f->fd, buf, len);
     if (n > 0) {
@@ -270,6 +283,10 @@ static ssize_t file_read(void *ud, uint8_t *buf, size_t len, bool *eof) {
       return n;
     }
     if (n == 0) {
+      if (f->regular) { /* shorter than announced by its size: truncated while we send it */
+        f->error = 0;
+        return -(ssize_t)AZR_E_FILE;
+      }
       *eof = true;
       return 0;
     }
@@ -291,15 +308,25 @@ static void file_done(void *ud, int status) {
       c->bytes_sent = f->sent;
       azr_connection_event ev = {c->id, AZR_OK, "OK"};
       AZR__FIRE(l, on_connection_ready_to_send, &ev);
-    } else if (!f->reported) {
-      char desc[256];
-      if (f->interrupted) snprintf(desc, sizeof desc, "SendFile interrupted after %llu bytes", (unsigned long long)f->sent);
+    } else if (f->interrupted) {
+      if (!f->reported) {
+        char desc[128];
+        snprintf(desc, sizeof desc, "SendFile interrupted after %llu bytes", (unsigned long long)f->sent);
+        azr_connection_error_event ev = {c->id, AZR_E_INTERRUPTED, desc};
+        AZR__FIRE(l, on_connection_error, &ev);
+      }
+    } else {
+      /* A failure ends the connection: w_close reports it (from the loop, once). */
+      char *desc = c->file_error_text;
+      size_t cap = sizeof c->file_error_text;
+      if (status == AZR_E_FILE && f->error)
+        snprintf(desc, cap, "SendFile: reading the file failed after %llu bytes: %s", (unsigned long long)f->sent,
+                 strerror(f->error));
       else if (status == AZR_E_FILE)
-        snprintf(desc, sizeof desc, "SendFile: reading the file failed after %llu bytes: %s",
-                 (unsigned long long)f->sent, strerror(f->error));
-      else snprintf(desc, sizeof desc, "SendFile did not complete: %s", azr_strerror(status));
-      azr_connection_error_event ev = {c->id, f->interrupted ? AZR_E_INTERRUPTED : status, desc};
-      AZR__FIRE(l, on_connection_error, &ev);
+        snprintf(desc, cap, "SendFile: the file ended after %llu of its %llu bytes (it shrank while being sent)",
+                 (unsigned long long)f->sent, (unsigned long long)f->size);
+      else snprintf(desc, cap, "SendFile did not complete: %s", azr_strerror(status));
+      c->file_error = status;
     }
     azr__free(l->mem, f);
   }
@@ -326,6 +353,12 @@ int azr_conn_send_file(azr_listener *l, azr_conn_id id, const char *path) {
   }
   f->c = c;
   f->fd = fd;
+  struct stat st;
+  /* A regular file is sent as the length it has now. Size 0 may be a /proc file: read it to EOF. */
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    f->regular = true;
+    f->size = (uint64_t)st.st_size;
+  }
   rc = azr__ws_send_source(c->ws, AZR__WS_BINARY, file_read, file_done, f);
   if (rc) {
     close(fd);

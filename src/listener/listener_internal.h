@@ -57,6 +57,8 @@ struct azr__conn {
   uint8_t in_opcode;
   bool in_first;
   struct azr__file_source *file;
+  int file_error;            /* a failed SendFile, reported once with the connection's end */
+  char file_error_text[256];
   struct azr__forward *fwd; /* ForwardingHost pairing, when forwarding */
   struct azr__tls_info tls; /* of the rendezvous connection */
   void *user_data;
