@@ -459,7 +459,9 @@ void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]) {
   snprintf(out + n, 128 - n, "_G%llu", (unsigned long long)++em->id_counter);
 }
 
-int64_t emu_now_s(azr_emulator *em) {
+int64_t azr_emulator_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }
+
+int64_t emu_now_s(const azr_emulator *em) {
   /* ClockSpeed > 1 makes token lifetimes pass faster, so a day of renewals fits in minutes: time
    * runs `speed` times faster from the moment the emulator was created. */
   int64_t wall = azr__wall_s();

@@ -109,7 +109,7 @@ struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, str
 /* A fresh id "<base or GUID>_G<n>" with only URL-safe characters. */
 void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]);
 uint64_t emu_random(azr_emulator *em);
-int64_t emu_now_s(azr_emulator *em);
+int64_t emu_now_s(const azr_emulator *em);
 void emu_relay_connections_changed(azr_emulator *em, int delta);
 
 /* ---- auth.c ---- */

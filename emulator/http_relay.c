@@ -91,9 +91,9 @@ static void req_free(struct emu_http_req *r) {
 static void req_fail(struct emu_http_req *r, int status, const char *code, const char *text) {
   struct emu_http_conn *c = r->conn;
   bool keep = r->keep_alive && r->body_done && !r->response_started;
-  if (r->response_started) {
-    conn_close(c, true);
+  if (r->response_started) { /* too late for a status: cut the sender off */
     req_free(r);
+    conn_close(c, true);
     return;
   }
   emu_reply_http_error(r->em, c->s, status, code, text, r->id, r->entity ? r->entity->path : NULL, keep);
@@ -107,6 +107,20 @@ static void on_req_timeout(uv_timer_t *t) {
   struct emu_http_req *r = t->data;
   req_fail(r, 504, "GatewayTimeout",
            "The request was routed to the listener but the listener did not respond in the required time.");
+}
+
+/* §7.7: a response streamed over the rendezvous may not stay idle longer than the response timeout.
+ * A sender that is slow to read is not the listener idling: wait while its queue drains. */
+static void on_response_idle(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  struct emu_http_conn *c = r->conn;
+  if (c && c->s && azr__stream_queued(c->s) > 0) {
+    uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+    return;
+  }
+  EMU_LOG(r->em, AZR_LOG_INFO, "HTTP request %s: the listener's response was idle for %u ms: terminated", r->id,
+          (unsigned)r->em->settings.http_timeout_ms);
+  req_fail(r, 504, "GatewayTimeout", "The listener's response stayed idle for too long.");
 }
 
 static bool hop_by_hop(struct azr__span name, const struct azr__http_head *h) {
@@ -357,12 +371,17 @@ static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool 
     write_response_head(r, &cmd.u.response, cmd.u.response.body, 0);
     bool body = cmd.u.response.body;
     azr__hc_cmd_free(r->em->mem, &cmd);
-    if (!body) response_done(r, true);
-    else r->rv_expect_body = true;
+    if (!body) {
+      response_done(r, true);
+    } else {
+      r->rv_expect_body = true;
+      uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+    }
     return;
   }
   /* binary: response body */
   if (!r->rv_expect_body) return;
+  uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
   write_body_piece(r, data, len);
   if (c->s && azr__stream_queued(c->s) >= c->s->high_water) azr__ws_pause(ws);
   if (message_end) {

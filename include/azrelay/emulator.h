@@ -81,6 +81,10 @@ AZR_EXTERN const char *azr_emulator_certificate_pem(const azr_emulator *em);
  *  (NUL-terminated). AZR_E_NOT_FOUND for an unknown rule or path, AZR_E_TOO_BIG if out_len is short. */
 AZR_EXTERN AZR_NODISCARD int azr_emulator_connection_string(const azr_emulator *em, const char *path,
                                                             const char *rule_name, char *out, size_t out_len);
+/** The clock the emulator checks token expiry against, in seconds since 1970: the wall clock, or
+ *  with ClockSpeed N a clock that runs N times faster from azr_emulator_new(). Lets a test or a
+ *  token provider sign tokens that live N times shorter in real time. */
+AZR_EXTERN int64_t azr_emulator_clock_s(const azr_emulator *em);
 /** The message of the last failed call. */
 AZR_EXTERN const char *azr_emulator_last_error(const azr_emulator *em);
 

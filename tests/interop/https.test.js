@@ -261,3 +261,48 @@ test('a response after the request timed out: the sender got 504 JSON, the late 
   assert.equal(r2.body.toString('utf8'), 'on time');
   assert.ok(raw.isOpen, 'the control channel is still open');
 });
+
+test('a streamed response kept alive by trickling lives on; once idle for HttpResponseTimeoutMs it is cut (§7.7)', { timeout: 40000 }, async () => {
+  const https = require('node:https');
+  const l = await rawListener();
+  const u = new URL(hc2Url('/trickle'));
+  const got = { bytes: 0, status: 0, ended: false, error: null, at: 0 };
+  const done = new Promise((resolve) => {
+    const req = https.request({ hostname: u.hostname, port: u.port, path: u.pathname, method: 'GET',
+      headers: { ServiceBusAuthorization: sendToken('hc2') }, agent: new https.Agent({ keepAlive: false }) }, (res) => {
+      got.status = res.statusCode;
+      res.on('data', (c) => { got.bytes += c.length; });
+      res.on('end', () => { got.ended = true; got.at = Date.now(); resolve(); });
+      res.on('error', (e) => { got.error = e; got.at = Date.now(); resolve(); });
+      res.on('aborted', () => { got.error = got.error || new Error('aborted'); got.at = Date.now(); resolve(); });
+    });
+    req.on('error', (e) => { got.error = e; got.at = Date.now(); resolve(); });
+    req.end();
+  });
+  const cmd = await l.next('request', 10000);
+  const r = await relay.handshake(cmd.msg.request.address, { timeoutMs: 10000 });
+  assert.ok(r.ok, `rendezvous handshake: ${r.statusCode}`);
+  const ws = r.ws;
+  const send = (data, opts) => new Promise((res, rej) => ws.send(data, opts, (e) => (e ? rej(e) : res())));
+  await send(JSON.stringify({ response: { requestId: cmd.msg.request.id, statusCode: 200, body: true } }), { binary: false });
+  // One body message, in fragments 1 s apart for twice the timeout: never idle that long.
+  const piece = Buffer.alloc(1000, 0x61);
+  const trickleMs = 2 * RESPONSE_TIMEOUT_MS;
+  let lastSent = 0;
+  for (let t = 0; t < trickleMs; t += 1000) {
+    await send(piece, { binary: true, fin: false });
+    lastSent = Date.now();
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  assert.equal(got.status, 200);
+  assert.equal(got.error, null, 'the trickled response is still alive');
+  await done; // no more fragments: the emulator must end it
+  const idle = got.at - lastSent;
+  assert.ok(!got.ended, 'an idle response is cut off (the sender must not take it for complete)');
+  assert.ok(got.error, 'the sender sees the response aborted');
+  assert.ok(idle >= RESPONSE_TIMEOUT_MS - 250 && idle <= RESPONSE_TIMEOUT_MS + 3000, `cut after ${idle} ms idle`);
+  assert.ok(got.bytes >= (trickleMs / 1000) * piece.length, `the trickled bytes arrived (${got.bytes})`);
+  const closed = await relay.withTimeout(new Promise((res) => (ws.readyState === 3 ? res(0) : ws.on('close', (code) => res(code)))), 5000, 'the rendezvous to close')
+    .catch(() => null);
+  assert.ok(closed !== null, 'the listener rendezvous was closed too');
+});

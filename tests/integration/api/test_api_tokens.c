@@ -212,6 +212,79 @@ static void test_live_key_rotation(void **state) {
   assert_int_equal(hl->disc_close, 1008);
 }
 
+/* A provider for an emulator whose clock runs `speed` times faster: tokens are signed for that
+ * clock, and their expiry is reported to the listener in real seconds, so it renews in time. */
+struct fast_provider {
+  azr_emulator *em;
+  int64_t speed, lifetime_s; /* lifetime in emulator seconds */
+  int calls;
+};
+
+static int provide_fast(void *ud, const char *audience, char *out, size_t out_len, int64_t *expiry_s) {
+  struct fast_provider *p = ud;
+  p->calls++;
+  char *tok = NULL;
+  int64_t se = azr_emulator_clock_s(p->em) + p->lifetime_s;
+  if (azr_sas_token_create(audience, H_KEY_NAME, H_KEY, se, &tok) != AZR_OK) return AZR_E_BAD_TOKEN;
+  snprintf(out, out_len, "%s", tok);
+  azr_free(tok);
+  *expiry_s = (int64_t)time(NULL) + p->lifetime_s / p->speed;
+  return AZR_OK;
+}
+
+/* A day of token lifetimes in 20 s (ClockSpeed 4320, 4-hour tokens, the control channel recycled
+ * every 6 s): the listener renews across reconnects and is never closed for an expired token,
+ * while a listener that cannot renew is closed with 1008 within one token lifetime. */
+static void test_day_of_renewals(void **state) {
+  static const char *const settings[] = {"ClockSpeed=4320", "DropListenersAfterMs=6000", NULL};
+  struct h_world *w = *state = h_world_new(false, settings);
+  struct h_listener *hl = h_listener_new(w, true);
+  struct fast_provider p = {w->em, 4320, 4 * 3600, 0};
+  assert_int_equal(azr_listener_set_token_provider(hl->l, provide_fast, &p), AZR_OK);
+  h_listener_config(hl, "ReconnectDelayFirstMs=100");
+  h_listener_config(hl, "ReconnectDelayMaxMs=500");
+  h_listener_start_online(hl);
+  int64_t emu_start = azr_emulator_clock_s(w->em);
+
+  /* The control: a fixed token for the fast clock, which the listener can only resend. */
+  struct h_listener *stale = h_listener_new(w, true);
+  char *fixed = NULL;
+  assert_int_equal(azr_sas_token_for_entity("localhost", H_HC, H_KEY_NAME, H_KEY, emu_start + 4 * 3600, &fixed),
+                   AZR_OK);
+  assert_int_equal(azr_listener_set_token(stale->l, fixed), AZR_OK);
+  h_listener_config(stale, "ReconnectDelayFirstMs=60000");
+  h_listener_start_online(stale);
+  azr_free(fixed);
+
+  int seen_disc = 0, drops = 0;
+  uint64_t end = h_now_ms() + 20000;
+  while (h_now_ms() < end) {
+    h_pump_for(w, 200);
+    if (hl->n_disconnected > seen_disc) { /* only the relay's recycling may close it */
+      seen_disc = hl->n_disconnected;
+      if (hl->disc_close != 1011) fail_msg("control channel closed with %d: %s", hl->disc_close, hl->disc_desc);
+      drops++;
+    }
+  }
+  int64_t emu_hours = (azr_emulator_clock_s(w->em) - emu_start) / 3600;
+  print_message("emulator clock advanced %lld h; %d renewals, %d recycles, %d tokens issued\n", (long long)emu_hours,
+                hl->n_renewed, drops, p.calls);
+  assert_true(emu_hours >= 23);
+  assert_true(drops >= 2);
+  assert_true(hl->n_renewed >= 4);
+  assert_true(p.calls >= hl->n_renewed + drops);
+  H_WAIT(w, azr_listener_is_connected(hl->l), 3000);
+  /* The stale listener was closed by the relay for its expired token. */
+  assert_true(stale->n_disconnected >= 1);
+  assert_int_equal(stale->disc_close_first, 1008);
+  assert_false(azr_listener_is_connected(stale->l));
+  /* Still serving: a sender gets through. */
+  struct h_client *hc = h_client_new(w);
+  struct fast_provider cp = {w->em, 4320, 4 * 3600, 0};
+  assert_int_equal(azr_client_set_token_provider(hc->c, provide_fast, &cp), AZR_OK);
+  (void)h_connect_pair(hl, hc);
+}
+
 /* True when a captured text leaks: the key, a signature, or an unredacted sig= value. */
 static void assert_no_secret(const char *what, const char *text, char sigs[][128], size_t nsigs) {
   if (!text) return;
@@ -309,6 +382,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_pre_issued_token, teardown),
       cmocka_unit_test_teardown(test_live_key_rotation, teardown),
       cmocka_unit_test_teardown(test_log_redaction, teardown),
+      cmocka_unit_test_teardown(test_day_of_renewals, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
