@@ -10,8 +10,9 @@ packages=(
   # tests, fuzzing, real peers
   libcmocka-dev clang libfuzzer-14-dev valgrind curl openssl ca-certificates nodejs npm
   # proxy tests (tests/integration/proxy): each test runs its own instance on a free loopback port;
-  # openssh-server only for `sshd -i` behind ssh -D (SOCKS4A), iproute2 for ss
-  tinyproxy squid dante-server microsocks openssh-server openssh-client iproute2
+  # openssh-server only for `sshd -i` behind ssh -D (SOCKS4A), iproute2 for ss, stunnel4 for TLS in
+  # front of tinyproxy (an HTTPS proxy, ProxySSL=1)
+  tinyproxy squid dante-server microsocks openssh-server openssh-client iproute2 stunnel4
   # forwarding tests and bench (tests/integration/forward, bench/redis_bridge.sh): a real TCP service
   redis-server redis-tools
 )

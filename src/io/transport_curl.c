@@ -18,9 +18,14 @@ struct azr__curl {
   const struct azr__mem *mem;
   const struct azr__log *log;
   CURLM *multi;
+  CURLSH *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
   uv_timer_t timer;
   /* Streams outlive their owner while they flush and close; the multi handle must outlive them. */
   size_t live_streams;
+  /* libuv runs close callbacks newest first: a socket watcher closed just before the timer still
+   * needs this struct in its callback, so the struct goes only once both are closed. */
+  size_t live_watches;
+  bool timer_closed;
   bool freeing;
   void (*on_freed)(void *ud);
   void *freed_ud;
@@ -49,9 +54,18 @@ struct curl_conn {
 
 static void check_done(struct azr__curl *c);
 
+static void release(struct azr__curl *c) {
+  void (*on_freed)(void *) = c->on_freed;
+  void *ud = c->freed_ud;
+  azr__free(c->mem, c);
+  if (on_freed) on_freed(ud);
+}
+
 static void on_watch_closed(uv_handle_t *h) {
   struct curl_watch *w = h->data;
-  azr__free(w->c->mem, w);
+  struct azr__curl *c = w->c;
+  azr__free(c->mem, w);
+  if (--c->live_watches == 0 && c->timer_closed) release(c);
 }
 
 static void on_watch(uv_poll_t *h, int status, int events) {
@@ -88,6 +102,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
       return -1;
     }
     w->poll.data = w;
+    c->live_watches++;
     curl_multi_assign(c->multi, fd, w);
   }
   int ev = 0;
@@ -119,7 +134,11 @@ int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr_
   c->mem = mem ? mem : azr__mem_default();
   c->log = log;
   c->multi = curl_multi_init();
-  if (!c->multi) {
+  c->share = curl_share_init();
+  if (!c->multi || !c->share ||
+      curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    if (c->multi) curl_multi_cleanup(c->multi);
+    if (c->share) curl_share_cleanup(c->share);
     azr__free(mem, c);
     return AZR_E_NOMEM;
   }
@@ -138,15 +157,15 @@ const struct azr__mem *azr__curl_mem(const struct azr__curl *c) { return c->mem;
 
 static void on_curl_timer_closed(uv_handle_t *h) {
   struct azr__curl *c = h->data;
-  void (*on_freed)(void *) = c->on_freed;
-  void *ud = c->freed_ud;
-  azr__free(c->mem, c);
-  if (on_freed) on_freed(ud);
+  c->timer_closed = true;
+  if (c->live_watches == 0) release(c);
 }
 
 static void destroy(struct azr__curl *c) {
   curl_multi_cleanup(c->multi);
   c->multi = NULL;
+  curl_share_cleanup(c->share); /* every easy handle is gone by now */
+  c->share = NULL;
   uv_timer_stop(&c->timer);
   uv_close((uv_handle_t *)&c->timer, on_curl_timer_closed);
 }
@@ -239,7 +258,8 @@ static void on_ssl_info(const SSL *ssl, int where, int ret) {
   if ((where & SSL_CB_HANDSHAKE_DONE) && cc->tls_observer) {
     const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
     char msg[200];
-    snprintf(msg, sizeof msg, "TLS handshake done: %s, %s", SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "?");
+    snprintf(msg, sizeof msg, "TLS handshake done: %s, %s%s", SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "?",
+             SSL_session_reused((SSL *)ssl) ? " (session resumed)" : "");
     tls_status(cc, msg);
     int nid = SSL_get_negotiated_group((SSL *)ssl);
     const char *group = nid > 0 ? OBJ_nid2sn(nid) : "";
@@ -386,7 +406,7 @@ static long proxy_type(enum azr__proxy_kind k) {
   }
 }
 
-static void apply_options(CURL *e, const struct azr__connect_options *o) {
+static void apply_options(CURL *e, const struct azr__connect_options *o, CURLSH *share) {
   curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 30000L);
@@ -412,6 +432,7 @@ static void apply_options(CURL *e, const struct azr__connect_options *o) {
     if (o->curves) curl_easy_setopt(e, CURLOPT_SSL_EC_CURVES, o->curves);
     if (o->tls_min || o->tls_max) curl_easy_setopt(e, CURLOPT_SSLVERSION, o->tls_min | o->tls_max);
     if (o->no_session_reuse) curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+    else if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
   }
   if (o->proxy_kind != AZR__PROXY_NONE && o->proxy_host) {
     char proxy[300];
@@ -484,7 +505,7 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
     curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
   }
-  apply_options(e, o);
+  apply_options(e, o, c->share);
   if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
     s->state = AZR__STREAM_FAILED;
     azr__stream_close(s, AZR__CLOSE_ABORT);

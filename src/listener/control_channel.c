@@ -173,10 +173,14 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
     char ns[300];
     uint16_t port;
     if (rev.accept && location[0] && azr__namespace_split(location, ns, sizeof ns, &port) == AZR_OK) {
-      char setting[320];
-      snprintf(setting, sizeof setting, port ? "NamespaceAddress=%s:%u" : "NamespaceAddress=%s", ns, port);
-      if (azr_listener_config(l, setting) == AZR_OK && azr__namespace_split(l->set.namespace_address, l->host,
-                                                                           sizeof l->host, &l->port) == AZR_OK) {
+      char value[320], err[256];
+      bool v6 = strchr(ns, ':') != NULL; /* an IPv6 literal keeps its brackets */
+      if (port) snprintf(value, sizeof value, v6 ? "[%s]:%u" : "%s:%u", ns, port);
+      else snprintf(value, sizeof value, v6 ? "[%s]" : "%s", ns);
+      /* NamespaceAddress is fixed for the application while listening; here the relay moves it. */
+      struct azr__settings_context own = {false};
+      if (azr__settings_set(l->mem, &l->set, &own, "NamespaceAddress", 16, value, err, sizeof err) == AZR_OK &&
+          azr__namespace_split(l->set.namespace_address, l->host, sizeof l->host, &l->port) == AZR_OK) {
         AZR__LLOG(l, AZR_LOG_INFO, "control", "following a redirect to %s", location);
         l->control = NULL;
         l->attempt = 0;

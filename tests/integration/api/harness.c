@@ -110,12 +110,13 @@ static void emulator_log(int level, const char *category, const char *message, v
   append(&w->em_log, &w->em_log_len, &w->em_log_cap, "\n", 1);
 }
 
-struct h_world *h_world_prepare(bool tls, const char *const *emulator_settings) {
+static struct h_world *world_prepare(bool tls, const char *bind_host, const char *const *emulator_settings) {
   struct h_world *w = calloc(1, sizeof *w);
   assert_non_null(w);
   w->tls = tls;
   azr_emulator_options o;
   memset(&o, 0, sizeof o);
+  o.bind_host = bind_host;
   o.plain = !tls;
   o.log = emulator_log;
   o.log_user_data = w;
@@ -126,6 +127,16 @@ struct h_world *h_world_prepare(bool tls, const char *const *emulator_settings) 
   for (size_t i = 0; emulator_settings && emulator_settings[i]; i++)
     if (azr_emulator_config(w->em, emulator_settings[i]) != AZR_OK)
       fail_msg("emulator setting %s: %s", emulator_settings[i], azr_emulator_last_error(w->em));
+  return w;
+}
+
+struct h_world *h_world_prepare(bool tls, const char *const *emulator_settings) {
+  return world_prepare(tls, NULL, emulator_settings);
+}
+
+struct h_world *h_world_new_bound(bool tls, const char *bind_host, const char *const *emulator_settings) {
+  struct h_world *w = world_prepare(tls, bind_host, emulator_settings);
+  h_world_start(w);
   return w;
 }
 
@@ -199,6 +210,7 @@ static void l_disconnected(azr_listener *l, const azr_disconnected_event *ev, vo
   hl->n_disconnected++;
   hl->disc_status = ev->status_code;
   hl->disc_close = ev->close_code;
+  if (hl->n_disconnected == 1) hl->disc_close_first = ev->close_code;
   hl->disc_reconnect = ev->will_reconnect;
   hl->disc_in_ms = ev->reconnect_in_ms;
   copy(hl->disc_desc, sizeof hl->disc_desc, ev->description);
@@ -224,6 +236,15 @@ static void l_header(azr_listener *l, const azr_header_event *ev, void *ud) {
   hl->n_header++;
   size_t n = strlen(hl->headers);
   snprintf(hl->headers + n, sizeof hl->headers - n, "%s: %s\n", ev->field, ev->value);
+}
+
+static void l_redirect(azr_listener *l, azr_redirect_event *ev, void *ud) {
+  (void)l;
+  struct h_listener *hl = ud;
+  hl->n_redirect++;
+  copy(hl->redirect_location, sizeof hl->redirect_location, ev->location);
+  hl->redirect_accept_in = ev->accept;
+  if (hl->redirect_accept_override >= 0) ev->accept = hl->redirect_accept_override == 1;
 }
 
 static void l_error(azr_listener *l, const azr_error_event *ev, void *ud) {
@@ -340,6 +361,7 @@ static const azr_listener_callbacks listener_cb = {
     .on_disconnected = l_disconnected,
     .on_connection_status = l_status,
     .on_header = l_header,
+    .on_redirect = l_redirect,
     .on_error = l_error,
     .on_ssl_server_authentication = l_ssl_auth,
     .on_ssl_status = l_ssl_status,
@@ -358,6 +380,7 @@ static struct h_listener *listener_setup(struct h_world *w, azr_listener *l, boo
   hl->w = w;
   hl->l = l;
   hl->ssl_accept_override = -1;
+  hl->redirect_accept_override = -1;
   hl->reject_status = 400;
   snprintf(hl->reject_desc, sizeof hl->reject_desc, "rejected by the test");
   if (azr_listener_set_connection_string(l, w->connstr) != AZR_OK)

@@ -64,7 +64,7 @@ struct h_listener {
   /* control channel */
   int n_connected, connected_status, connected_http;
   char connected_desc[700];
-  int n_disconnected, disc_status, disc_close;
+  int n_disconnected, disc_status, disc_close, disc_close_first;
   bool disc_reconnect;
   uint32_t disc_in_ms;
   char disc_desc[400];
@@ -74,6 +74,11 @@ struct h_listener {
   char error_desc[700];
   int n_header;
   char headers[4096]; /* "Field: value\n" lines */
+  /* redirects of the control channel handshake */
+  int n_redirect;
+  char redirect_location[1024]; /* the last event's */
+  bool redirect_accept_in;
+  int redirect_accept_override; /* -1 leave, 0 decline, 1 follow */
   /* TLS */
   int n_ssl_status;
   char ssl_status[2048]; /* messages, '\n'-separated */
@@ -152,6 +157,8 @@ struct h_world {
 /* Creates and starts an emulator (plain or TLS) with a namespace-wide Listen/Send/Manage rule
  * H_KEY_NAME/H_KEY and the hybrid connection H_HC. emulator_settings: NULL-terminated "Name=Value". */
 struct h_world *h_world_new(bool tls, const char *const *emulator_settings);
+/* The same with the emulator bound to @p bind_host (e.g. "::1"; NULL = the emulator's default). */
+struct h_world *h_world_new_bound(bool tls, const char *bind_host, const char *const *emulator_settings);
 /* The same in two steps, to add rules or hybrid connections to w->em in between. */
 struct h_world *h_world_prepare(bool tls, const char *const *emulator_settings);
 void h_world_start(struct h_world *w);

@@ -97,6 +97,58 @@ case_proxy_down() {
   expect_count "$TINYPROXY_LOG" "CONNECT localhost:$EMU_PORT HTTP" 2 "tinyproxy carried the control channel and the rendezvous"
 }
 
+# ---- stunnel in front of tinyproxy: an HTTPS proxy (ProxySSL=1) ----
+
+STUNNEL_LOG="$T/stunnel.log"
+STUNNEL_TARGET=
+stunnel_config() {
+  cat >"$T/stunnel.conf" <<EOF
+foreground = yes
+pid =
+output = $STUNNEL_LOG
+debug = 5
+[https-proxy]
+accept = 127.0.0.1:$1
+connect = 127.0.0.1:$STUNNEL_TARGET
+cert = $T/proxy-cert.pem
+key = $T/proxy-key.pem
+EOF
+}
+
+case_tinyproxy_https() {
+  need_cmd tinyproxy
+  need_cmd stunnel4
+  need_cmd openssl
+  start_emulator
+  start_tinyproxy
+  local tiny=$PROXY_PORT
+  # The proxy's own certificate, for localhost; trusted through the same CA file as the relay's.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$T/proxy-key.pem" -out "$T/proxy-cert.pem" 2>/dev/null ||
+    fail "cannot generate the proxy's certificate"
+  cat "$T/proxy-cert.pem" >>"$CERT"
+  STUNNEL_TARGET=$tiny
+  launch stunnel stunnel_config stunnel4 "$T/stunnel.conf"
+  local tls=$PROXY_PORT
+  local via=(--set ProxyServer=localhost --set "ProxyPort=$tls" --set ProxySSL=1)
+  start_listener listener "${via[@]}"
+  local lpid=$LAST_PID
+  expect_online listener "$lpid"
+  send_echo sender "through an HTTPS proxy" "${via[@]}"
+  # A plain CONNECT (ProxySSL=2) to the TLS port fails; so does TLS (ProxySSL=1) to the plain proxy,
+  # which waits for a request line that never comes (bounded by ConnectTimeoutMs).
+  send_refused plain_to_tls "reset|AZR_E_" --set ProxyServer=localhost --set "ProxyPort=$tls" --set ProxySSL=2
+  send_refused tls_to_plain "[Tt]imed? ?out|AZR_E_TIMEOUT" --set ProxyServer=localhost --set "ProxyPort=$tiny" \
+    --set ProxySSL=1 --set ConnectTimeoutMs=1500
+  stop_pid "$lpid"
+  # What got through crossed stunnel (TLS) and then tinyproxy: the control channel, the rendezvous
+  # and the sender; the two refused senders never reached tinyproxy with a CONNECT.
+  expect_count "$TINYPROXY_LOG" "CONNECT localhost:$EMU_PORT HTTP" 3 "tinyproxy carried the control channel, the rendezvous and the sender"
+  wait_lines "$STUNNEL_LOG" "Service \[https-proxy\] accepted connection" 4 5 ||
+    fail "stunnel did not accept the listener's, the sender's and the plain sender's connections"
+  log "ok: stunnel terminated TLS: $(grep -c "accepted connection" "$STUNNEL_LOG") connections"
+}
+
 # ---- squid ----
 
 SQUID_DIR="$T/squid"

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* docs/FEATURES.md and the settings table agree: every setting has a row of the right kind and
  * status, every property/setting row names a real setting, and every reference method and event
- * is listed. The file comes from AZR_FEATURES_MD or argv[1]. */
+ * is listed; the Test column names registered tests, and a done row names at least one. The file
+ * comes from AZR_FEATURES_MD or argv[1]; the registered names from AZR_TEST_NAMES (one per line,
+ * written by tests/CMakeLists.txt at configure time). */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,11 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <ftw.h>
 
 #include "listener/settings_table.h"
 
 #ifndef AZR_FEATURES_MD
 #define AZR_FEATURES_MD "docs/FEATURES.md"
+#endif
+
+#ifndef AZR_TEST_NAMES
+#define AZR_TEST_NAMES "ctest_names.txt"
+#endif
+#ifndef AZR_TESTS_DIR
+#define AZR_TESTS_DIR "tests"
 #endif
 
 #define MAX_ROWS 400
@@ -148,12 +159,131 @@ static void test_methods_and_events_documented(void **state) {
   }
 }
 
+/* ---- the Test column ---- */
+
+static char *registered; /* "\nname1\nname2\n...\n" */
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, len = 0;
+  char *s = malloc(cap);
+  size_t n;
+  while (s && (n = fread(s + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len < 2) {
+      char *t = realloc(s, cap *= 2);
+      if (!t) free(s);
+      s = t;
+    }
+  }
+  fclose(f);
+  if (s) s[len] = 0;
+  return s;
+}
+
+static bool is_registered(const char *name) {
+  char needle[200];
+  snprintf(needle, sizeof needle, "\n%s\n", name);
+  return strstr(registered, needle) != NULL;
+}
+
+/* A suite that needs optional tools (node packages, say) is not registered in every build: accept a
+ * name that a test fragment registers literally, as azr_x_test(NAME ...) or add_test(NAME NAME ...). */
+static const char *wanted;
+static bool found_in_fragment;
+
+static bool is_word(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+static int scan_fragment(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (type != FTW_F) return 0;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t bl = strlen(base);
+  if (strcmp(base, "CMakeLists.txt") != 0 && !(bl > 6 && strcmp(base + bl - 6, ".cmake") == 0)) return 0;
+  if (strstr(path, "/node_modules/")) return 0;
+  char *text = read_all(path);
+  if (!text) return 0;
+  size_t wl = strlen(wanted);
+  for (const char *p = text; (p = strstr(p, wanted)) != NULL; p += wl) {
+    if (p > text && (is_word(p[-1]) || p[-1] == '$' || p[-1] == '{')) continue;
+    if (is_word(p[wl])) continue;
+    /* registered by a call: "(name " or "(NAME name " */
+    const char *q = p;
+    while (q > text && q[-1] == ' ') q--;
+    if (q > text && q[-1] == '(') found_in_fragment = true;
+    if (q - text >= 5 && strncmp(q - 5, "NAME ", 5) == 0) found_in_fragment = true;
+    if (found_in_fragment) break;
+  }
+  free(text);
+  return found_in_fragment ? 1 : 0;
+}
+
+static bool registered_in_fragments(const char *name) {
+  wanted = name;
+  found_in_fragment = false;
+  nftw(AZR_TESTS_DIR, scan_fragment, 16, FTW_PHYS);
+  return found_in_fragment;
+}
+
+static void test_named_tests_exist(void **state) {
+  (void)state;
+  registered = NULL;
+  char *list = read_all(AZR_TEST_NAMES);
+  if (!list) fail_msg("cannot read the registered test names from %s", AZR_TEST_NAMES);
+  size_t n = strlen(list);
+  registered = malloc(n + 3);
+  assert_non_null(registered);
+  snprintf(registered, n + 3, "\n%s\n", list);
+  free(list);
+  int checked = 0;
+  for (size_t i = 0; i < row_count; i++) {
+    const struct row *r = &rows[i];
+    bool done = strncmp(r->cell[3], "done", 4) == 0;
+    int names = 0;
+    const char *p = r->cell[4];
+    while (*p) {
+      while (*p == ' ' || *p == ',') p++;
+      if (!*p) break;
+      char name[160];
+      size_t len = 0;
+      while (p[len] && p[len] != ',') len++;
+      size_t tl = len;
+      while (tl && p[tl - 1] == ' ') tl--;
+      if (tl >= sizeof name) tl = sizeof name - 1;
+      memcpy(name, p, tl);
+      name[tl] = 0;
+      p += len;
+      if (strcmp(name, "TBD") == 0) {
+        if (done) fail_msg("%s:%d: %s is done but its test is TBD", doc_path, r->line, r->cell[0]);
+        continue;
+      }
+      for (const char *c = name; *c; c++)
+        if (!is_word(*c)) fail_msg("%s:%d: '%s' in the Test column is not a test name", doc_path, r->line, name);
+      if (!is_registered(name) && !registered_in_fragments(name)) {
+        free(registered);
+        fail_msg("%s:%d: %s names the test '%s', which no CMake file registers", doc_path, r->line, r->cell[0], name);
+      }
+      if (!is_registered(name))
+        printf("note: %s is not registered in this build (its prerequisites are missing)\n", name);
+      names++;
+      checked++;
+    }
+    if (done && names == 0) fail_msg("%s:%d: %s is done but names no test", doc_path, r->line, r->cell[0]);
+  }
+  free(registered);
+  assert_true(checked > 0);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) doc_path = argv[1];
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_setting_documented),
       cmocka_unit_test(test_every_setting_row_exists_in_table),
       cmocka_unit_test(test_methods_and_events_documented),
+      cmocka_unit_test(test_named_tests_exist),
   };
   return cmocka_run_group_tests(tests, load, NULL);
 }
