@@ -138,6 +138,19 @@ static bool flush_queue(struct azr__stream *s) {
   return true;
 }
 
+static void maybe_shut_write(struct azr__stream *s) {
+  if (!s->shut_write_wanted || s->write_shut || s->fd < 0 || s->state != AZR__STREAM_OPEN) return;
+  if (azr__stream_queued(s)) return;
+  s->write_shut = true;
+  if (s->transport->shutdown) s->transport->shutdown(s);
+  shutdown(s->fd, SHUT_WR);
+}
+
+void azr__stream_shutdown_write(struct azr__stream *s) {
+  s->shut_write_wanted = true;
+  maybe_shut_write(s);
+}
+
 static void after_flush(struct azr__stream *s) {
   if (s->state == AZR__STREAM_CLOSING) {
     if (azr__stream_queued(s) == 0 && !s->draining) finish_close(s);
@@ -147,6 +160,7 @@ static void after_flush(struct azr__stream *s) {
     s->above_high = false;
     if (s->state == AZR__STREAM_OPEN && s->cb.on_drain) s->cb.on_drain(s);
   }
+  if (!s->released) maybe_shut_write(s);
 }
 
 /* A queue that drained inside a write or an uncork (not in on_poll) must still report on_drain,
@@ -362,6 +376,7 @@ void azr__stream_set_owner(struct azr__stream *s, const struct azr__stream_callb
 int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
   if (s->state == AZR__STREAM_CLOSING || s->state == AZR__STREAM_FAILED) return AZR_E_CLOSED;
   if (s->pending_end) return s->error ? s->error : AZR_E_CLOSED;
+  if (s->write_shut || s->shut_write_wanted) return AZR_E_CLOSED;
   if (len == 0) return AZR_OK;
   const uint8_t *p = data;
   if (s->state == AZR__STREAM_OPEN && !s->corked && azr__stream_queued(s) == 0 && !s->write_wants_read) {

@@ -103,6 +103,8 @@ struct azr__stream {
   bool pending_read;     /* deferred read attempt (bytes may sit in the TLS layer) */
   bool pending_end;      /* deferred on_end after a failed write */
   bool pending_drain;    /* deferred on_drain after a flush outside the poll callback */
+  bool shut_write_wanted; /* azr__stream_shutdown_write: FIN once the queue is empty */
+  bool write_shut;
   bool end_reported;
   bool close_reset_pending; /* skip the orderly shutdown: release at once */
   bool released;            /* transport released, handles closing */
@@ -148,6 +150,9 @@ void azr__stream_uncork(struct azr__stream *s);
 void azr__stream_set_watermarks(struct azr__stream *s, size_t low, size_t high, size_t cap);
 
 void azr__stream_pause(struct azr__stream *s);
+/* Half-close: sends FIN (after TLS close_notify) once every queued byte is written; reading goes on.
+ * Later writes fail with AZR_E_CLOSED. */
+void azr__stream_shutdown_write(struct azr__stream *s);
 void azr__stream_resume(struct azr__stream *s);
 /* Replaces callbacks and owner (hand-over between protocol layers). */
 void azr__stream_set_owner(struct azr__stream *s, const struct azr__stream_callbacks *cb, void *owner);

@@ -74,6 +74,7 @@ struct azr__ws {
   bool close_requested;
   int source_status; /* a send source failed: the status the end reports */
   bool replay_pending;
+  bool peer_close_reported; /* on_peer_close was called (half-close) */
   uint16_t close_code;
   char close_reason[124];
   /* pause */
@@ -173,7 +174,9 @@ static void trace_response(const struct azr__ws *ws, const struct azr__http_head
 
 /* We sent our Close while the owner had paused reading: what the peer still sends is dropped, so
  * that its Close reply can be read (and memory stays bounded). */
-static bool discarding(const struct azr__ws *ws) { return ws->paused && ws->session_ready && ws->session.close_sent; }
+static bool discarding(const struct azr__ws *ws) {
+  return ws->opt.drop_input_after_close && ws->paused && ws->session_ready && ws->session.close_sent;
+}
 
 static bool defer_event(struct azr__ws *ws, bool is_begin, uint8_t opcode, const uint8_t *data, size_t len,
                         bool frame_end, bool message_end) {
@@ -242,6 +245,23 @@ static void on_replay_timer(uv_timer_t *t) {
 }
 
 
+/* The peer's Close arrived and everything before it was delivered. Either the session answered it
+ * (the handshake is complete), or the owner deferred the answer (half-close): it still sends what
+ * it has and ends with azr__ws_close(). */
+static void peer_close_complete(struct azr__ws *ws) {
+  if (ws->session.close_sent) {
+    free_deferred(ws);
+    finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
+    return;
+  }
+  if (!ws->peer_close_reported) {
+    ws->peer_close_reported = true;
+    if (ws->cb.on_peer_close) ws->cb.on_peer_close(ws, ws->peer_code, ws->peer_reason);
+    else (void)azr__ws_close(ws, ws->peer_code == 1005 ? 0 : ws->peer_code, "");
+  }
+  if (ws->state == WS_OPEN || ws->state == WS_CLOSING) pump_output(ws);
+}
+
 /* Delivers deferred events until the owner pauses again; then reading resumes. */
 static void replay_deferred(struct azr__ws *ws) {
   while (ws->deferred && !ws->paused && ws->state != WS_DONE) {
@@ -257,7 +277,7 @@ static void replay_deferred(struct azr__ws *ws) {
   }
   if (ws->state == WS_DONE || ws->paused) return;
   if (ws->peer_closed) {
-    finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
+    peer_close_complete(ws);
     return;
   }
   if (ws->stream) azr__stream_resume(ws->stream);
@@ -386,9 +406,8 @@ static void after_session_input(struct azr__ws *ws, int rc) {
     return;
   }
   if (ws->peer_closed && (!ws->deferred || discarding(ws))) {
-    /* The session echoed the Close if we had not sent ours: the handshake is complete. */
-    free_deferred(ws);
-    finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
+    if (discarding(ws)) free_deferred(ws);
+    peer_close_complete(ws);
     return;
   }
   pump_output(ws);
@@ -505,12 +524,16 @@ static void pump_output(struct azr__ws *ws) {
     char pre[48];
     WS_TRACE(ws, AZR_LOG_DEBUG, "%ssent a close frame: %u %s", trace_prefix(ws, pre, sizeof pre), ws->close_code,
              ws->close_reason);
+    if (ws->peer_closed) { /* a deferred answer to the peer's Close: the handshake is complete */
+      finish(ws, ws->source_status, ws->peer_code, ws->peer_reason);
+      return;
+    }
     if (ws->opt.dont_wait_for_close) {
       finish(ws, ws->source_status, ws->close_code, ws->close_reason);
       return;
     }
     arm_timer(ws, TIMER_CLOSE, ws->opt.close_timeout_ms);
-    if (ws->paused && ws->stream) azr__stream_resume(ws->stream); /* to read the Close reply */
+    if (ws->paused && ws->stream && ws->opt.drop_input_after_close) azr__stream_resume(ws->stream);
     return;
   }
   maybe_writable(ws);

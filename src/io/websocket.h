@@ -38,6 +38,10 @@ struct azr__ws_callbacks {
    * the peer broke the protocol: code is what we sent; AZR_E_TIMEOUT when the close handshake timed
    * out). reason is NUL-terminated. */
   void (*on_close)(struct azr__ws *ws, int status, uint16_t code, const char *reason);
+  /* With session.defer_close_reply: the peer's Close arrived and every message before it was
+   * delivered. The owner may still send, and must end with azr__ws_close(); when this is NULL the
+   * Close is answered at once. */
+  void (*on_peer_close)(struct azr__ws *ws, uint16_t code, const char *reason);
 };
 
 struct azr__ws_options {
@@ -48,6 +52,9 @@ struct azr__ws_options {
   uint32_t close_timeout_ms;   /* wait for the peer's Close, default 5000 */
   bool dont_wait_for_close;    /* close the connection right after our Close frame */
   uint32_t handshake_timeout_ms; /* client: from connect to the 101, default 30000 */
+  /* After our Close, input that arrives while the owner has paused reading is dropped, so the
+   * peer's Close reply can be read (the owner asked to close; nothing else will read it). */
+  bool drop_input_after_close;
   /* Optional trace: handshake heads at AZR_LOG_VERBOSE, frames at AZR_LOG_DEBUG (redacted by the
    * log). log_category must be static; log_id, when not 0, names the connection in each line. */
   const struct azr__log *log;

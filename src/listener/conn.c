@@ -34,6 +34,9 @@ void azr__conn_options(azr_listener *l, struct azr__ws_options *o) {
   o->handshake_timeout_ms = (uint32_t)(l->set.connect_timeout_ms > 0 ? l->set.connect_timeout_ms : 30000);
   o->log = &l->log;
   o->log_category = "rendezvous";
+  o->drop_input_after_close = true;
+  /* Forwarded byte streams half-close like TCP: the target may still answer after the sender's end. */
+  o->session.defer_close_reply = azr__forward_enabled(l);
 }
 
 static struct azr__conn *conn_of(struct azr__ws *ws) { return azr__ws_user_data(ws); }
@@ -119,7 +122,15 @@ static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   azr__conn_release(c);
 }
 
+static void w_peer_close(struct azr__ws *ws, uint16_t code, const char *reason) {
+  (void)reason;
+  struct azr__conn *c = conn_of(ws);
+  if (c->fwd) azr__forward_peer_closed(c);
+  else (void)azr__ws_close(ws, code == 1005 ? 0 : code, "");
+}
+
 const struct azr__ws_callbacks azr__conn_ws_callbacks = {.on_open = w_open,
+                                                         .on_peer_close = w_peer_close,
                                                          .on_message_begin = w_begin,
                                                          .on_message_data = w_data,
                                                          .on_writable = w_writable,

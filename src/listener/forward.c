@@ -300,6 +300,17 @@ static void tcp_end(struct azr__stream *s, int status) {
   (void)azr__ws_close(c->ws, 1000, "forwarded connection closed");
 }
 
+void azr__forward_peer_closed(struct azr__conn *c) {
+  struct azr__forward *f = c->fwd;
+  if (f && f->phase == FWD_OPEN && f->tcp) {
+    AZR__LLOG(c->l, AZR_LOG_VERBOSE, "forward", "connection %llu: the sender ended its side; waiting for the target's",
+              (unsigned long long)c->id);
+    azr__stream_shutdown_write(f->tcp);
+    return;
+  }
+  if (c->ws) (void)azr__ws_close(c->ws, 1000, "forwarded connection closed");
+}
+
 /* The relayed side ended: end the target side too, then forget the pair. */
 void azr__forward_closed(struct azr__conn *c, bool clean) {
   struct azr__forward *f = c->fwd;

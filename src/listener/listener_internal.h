@@ -171,6 +171,8 @@ void azr__forward_start(struct azr__conn *c);
 void azr__forward_data(struct azr__conn *c, const uint8_t *data, size_t len);
 void azr__forward_writable(struct azr__conn *c);
 void azr__forward_closed(struct azr__conn *c, bool clean);
+/* The sender closed its side: half-close the target, relay its answer, close after its end. */
+void azr__forward_peer_closed(struct azr__conn *c);
 
 /* conn.c */
 extern const struct azr__ws_callbacks azr__conn_ws_callbacks;

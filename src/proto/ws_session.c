@@ -293,7 +293,7 @@ static int control_complete(struct azr__ws_session *s) {
     s->close_received = true;
     s->close_code_received = code;
     /* §5.5.1: answer with a Close, echoing the status code. */
-    if (!s->close_sent) (void)put_close(s, code == 1005 ? 0 : code, NULL);
+    if (!s->close_sent && !s->cfg.defer_close_reply) (void)put_close(s, code == 1005 ? 0 : code, NULL);
     if (s->cb.on_close) s->cb.on_close(s->ud, code, reason, reason_len);
     return AZR_OK;
   }

@@ -60,6 +60,9 @@ struct azr__ws_session_config {
    * are always accepted up to cap + 4 KiB so a Pong/Close never waits; automatic Pongs beyond that are
    * dropped (a peer flooding Pings while not reading), and our one Close is never refused. */
   size_t out_cap;
+  /* Do not answer a received Close automatically: the owner still sends what it has, then calls
+   * azr__ws_session_send_close (a TCP-style half-close, as forwarded byte streams need). */
+  bool defer_close_reply;
 };
 
 struct azr__ws_session {

@@ -306,8 +306,35 @@ case_kill() {
   log "ok: target killed, local client saw EOF after $ms ms ($(grep -m1 -oE 'via .*' <<<"$out")); listener: $(grep -m1 -E '^\[forward\] connection [0-9]+: ' "$T/fwd.err")"
 }
 
+# A local client that ends its side (shutdown(SHUT_WR)) still gets the answer the target sends after
+# reading to the end: raw and azbridge mode, small and large requests.
+case_half_close() {
+  need_cmd "$NODE" nodejs
+  local ep lp lp2 out
+  start_emulator
+  ep=$(free_port)
+  start_bg lateanswer "$NODE" "$TOOLS" lateanswer "$ep"
+  wait_port "$ep" "$LAST_PID" 15 || fail "the target did not start"
+  start_forwarder fwd --forward "127.0.0.1:$ep"
+  lp=$(free_port)
+  start_bridge bridge "$lp"
+  for n in 10 3000000; do
+    out=$(timeout 30 "$NODE" "$TOOLS" halfclose "$lp" "$n" 2>&1) || fail "half-close, $n bytes: $out"
+    log "ok: raw, $n bytes: $out"
+  done
+  wait_lines "$T/fwd.err" '^connection [0-9]+ closed: 1000' 2 5 || fail "the relayed connections did not close with 1000"
+  # The same in azbridge mode (azbridge itself half-closes this way), on hc2.
+  start_forwarder fwd2 -c "$CS2" --forward "late=127.0.0.1:$ep"
+  lp2=$(free_port)
+  start_bridge bridge2 "$lp2" -c "$CS2" --azbridge-port late
+  for n in 10 3000000; do
+    out=$(timeout 30 "$NODE" "$TOOLS" halfclose "$lp2" "$n" 2>&1) || fail "azbridge half-close, $n bytes: $out"
+    log "ok: azbridge, $n bytes: $out"
+  done
+}
+
 case $CASE in
-  redis | redis_azbridge | azbridge_bytes | bulk | reader_stops | client_stops | kill) "case_$CASE" ;;
+  redis | redis_azbridge | azbridge_bytes | bulk | reader_stops | client_stops | kill | half_close) "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
 log "PASS"

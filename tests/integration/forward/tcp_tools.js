@@ -14,6 +14,10 @@
 //   idle PORT SECONDS               client that connects and reads nothing for SECONDS
 //   killwait PORT PID               client: one echo round trip, then SIGKILL to PID; prints the
 //                                   milliseconds until this connection sees EOF or a reset
+//   lateanswer PORT                 server that reads each connection to its end (half-close),
+//                                   then answers "<length> <sha256>" after 300 ms and ends
+//   halfclose PORT BYTES            client: sends BYTES, ends its side, reads to the end and
+//                                   checks the answer describes what it sent
 'use strict';
 
 const crypto = require('node:crypto');
@@ -190,7 +194,50 @@ function killwait(port, pid) {
   }, 15000);
 }
 
-const modes = { sink, source, echo, blackhole, flood, floodserve, idle, killwait };
+function lateanswer(port) {
+  const server = net.createServer({ allowHalfOpen: true }, (sock) => {
+    const hash = crypto.createHash('sha256');
+    let n = 0;
+    sock.on('data', (d) => {
+      hash.update(d);
+      n += d.length;
+    });
+    sock.on('end', () => setTimeout(() => sock.end(`${n} ${hash.digest('hex')}\n`), 300));
+    sock.on('error', () => {});
+  });
+  server.on('error', (e) => {
+    console.error(`listen ${port}: ${e.message}`);
+    process.exit(1);
+  });
+  server.listen(Number(port), '127.0.0.1', () => console.log('listening'));
+}
+
+function halfclose(port, bytes) {
+  const data = crypto.randomBytes(Number(bytes));
+  const want = `${data.length} ${crypto.createHash('sha256').update(data).digest('hex')}\n`;
+  const sock = net.connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
+  let got = '';
+  sock.on('connect', () => sock.end(data));
+  sock.on('data', (d) => (got += d.toString()));
+  sock.on('end', () => {
+    if (got === want) {
+      console.log(`ok: the answer after our half-close arrived (${got.trim().slice(0, 24)}...)`);
+      process.exit(0);
+    }
+    console.log(`wrong answer: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+    process.exit(1);
+  });
+  sock.on('error', (e) => {
+    console.log(`error: ${e.code || e.message} (got ${JSON.stringify(got)})`);
+    process.exit(1);
+  });
+  setTimeout(() => {
+    console.log(`no end within 15 s (got ${JSON.stringify(got)})`);
+    process.exit(1);
+  }, 15000);
+}
+
+const modes = { sink, source, echo, blackhole, flood, floodserve, idle, killwait, lateanswer, halfclose };
 if (!modes[mode]) {
   console.error(`usage: tcp_tools.js ${Object.keys(modes).join('|')} ...`);
   process.exit(2);
