@@ -306,6 +306,35 @@ static void test_server_to_client_and_close_from_server(void **state) {
   peer_free(&srv);
 }
 
+/* defer_close_reply: a received Close is not answered by the session; the owner still sends data,
+ * then its own Close, which completes the handshake (a half-close). */
+static void test_deferred_close_reply(void **state) {
+  (void)state;
+  struct peer srv, cli;
+  struct azr__ws_session_config scfg = config(false, false), ccfg = config(true, false);
+  scfg.defer_close_reply = true;
+  peer_init(&srv, &scfg);
+  peer_init(&cli, &ccfg);
+  assert_int_equal(azr__ws_session_send_close(&cli.s, 1000, "Shutdown"), AZR_OK);
+  uint8_t wire[256], back[256];
+  size_t len = drain(&cli, wire, sizeof wire);
+  assert_int_equal(feed(&srv, wire, len, 0), AZR_OK);
+  assert_string_equal(srv.log, "close:1000:Shutdown\n");
+  assert_int_equal(srv.s.out.len, 0); /* no automatic answer */
+  assert_false(azr__ws_session_closed(&srv.s));
+  assert_int_equal(azr__ws_session_send_frame(&srv.s, AZR__WS_BINARY, (const uint8_t *)"answer", 6, true), AZR_OK);
+  assert_int_equal(azr__ws_session_send_close(&srv.s, 1000, NULL), AZR_OK);
+  assert_true(azr__ws_session_closed(&srv.s));
+  size_t bn = drain(&srv, back, sizeof back);
+  assert_int_equal(feed(&cli, back, bn, 0), AZR_OK);
+  assert_true(strncmp(cli.log, "binary:6:", 9) == 0);
+  assert_non_null(strstr(cli.log, "\nclose:1000:\n"));
+  assert_true(azr__ws_session_closed(&cli.s));
+  assert_int_equal(cli.s.out.len, 0); /* it had sent its Close already */
+  peer_free(&srv);
+  peer_free(&cli);
+}
+
 static void test_streaming_pieces_point_into_input(void **state) {
   (void)state;
   struct peer cli, srv;
@@ -716,6 +745,7 @@ int main(void) {
       cmocka_unit_test(test_client_masking),
       cmocka_unit_test(test_echo_from_callback),
       cmocka_unit_test(test_streaming_allocates_nothing_per_frame),
+      cmocka_unit_test(test_deferred_close_reply),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
