@@ -238,38 +238,32 @@ static struct keepalive keepalive_to(uint16_t port) {
   return k;
 }
 
-static void test_tcp_keepalive(void **state) {
-  struct h_world *w = *state = h_world_new(false, NULL);
+/* Starts a listener with the given settings (NULL-terminated) and checks its control channel's
+ * socket: keep-alive on or off, and (when on) the idle time and probe interval in seconds. */
+static void expect_keepalive(struct h_world *w, const char *const *settings, bool on, int idle_s, int interval_s) {
   uint16_t port = azr_emulator_port(w->em);
-  /* Off by default. */
   struct h_listener *hl = h_listener_new(w, true);
+  for (size_t i = 0; settings[i]; i++) h_listener_config(hl, settings[i]);
   h_listener_start_online(hl);
   struct keepalive k = keepalive_to(port);
   assert_int_equal(k.found, 1);
-  assert_int_equal(k.on, 0);
+  assert_int_equal(k.on != 0, on);
+  if (on) {
+    assert_int_equal(k.idle, idle_s);
+    assert_int_equal(k.interval, interval_s);
+  }
   h_listener_free(hl);
   h_pump_for(w, 100);
-  /* Idle time and interval, each rounded up to whole seconds. */
-  hl = h_listener_new(w, true);
-  h_listener_config(hl, "KeepAliveTime=7000");
-  h_listener_config(hl, "KeepAliveInterval=2500");
-  h_listener_start_online(hl);
-  k = keepalive_to(port);
-  assert_int_equal(k.found, 1);
-  assert_int_not_equal(k.on, 0);
-  assert_int_equal(k.idle, 7);
-  assert_int_equal(k.interval, 3);
-  h_listener_free(hl);
-  h_pump_for(w, 100);
-  /* No interval: probes every KeepAliveTime. */
-  hl = h_listener_new(w, true);
-  h_listener_config(hl, "KeepAliveTime=1200");
-  h_listener_start_online(hl);
-  k = keepalive_to(port);
-  assert_int_equal(k.found, 1);
-  assert_int_not_equal(k.on, 0);
-  assert_int_equal(k.idle, 2);
-  assert_int_equal(k.interval, 2);
+}
+
+static void test_tcp_keepalive(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  static const char *const none[] = {NULL};
+  static const char *const both[] = {"KeepAliveTime=7000", "KeepAliveInterval=2500", NULL};
+  static const char *const time_only[] = {"KeepAliveTime=1200", NULL};
+  expect_keepalive(w, none, false, 0, 0);     /* off by default */
+  expect_keepalive(w, both, true, 7, 3);      /* each rounded up to whole seconds */
+  expect_keepalive(w, time_only, true, 2, 2); /* no interval: probes every KeepAliveTime */
 }
 
 /* ---- ConnectTimeoutMs ---- */
