@@ -226,6 +226,29 @@ AZR_EXTERN azr_listener_state azr_listener_state_get(const azr_listener *l);
 /** Detail message of the last failure on this listener (valid until the next call on it). */
 AZR_EXTERN const char *azr_listener_last_error(const azr_listener *l);
 
+/** Counters since azr_listener_new() (never reset; `_open` and `online` are current values), for
+ *  monitoring: `azrelay listen --metrics` serves them in the OpenMetrics text format. */
+typedef struct azr_listener_stats {
+  uint64_t control_opens;         /**< control channel handshakes that succeeded (first + reconnects) */
+  uint64_t control_losses;        /**< control channel losses and refused attempts (on_disconnected) */
+  uint64_t token_renewals;        /**< renewToken commands sent */
+  uint64_t connection_requests;   /**< senders offered (accept commands) */
+  uint64_t connections_rejected;  /**< ... turned away (by the application or Allowed/Blocked/MaxConnections) */
+  uint64_t connections_accepted;  /**< rendezvous opened */
+  uint64_t connections_failed;    /**< rendezvous that could not be opened */
+  uint64_t connections_closed;    /**< accepted connections that ended */
+  uint64_t connections_open;      /**< accepted connections open now */
+  uint64_t bytes_received;        /**< payload bytes received on accepted connections */
+  uint64_t bytes_sent;            /**< payload bytes sent on accepted connections */
+  uint64_t http_requests;         /**< HTTP requests delivered to on_http_request */
+  uint64_t http_responses;        /**< HTTP responses started */
+  uint64_t online;                /**< 1 while the control channel is open, else 0 */
+} azr_listener_stats;
+
+/** Fills @p out (of @p out_size bytes: pass sizeof *out; fields a newer header adds stay unfilled
+ *  for an older library). @return AZR_OK or AZR_E_INVALID_ARG. */
+AZR_EXTERN AZR_NODISCARD int azr_listener_get_stats(const azr_listener *l, azr_listener_stats *out, size_t out_size);
+
 /* ---- identity and settings ------------------------------------------------------------------- */
 
 /** Uses an Azure portal connection string (Endpoint, SharedAccessKeyName/SharedAccessKey or

@@ -46,6 +46,8 @@ void azr__conn_release(struct azr__conn *c) {
   if (c->next) c->next->prev = c->prev;
   c->prev = c->next = NULL;
   l->conn_count--;
+  l->stats.bytes_received += c->total_received;
+  l->stats.bytes_sent += c->total_sent;
   uv_timer_stop(&c->timer);
   uv_close((uv_handle_t *)&c->timer, on_conn_timer_closed);
 }
@@ -131,6 +133,7 @@ static void start_rendezvous(struct azr__conn *c) {
   int rc = azr__ws_connect(l->curl, &o, &req, &wo, &azr__conn_ws_callbacks, c, &c->ws);
   if (rc) {
     c->ws = NULL;
+    l->stats.connections_failed++;
     azr_connection_event ev = {c->id, rc, azr_strerror(rc)};
     AZR__FIRE(l, on_connection_connected, &ev);
     azr_connection_disconnected_event dev = {c->id, 1006, azr_strerror(rc), rc};
@@ -153,6 +156,7 @@ static void decide(struct azr__conn *c, bool accept, int status, const char *des
   AZR__LLOG(l, AZR_LOG_INFO, "rendezvous", "rejecting connection from %s:%u with %d %s", c->remote_address,
             c->remote_port, status, description);
   send_reject(l, c->address, status, description);
+  l->stats.connections_rejected++;
   azr__conn_release(c);
 }
 
@@ -268,6 +272,7 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
   }
   AZR__LLOG(l, AZR_LOG_VERBOSE, "rendezvous", "connection request %llu from %s:%u (id %s)", (unsigned long long)c->id,
             c->remote_address, c->remote_port, c->relay_id);
+  l->stats.connection_requests++;
   AZR__FIRE(l, on_connection_request, &ev);
   if (c->state != AZR__CONN_PENDING) return; /* the handler already decided through the API */
   if (ev.defer && l->cb.on_connection_request) {

@@ -51,6 +51,7 @@ static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *
     char desc[400];
     snprintf(desc, sizeof desc, "rendezvous failed: %s", detail && *detail ? detail : azr_strerror(status));
     (void)resp;
+    l->stats.connections_failed++;
     AZR__LLOG(l, AZR_LOG_INFO, "rendezvous", "connection %llu: %s", (unsigned long long)c->id, desc);
     azr_connection_event ev = {c->id, status, desc};
     AZR__FIRE(l, on_connection_connected, &ev);
@@ -60,6 +61,7 @@ static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *
     return;
   }
   c->state = AZR__CONN_OPEN;
+  l->stats.connections_accepted++;
   snprintf(c->sub_protocol, sizeof c->sub_protocol, "%s", azr__ws_protocol(ws));
   AZR__LLOG(l, AZR_LOG_VERBOSE, "rendezvous", "connection %llu open", (unsigned long long)c->id);
   azr_connection_event ev = {c->id, AZR_OK, "OK"};
@@ -107,6 +109,7 @@ static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   struct azr__conn *c = conn_of(ws);
   azr_listener *l = c->l;
   c->ws = NULL;
+  l->stats.connections_closed++;
   azr__forward_closed(c, status == AZR_OK);
   AZR__LLOG(l, AZR_LOG_INFO, "rendezvous", "connection %llu closed: %u %s%s%s", (unsigned long long)c->id, code, reason,
             status ? " / " : "", status ? azr_status_name(status) : "");

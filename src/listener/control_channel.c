@@ -87,6 +87,7 @@ static void on_renew(uv_timer_t *t) {
   }
   l->token_issued_s = azr__wall_s();
   l->token_expiry_s = expiry;
+  l->stats.token_renewals++;
   azr__listener_status(l, "TokenRenewed", AZR_OK, "sent renewToken");
   schedule_renew(l);
 }
@@ -143,6 +144,7 @@ static void schedule_reconnect(azr_listener *l, int status, int close_code, cons
   bool again = l->listening;
   l->state = again ? AZR_STATE_WAITING : AZR_STATE_STOPPED;
   azr_disconnected_event ev = {status, close_code, why, again, again ? delay : 0};
+  l->stats.control_losses++;
   AZR__FIRE(l, on_disconnected, &ev);
   if (again && l->listening) {
     char msg[64];
@@ -206,6 +208,7 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
   l->control_ping_outstanding = false;
   AZR__LLOG(l, AZR_LOG_INFO, "control", "listening on %s/%s (tracking id %s)", l->host, l->set.hybrid_connection,
             l->tracking_id);
+  l->stats.control_opens++;
   azr__listener_status(l, "Online", AZR_OK, "control channel open");
   azr_connected_event ev = {AZR_OK, "OK", 101};
   AZR__FIRE(l, on_connected, &ev);
@@ -381,6 +384,7 @@ void azr__control_stop(azr_listener *l) {
     else azr__ws_abort(ws);
     if (!l->freeing) {
       azr_disconnected_event ev = {AZR_OK, 1000, "stopped", false, 0};
+      l->stats.control_losses++;
       AZR__FIRE(l, on_disconnected, &ev);
     }
   }

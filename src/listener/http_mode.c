@@ -162,6 +162,7 @@ static void fire_request(struct azr__http_req *r) {
                                r->method, r->host,       r->remote_address, r->remote_port,
                                r->body.data ? r->body.data : (const uint8_t *)"", r->body.len,
                                r->arrived_on != NULL};
+  l->stats.http_requests++;
   AZR__FIRE(l, on_http_request, &ev);
 }
 
@@ -427,6 +428,7 @@ int azr_http_response_send(azr_listener *l, azr_conn_id request_id, int status, 
   if (len && !body) return AZR_E_INVALID_ARG;
   rc = build_response(r, status, description, headers, len > 0);
   if (rc) return rc;
+  l->stats.http_responses++;
   if (r->arrived_on) {
     if (!r->arrived_on->ws) return AZR_E_CLOSED;
     rc = send_response_start(r, r->arrived_on->ws, true, body, len);
@@ -456,6 +458,7 @@ int azr_http_response_begin(azr_listener *l, azr_conn_id request_id, int status,
   if (r->begun) return AZR_E_BAD_STATE;
   rc = build_response(r, status, description, headers, true);
   if (rc) return rc;
+  l->stats.http_responses++;
   r->begun = true;
   r->state = REQ_RESPONDING;
   if (r->arrived_on) {

@@ -168,6 +168,19 @@ void azr_listener_set_log(azr_listener *l, azr_log_fn fn, void *user_data) {
 const char *azr_listener_last_error(const azr_listener *l) { return l ? l->last_error : ""; }
 bool azr_listener_is_listening(const azr_listener *l) { return l && l->listening; }
 bool azr_listener_is_connected(const azr_listener *l) { return l && l->state == AZR_STATE_ONLINE; }
+
+int azr_listener_get_stats(const azr_listener *l, azr_listener_stats *out, size_t out_size) {
+  if (!l || !out || out_size == 0) return AZR_E_INVALID_ARG;
+  azr_listener_stats s = l->stats;
+  for (const struct azr__conn *c = l->conns; c; c = c->next) {
+    s.bytes_received += c->total_received;
+    s.bytes_sent += c->total_sent;
+    if (c->state == AZR__CONN_OPEN || c->state == AZR__CONN_CLOSING) s.connections_open++;
+  }
+  s.online = l->state == AZR_STATE_ONLINE;
+  memcpy(out, &s, out_size < sizeof s ? out_size : sizeof s);
+  return AZR_OK;
+}
 azr_listener_state azr_listener_state_get(const azr_listener *l) { return l ? l->state : AZR_STATE_STOPPED; }
 
 /* ---- identity ---- */

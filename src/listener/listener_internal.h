@@ -115,6 +115,7 @@ struct azr_listener {
   bool run_stop;
   uint64_t rng;
   char last_error[512];
+  azr_listener_stats stats; /* bytes_* hold closed connections' totals; open ones are added on read */
 };
 
 /* Runs an application callback with the reentrancy counter held. */

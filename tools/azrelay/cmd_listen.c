@@ -12,6 +12,7 @@
 #include "azrelay.h"
 #include "cli.h"
 #include "http_files.h"
+#include "metrics.h"
 
 static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
@@ -278,6 +279,8 @@ static void usage(FILE *out) {
           "                             unnamed --forward answers numeric names, as azbridge does\n"
           "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
           "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
+          "      --metrics HOST:PORT    serve the listener's counters as OpenMetrics at http://HOST:PORT/metrics\n"
+          "                             (port 0: a free one, printed on stderr)\n"
           "  -q, --quiet                only errors on stderr\n");
 }
 
@@ -293,9 +296,11 @@ int cmd_listen(int argc, char **argv) {
                                            {"set", required_argument, NULL, 's'},
                                            {"log-level", required_argument, NULL, 'L'},
                                            {"quiet", no_argument, NULL, 'q'},
+                                           {"metrics", required_argument, NULL, 'M'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   const char *connstr = getenv("AZRELAY_CONNECTION_STRING");
+  const char *metrics_at = NULL;
   const char *cacert = NULL;
   bool insecure = false;
   const char *forwards[64];
@@ -325,6 +330,7 @@ int cmd_listen(int argc, char **argv) {
       break;
     case 'L': o.log_level = atoi(optarg); break;
     case 'q': o.quiet = true; break;
+    case 'M': metrics_at = optarg; break;
     case 'h': usage(stdout); return CLI_OK;
     default: usage(stderr); return CLI_USAGE;
     }
@@ -398,14 +404,29 @@ int cmd_listen(int argc, char **argv) {
     azr_listener_free(l);
     return CLI_FAIL;
   }
+  struct metrics_server *metrics = NULL;
+  if (metrics_at) {
+    char err[300];
+    metrics = metrics_open(metrics_at, err, sizeof err);
+    if (!metrics) {
+      fprintf(stderr, "azrelay listen: %s\n", err);
+      (void)azr_listener_shutdown(l);
+      http_files_free(o.files);
+      azr_listener_free(l);
+      return CLI_USAGE;
+    }
+    fprintf(stderr, "metrics on port %u (GET /metrics)\n", metrics_port(metrics));
+  }
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   while (!stop_requested) {
-    (void)azr_listener_run(l, 200);
+    (void)azr_listener_run(l, metrics ? 50 : 200);
     if (o.files) http_files_tick(o.files);
+    metrics_tick(metrics, l);
   }
+  metrics_close(metrics);
   (void)azr_listener_shutdown(l);
   (void)azr_listener_run(l, 300);
   http_files_free(o.files);

@@ -254,6 +254,57 @@ static void test_wait_for_close_response(void **state) {
   assert_int_equal(azr_listener_connection_count(hl->l), 0);
 }
 
+/* azr_listener_get_stats: what the listener saw, live and after connections end. */
+static void test_stats(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  hl->echo = true;
+  azr_listener_stats s;
+  assert_int_equal(azr_listener_get_stats(hl->l, &s, sizeof s), AZR_OK);
+  assert_int_equal(s.online, 0);
+  h_listener_start_online(hl);
+  assert_int_equal(azr_listener_get_stats(hl->l, &s, sizeof s), AZR_OK);
+  assert_int_equal(s.online, 1);
+  assert_int_equal(s.control_opens, 1);
+  assert_int_equal(s.connection_requests, 0);
+  /* One echoed connection: counted while open, and its bytes stay counted after it ends. */
+  struct h_client *a = h_client_new(w);
+  (void)h_connect_pair(hl, a);
+  unsigned char buf[1000];
+  h_pattern(buf, sizeof buf, 0);
+  assert_int_equal(azr_client_send(a->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
+  H_WAIT(w, a->in.len == sizeof buf, 3000);
+  assert_int_equal(azr_listener_get_stats(hl->l, &s, sizeof s), AZR_OK);
+  assert_int_equal(s.connection_requests, 1);
+  assert_int_equal(s.connections_accepted, 1);
+  assert_int_equal(s.connections_open, 1);
+  assert_int_equal(s.bytes_received, sizeof buf);
+  assert_int_equal(s.bytes_sent, sizeof buf);
+  assert_int_equal(azr_client_close(a->c, 1000, "done"), AZR_OK);
+  H_WAIT(w, hl->n_conn_disc == 1, 3000);
+  /* A rejected sender. */
+  hl->policy = H_REJECT;
+  struct h_client *b = h_client_new(w);
+  assert_int_not_equal(h_client_connect(b, H_HC, NULL), AZR_OK);
+  H_WAIT(w, hl->n_request == 2, 3000);
+  assert_int_equal(azr_listener_get_stats(hl->l, &s, sizeof s), AZR_OK);
+  assert_int_equal(s.connection_requests, 2);
+  assert_int_equal(s.connections_rejected, 1);
+  assert_int_equal(s.connections_accepted, 1);
+  assert_int_equal(s.connections_closed, 1);
+  assert_int_equal(s.connections_open, 0);
+  assert_int_equal(s.bytes_received, sizeof buf);
+  assert_int_equal(s.bytes_sent, sizeof buf);
+  assert_int_equal(s.control_losses, 0);
+  /* An older, smaller struct gets its prefix only. */
+  uint64_t first[2] = {0, 12345};
+  assert_int_equal(azr_listener_get_stats(hl->l, (azr_listener_stats *)(void *)first, sizeof first[0]), AZR_OK);
+  assert_int_equal(first[0], 1);
+  assert_int_equal(first[1], 12345);
+  assert_int_equal(azr_listener_get_stats(NULL, &s, sizeof s), AZR_E_INVALID_ARG);
+  assert_int_equal(azr_listener_get_stats(hl->l, NULL, sizeof s), AZR_E_INVALID_ARG);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_request_fields_and_info, teardown),
@@ -263,6 +314,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_defer_reject, teardown),
       cmocka_unit_test_teardown(test_close_codes, teardown),
       cmocka_unit_test_teardown(test_wait_for_close_response, teardown),
+      cmocka_unit_test_teardown(test_stats, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
