@@ -429,7 +429,9 @@ static void apply_options(CURL *e, const struct azr__connect_options *o, CURLSH 
     if (o->client_key_password) curl_easy_setopt(e, CURLOPT_KEYPASSWD, o->client_key_password);
     if (o->cipher_list) curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, o->cipher_list);
     if (o->tls13_ciphers) curl_easy_setopt(e, CURLOPT_TLS13_CIPHERS, o->tls13_ciphers);
-    if (o->curves) curl_easy_setopt(e, CURLOPT_SSL_EC_CURVES, o->curves);
+    /* Azure's TLS front ends choose P-384: offering its key share first saves the HelloRetryRequest
+     * round trip an X25519-first client pays on every connection. */
+    curl_easy_setopt(e, CURLOPT_SSL_EC_CURVES, o->curves ? o->curves : "P-384:X25519:P-256:P-521");
     if (o->tls_min || o->tls_max) curl_easy_setopt(e, CURLOPT_SSLVERSION, o->tls_min | o->tls_max);
     if (o->no_session_reuse) curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     else if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);

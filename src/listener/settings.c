@@ -287,7 +287,8 @@ static const struct azr__settings_entry table[] = {
     {ROW("TLS13SignatureAlgorithms", T_STR, NA, NO_FIELD, 0, 0, NULL, NULL,
          "libcurl offers no signature-algorithm option; OpenSSL's defaults apply")},
     {ROW("TLS13SupportedGroups", T_STR, 0, OFF(curves), 0, LIST_MAX, "", NULL,
-         "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups."),
+         "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups. Empty: P-384 (key share "
+         "sent first, as Azure's front ends prefer it), X25519, P-256, P-521."),
      .set = azr__settings_set_groups, .get = azr__settings_get_groups},
 
     /* ---- azrelay's own ---- */
