@@ -36,5 +36,19 @@ if(COMMAND azr_integration_test AND TARGET azr_test_listener AND AZR_LISTENER_NO
   # Valgrind cannot run sanitized binaries; the ASan build checks memory itself.
   if(AZR_LISTENER_VALGRIND AND NOT AZR_SANITIZE)
     azr_listener_interop(interop_listener_echo_valgrind --hc hc1,hc2 -- ${_azr_lst_dir}/listener_echo.test.js --valgrind)
+    # The rest of the data path under valgrind too: close codes both ways, rejects and access lists,
+    # SendFile (AZR_TEST_VALGRIND=1 wraps every listener a test file starts).
+    foreach(_t close reject sendfile)
+      if(_t STREQUAL "reject")
+        set(_hcs hc1,hc2,hc3,hc4)
+      elseif(_t STREQUAL "close")
+        set(_hcs hc1,hc2)
+      else()
+        set(_hcs hc1)
+      endif()
+      azr_listener_interop(interop_listener_${_t}_valgrind --hc ${_hcs} -- ${_azr_lst_dir}/listener_${_t}.test.js)
+      set_property(TEST interop_listener_${_t}_valgrind APPEND PROPERTY ENVIRONMENT "AZR_TEST_VALGRIND=1")
+      set_property(TEST interop_listener_${_t}_valgrind APPEND PROPERTY LABELS valgrind)
+    endforeach()
   endif()
 endif()

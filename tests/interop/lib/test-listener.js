@@ -77,6 +77,8 @@ class TestListener {
    * readyMs, label, env (extra environment variables).
    */
   static async start(emu, hc, opts = {}) {
+    // AZR_TEST_VALGRIND=1 runs every listener of a test file under valgrind memcheck.
+    if (opts.valgrind === undefined && process.env.AZR_TEST_VALGRIND === '1') opts = { ...opts, valgrind: true };
     const L = new TestListener(emu, hc, opts);
     try {
       await L.waitFor((e) => e.kind === 'listening', opts.readyMs || (opts.valgrind ? 60000 : 15000), `${L.label} to listen`);
