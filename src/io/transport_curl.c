@@ -13,19 +13,32 @@
 #include "io/connect.h"
 #include "io/transports.h"
 
+/* libcurl 7.88 finds the connection of a CONNECT_ONLY handle, on every curl_easy_send/recv, by
+ * walking its multi handle's whole connection cache, and all our connections share one host. So the
+ * connections are spread over multi handles of at most SHARD_CONNECTIONS each, which bounds that walk
+ * (each multi costs a timer and libcurl's two wake-up descriptors). */
+#define SHARD_CONNECTIONS 16
+
+struct curl_shard {
+  struct azr__curl *c;
+  struct curl_shard *next;
+  CURLM *multi;
+  uv_timer_t timer;
+  size_t connections; /* easy handles in this multi */
+};
+
 struct azr__curl {
   uv_loop_t *loop;
   const struct azr__mem *mem;
   const struct azr__log *log;
-  CURLM *multi;
+  struct curl_shard *shards;
   CURLSH *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
-  uv_timer_t timer;
-  /* Streams outlive their owner while they flush and close; the multi handle must outlive them. */
+  /* Streams outlive their owner while they flush and close; the multi handles must outlive them. */
   size_t live_streams;
-  /* libuv runs close callbacks newest first: a socket watcher closed just before the timer still
-   * needs this struct in its callback, so the struct goes only once both are closed. */
+  /* libuv runs close callbacks newest first: a socket watcher closed just before a timer still
+   * needs this struct in its callback, so the struct goes only once all of them are closed. */
   size_t live_watches;
-  bool timer_closed;
+  size_t live_timers;
   bool freeing;
   void (*on_freed)(void *ud);
   void *freed_ud;
@@ -34,12 +47,14 @@ struct azr__curl {
 /* Per-socket watcher while libcurl itself drives a connection (DNS, proxy, TLS handshake). */
 struct curl_watch {
   uv_poll_t poll;
+  struct curl_shard *sh; /* may be gone when the close callback runs: use c there */
   struct azr__curl *c;
   curl_socket_t fd;
 };
 
 struct curl_conn {
   struct azr__curl *c;
+  struct curl_shard *sh;
   CURL *easy;
   SSL *ssl; /* for SSL_pending and write-retry mode once connected */
   azr__tls_observer_fn tls_observer;
@@ -52,7 +67,7 @@ struct curl_conn {
   bool in_multi;
 };
 
-static void check_done(struct azr__curl *c);
+static void check_done(struct curl_shard *sh);
 
 static void release(struct azr__curl *c) {
   void (*on_freed)(void *) = c->on_freed;
@@ -65,7 +80,7 @@ static void on_watch_closed(uv_handle_t *h) {
   struct curl_watch *w = h->data;
   struct azr__curl *c = w->c;
   azr__free(c->mem, w);
-  if (--c->live_watches == 0 && c->timer_closed) release(c);
+  if (--c->live_watches == 0 && c->live_timers == 0) release(c);
 }
 
 static void on_watch(uv_poll_t *h, int status, int events) {
@@ -75,26 +90,28 @@ static void on_watch(uv_poll_t *h, int status, int events) {
   if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
   if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
   int running;
-  struct azr__curl *c = w->c;
-  curl_multi_socket_action(c->multi, w->fd, flags, &running);
-  check_done(c);
+  struct curl_shard *sh = w->sh;
+  curl_multi_socket_action(sh->multi, w->fd, flags, &running);
+  check_done(sh);
 }
 
 static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
   (void)easy;
-  struct azr__curl *c = userp;
+  struct curl_shard *sh = userp;
+  struct azr__curl *c = sh->c;
   struct curl_watch *w = socketp;
   if (what == CURL_POLL_REMOVE) {
     if (w) {
       uv_poll_stop(&w->poll);
       uv_close((uv_handle_t *)&w->poll, on_watch_closed);
-      curl_multi_assign(c->multi, fd, NULL);
+      curl_multi_assign(sh->multi, fd, NULL);
     }
     return 0;
   }
   if (!w) {
     w = azr__calloc(c->mem, 1, sizeof *w);
     if (!w) return -1;
+    w->sh = sh;
     w->c = c;
     w->fd = fd;
     if (uv_poll_init_socket(c->loop, &w->poll, fd) != 0) {
@@ -103,7 +120,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     }
     w->poll.data = w;
     c->live_watches++;
-    curl_multi_assign(c->multi, fd, w);
+    curl_multi_assign(sh->multi, fd, w);
   }
   int ev = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev |= UV_READABLE;
@@ -113,18 +130,42 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 }
 
 static void on_timer(uv_timer_t *t) {
-  struct azr__curl *c = t->data;
+  struct curl_shard *sh = t->data;
   int running;
-  curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-  check_done(c);
+  curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  check_done(sh);
 }
 
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
   (void)multi;
-  struct azr__curl *c = userp;
-  if (timeout_ms < 0) uv_timer_stop(&c->timer);
-  else uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
+  struct curl_shard *sh = userp;
+  if (timeout_ms < 0) uv_timer_stop(&sh->timer);
+  else uv_timer_start(&sh->timer, on_timer, (uint64_t)timeout_ms, 0);
   return 0;
+}
+
+/* A multi handle with room for one more connection (a new one when all are full). */
+static struct curl_shard *shard_with_room(struct azr__curl *c) {
+  for (struct curl_shard *sh = c->shards; sh; sh = sh->next)
+    if (sh->connections < SHARD_CONNECTIONS) return sh;
+  struct curl_shard *sh = azr__calloc(c->mem, 1, sizeof *sh);
+  if (!sh) return NULL;
+  sh->multi = curl_multi_init();
+  if (!sh->multi) {
+    azr__free(c->mem, sh);
+    return NULL;
+  }
+  sh->c = c;
+  curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+  curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+  curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+  curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+  uv_timer_init(c->loop, &sh->timer);
+  sh->timer.data = sh;
+  c->live_timers++;
+  sh->next = c->shards;
+  c->shards = sh;
+  return sh;
 }
 
 int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__log *log, struct azr__curl **out) {
@@ -133,21 +174,12 @@ int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr_
   c->loop = loop;
   c->mem = mem ? mem : azr__mem_default();
   c->log = log;
-  c->multi = curl_multi_init();
   c->share = curl_share_init();
-  if (!c->multi || !c->share ||
-      curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-    if (c->multi) curl_multi_cleanup(c->multi);
+  if (!c->share || curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
     if (c->share) curl_share_cleanup(c->share);
     azr__free(mem, c);
     return AZR_E_NOMEM;
   }
-  curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-  curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-  curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-  curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-  uv_timer_init(loop, &c->timer);
-  c->timer.data = c;
   *out = c;
   return AZR_OK;
 }
@@ -155,19 +187,28 @@ int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr_
 uv_loop_t *azr__curl_loop(const struct azr__curl *c) { return c->loop; }
 const struct azr__mem *azr__curl_mem(const struct azr__curl *c) { return c->mem; }
 
-static void on_curl_timer_closed(uv_handle_t *h) {
-  struct azr__curl *c = h->data;
-  c->timer_closed = true;
-  if (c->live_watches == 0) release(c);
+static void on_shard_timer_closed(uv_handle_t *h) {
+  struct curl_shard *sh = h->data;
+  struct azr__curl *c = sh->c;
+  azr__free(c->mem, sh);
+  if (--c->live_timers == 0 && c->live_watches == 0) release(c);
 }
 
 static void destroy(struct azr__curl *c) {
-  curl_multi_cleanup(c->multi);
-  c->multi = NULL;
   curl_share_cleanup(c->share); /* every easy handle is gone by now */
   c->share = NULL;
-  uv_timer_stop(&c->timer);
-  uv_close((uv_handle_t *)&c->timer, on_curl_timer_closed);
+  if (!c->shards) { /* never connected anything */
+    release(c);
+    return;
+  }
+  while (c->shards) {
+    struct curl_shard *sh = c->shards;
+    c->shards = sh->next;
+    curl_multi_cleanup(sh->multi);
+    sh->multi = NULL;
+    uv_timer_stop(&sh->timer);
+    uv_close((uv_handle_t *)&sh->timer, on_shard_timer_closed);
+  }
 }
 
 void azr__curl_free(struct azr__curl *c, void (*on_freed)(void *ud), void *ud) {
@@ -207,10 +248,10 @@ static int status_from_curl(CURLcode rc, long connect_code) {
   }
 }
 
-static void check_done(struct azr__curl *c) {
+static void check_done(struct curl_shard *sh) {
   CURLMsg *msg;
   int left;
-  while (c->multi && (msg = curl_multi_info_read(c->multi, &left))) {
+  while (sh->multi && (msg = curl_multi_info_read(sh->multi, &left))) {
     if (msg->msg != CURLMSG_DONE) continue;
     struct azr__stream *s = NULL;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
@@ -375,7 +416,10 @@ static void curl_release(struct azr__stream *s) {
   struct curl_conn *cc = s->transport_data;
   if (!cc) return;
   struct azr__curl *c = cc->c;
-  if (cc->in_multi) curl_multi_remove_handle(c->multi, cc->easy);
+  if (cc->in_multi) {
+    curl_multi_remove_handle(cc->sh->multi, cc->easy);
+    cc->sh->connections--;
+  }
   curl_easy_cleanup(cc->easy); /* closes the socket */
   s->fd = -1;
   azr__free(s->mem, cc);
@@ -508,13 +552,16 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
   }
   apply_options(e, o, c->share);
-  if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+  struct curl_shard *sh = shard_with_room(c);
+  if (!sh || curl_multi_add_handle(sh->multi, e) != CURLM_OK) {
     s->state = AZR__STREAM_FAILED;
     azr__stream_close(s, AZR__CLOSE_ABORT);
     return AZR_E_NOMEM;
   }
   /* Kept in the multi handle after the connect: removing it would detach the connection. */
   cc->in_multi = true;
+  cc->sh = sh;
+  sh->connections++;
   *out = s;
   return AZR_OK;
 }
