@@ -46,7 +46,8 @@ test('the listener closes with 4002 "server bye": the sender sees code and reaso
   const atSender = await relay.withTimeout(s.queue.closed, 10000, 'the sender to see the close');
   assert.equal(atSender.code, 4002);
   assert.equal(atSender.reason, 'server bye');
-  const sent = L.list('close_sent').find((e) => e.id === s.id);
+  // The listener's report may trail what the sender saw (slowly under valgrind): wait for it.
+  const sent = await L.waitFor((e) => e.kind === 'close_sent' && e.id === s.id, 10000, 'the listener to report its close');
   assert.equal(sent.rc, 0, sent.line);
   const d = await L.waitFor((e) => e.kind === 'disconnected' && e.id === s.id, 10000, 'the listener to finish the close');
   assert.equal(d.code, 4002, `the close completes with the listener's code: ${d.line}`);
