@@ -47,7 +47,8 @@ ECHO_CONNS=8
 ECHO_WINDOW=16
 CLK_TCK=$(getconf CLK_TCK)
 
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---- build and prerequisites ---------------------------------------------------------------------
 log "== building $BUILD (RelWithDebInfo)"
@@ -68,15 +69,7 @@ command -v openssl >/dev/null || { log "run.sh: openssl is required (the crypto 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if (($(ulimit -n) < 5 * IDLE + 100)); then log "run.sh: ulimit -n is $(ulimit -n); need $((5 * IDLE + 100))"; exit 1; fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/azr-bench.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if ((keep)); then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+bench_work_dir bench
 
 # ---- helpers -------------------------------------------------------------------------------------
 wait_for() { # file, extended regex, seconds

@@ -53,7 +53,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $mode == echo || $mode == forward ]] || { echo "soak.sh: --mode echo|forward" >&2; exit 2; }
 
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 
 # 4G -> 4000000000
 bytes_of() {
@@ -84,16 +85,7 @@ fi
 AZRELAY=$build/azrelay
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/azr-soak.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if ((keep)); then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_work_dir soak
 
 # wait_line FILE ERE SECONDS PID
 wait_line() {
