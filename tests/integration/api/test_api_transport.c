@@ -156,6 +156,19 @@ static void test_local_host_and_diagnostic_id(void **state) {
 
 /* ---- address families ---- */
 
+/* A listener on @p ns_setting restricted by @p family_setting that must fail to connect. */
+static struct h_listener *expect_unreachable(struct h_world *w, const char *ns_setting, const char *family_setting) {
+  struct h_listener *hl = h_listener_new(w, true);
+  h_listener_config(hl, ns_setting);
+  h_listener_config(hl, family_setting);
+  h_listener_config(hl, "ReconnectDelayFirstMs=60000");
+  assert_int_equal(azr_listener_start(hl->l), AZR_OK);
+  H_WAIT(w, hl->n_connected >= 1, 5000);
+  assert_int_not_equal(hl->connected_status, AZR_OK);
+  assert_int_equal(hl->n_online, 0);
+  return hl;
+}
+
 static void test_use_ipv6(void **state) {
   struct h_world *w = *state = h_world_new_bound(false, "::1", NULL);
   w->capture_emulator_log = true;
@@ -171,14 +184,7 @@ static void test_use_ipv6(void **state) {
   h_listener_start_online(both);
   assert_int_equal(joined_lines(w, "joined 'hc1' from ::1:"), 2);
   /* ... IPv4 only does not. */
-  struct h_listener *v4 = h_listener_new(w, true);
-  h_listener_config(v4, ns);
-  h_listener_config(v4, "UseIPv6=0");
-  h_listener_config(v4, "ReconnectDelayFirstMs=60000");
-  assert_int_equal(azr_listener_start(v4->l), AZR_OK);
-  H_WAIT(w, v4->n_connected >= 1, 5000);
-  assert_int_not_equal(v4->connected_status, AZR_OK);
-  assert_int_equal(v4->n_online, 0);
+  struct h_listener *v4 = expect_unreachable(w, ns, "UseIPv6=0");
   char v[8];
   h_listener_get(v4, "UseIPv6", v, sizeof v);
   assert_string_equal(v, "0");
@@ -186,16 +192,9 @@ static void test_use_ipv6(void **state) {
 
 static void test_ipv6_only_cannot_reach_an_ipv4_relay(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL); /* 127.0.0.1 */
-  struct h_listener *v6 = h_listener_new(w, true);
   char ns[64];
   snprintf(ns, sizeof ns, "NamespaceAddress=127.0.0.1:%u", azr_emulator_port(w->em));
-  h_listener_config(v6, ns);
-  h_listener_config(v6, "UseIPv6=1");
-  h_listener_config(v6, "ReconnectDelayFirstMs=60000");
-  assert_int_equal(azr_listener_start(v6->l), AZR_OK);
-  H_WAIT(w, v6->n_connected >= 1, 5000);
-  assert_int_not_equal(v6->connected_status, AZR_OK);
-  assert_int_equal(v6->n_online, 0);
+  (void)expect_unreachable(w, ns, "UseIPv6=1");
   struct h_listener *v4 = h_listener_new(w, true);
   h_listener_config(v4, ns);
   h_listener_config(v4, "UseIPv6=0");
