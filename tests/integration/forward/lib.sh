@@ -13,16 +13,8 @@ CHILD_PIDS=()
 LAST_PID=
 
 log() { printf '[%s] %s\n' "${CASE:-forward}" "$*" >&2; }
-
-fail() {
-  log "FAIL: $*"
-  exit 1
-}
-
-skip() {
-  log "SKIP: $*"
-  exit "$SKIP_RC"
-}
+# shellcheck source=../shell/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../shell/common.sh"
 
 need_cmd() { # cmd [package]
   command -v "$1" >/dev/null 2>&1 || skip "$1 not installed (Debian package ${2:-$1})"
@@ -71,60 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# start_bg NAME cmd args...: cmd in its own process group; output in $T/NAME.out and $T/NAME.err.
-start_bg() {
-  local name=$1
-  shift
-  setsid "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
-  LAST_PID=$!
-  CHILD_PIDS+=("$LAST_PID")
-}
-
-port_listening() { [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
-
-# A loopback TCP port nobody uses at the moment.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    [[ -z $(ss -Htan "sport = :$p" 2>/dev/null) ]] && { echo "$p"; return 0; }
-  done
-  return 1
-}
-
-# wait_port PORT PID SECONDS: true once PORT listens, false if PID died or time ran out.
-wait_port() {
-  local port=$1 pid=$2 deadline=$((SECONDS + $3))
-  while ((SECONDS < deadline)); do
-    port_listening "$port" && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
-count_lines() { # FILE ERE
-  local n
-  n=$(grep -cE -- "$2" "$1" 2>/dev/null) || true
-  echo "${n:-0}"
-}
-
-# wait_lines FILE ERE N SECONDS [PID]: until FILE has at least N lines matching ERE.
-wait_lines() {
-  local file=$1 re=$2 n=$3 deadline=$((SECONDS + $4)) pid=${5:-}
-  while ((SECONDS < deadline)); do
-    (($(count_lines "$file" "$re") >= n)) && return 0
-    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
-      (($(count_lines "$file" "$re") >= n)) && return 0
-      log "process $pid exited while waiting for '$re' in ${file#"$T"/}"
-      return 1
-    fi
-    sleep 0.05
-  done
-  log "timed out waiting for $n line(s) matching '$re' in ${file#"$T"/} (have $(count_lines "$file" "$re"))"
-  return 1
-}
 
 # rss_kib PID: VmRSS of a live process in KiB.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
