@@ -543,6 +543,17 @@ azr_conn_id h_connect_pair(struct h_listener *hl, struct h_client *hc) {
   return hl->conn;
 }
 
+azr_conn_id h_stalled_pair(struct h_world *w, const char *setting, struct h_listener **hl, struct h_client **hc) {
+  *hl = h_listener_new(w, true);
+  if (setting) h_listener_config(*hl, setting);
+  h_listener_start_online(*hl);
+  *hc = h_client_new(w);
+  azr_conn_id id = h_connect_pair(*hl, *hc);
+  assert_int_equal(azr_client_pause((*hc)->c), AZR_OK);
+  h_pump_for(w, 20);
+  return id;
+}
+
 void h_client_free(struct h_client *hc) {
   if (!hc) return;
   struct h_world *w = hc->w;

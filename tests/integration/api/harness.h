@@ -203,6 +203,9 @@ struct h_client *h_client_new_on_uv(struct h_world *w);
 int h_client_connect(struct h_client *hc, const char *path, const char *sub_protocols);
 /* Connects through @p hl, waits until both sides are open, returns the listener's connection id. */
 azr_conn_id h_connect_pair(struct h_listener *hl, struct h_client *hc);
+/* An online listener (with @p setting applied first unless NULL) and a client connected to it that
+ * reads nothing (paused), so that what the listener sends backs up. Returns the connection id. */
+azr_conn_id h_stalled_pair(struct h_world *w, const char *setting, struct h_listener **hl, struct h_client **hc);
 void h_client_free(struct h_client *hc);
 
 /* ---- small helpers ---- */

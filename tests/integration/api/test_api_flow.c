@@ -18,13 +18,9 @@ static int teardown(void **state) {
 
 static void test_wouldblock_then_ready(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
-  struct h_listener *hl = h_listener_new(w, true);
-  h_listener_config(hl, "OutBufferSize=262144");
-  h_listener_start_online(hl);
-  struct h_client *hc = h_client_new(w);
-  azr_conn_id id = h_connect_pair(hl, hc);
-  assert_int_equal(azr_client_pause(hc->c), AZR_OK);
-  h_pump_for(w, 20);
+  struct h_listener *hl;
+  struct h_client *hc;
+  azr_conn_id id = h_stalled_pair(w, "OutBufferSize=262144", &hl, &hc);
   static unsigned char buf[CHUNK];
   uint64_t sent = 0;
   int rc = AZR_OK;
@@ -56,13 +52,9 @@ static void test_wouldblock_then_ready(void **state) {
 
 static void test_blocking_send_times_out(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
-  struct h_listener *hl = h_listener_new(w, true);
-  h_listener_config(hl, "OutBufferSize=65536");
-  h_listener_start_online(hl);
-  struct h_client *hc = h_client_new(w);
-  azr_conn_id id = h_connect_pair(hl, hc);
-  assert_int_equal(azr_client_pause(hc->c), AZR_OK);
-  h_pump_for(w, 20);
+  struct h_listener *hl;
+  struct h_client *hc;
+  azr_conn_id id = h_stalled_pair(w, "OutBufferSize=65536", &hl, &hc);
   assert_int_equal(azr_conn_set_timeout(hl->l, id, 2), AZR_OK);
   static unsigned char buf[CHUNK / 2];
   uint64_t sent = 0, last_ms = 0, start = h_now_ms();
@@ -159,14 +151,11 @@ static void test_sendfile_complete(void **state) {
 
 static void test_sendfile_interrupt(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
-  struct h_listener *hl = h_listener_new(w, true);
-  h_listener_start_online(hl);
-  struct h_client *hc = h_client_new(w);
-  azr_conn_id id = h_connect_pair(hl, hc);
+  struct h_listener *hl;
+  struct h_client *hc;
+  azr_conn_id id = h_stalled_pair(w, NULL, &hl, &hc);
   char path[64];
   h_temp_file(path, sizeof path, 20u << 20);
-  assert_int_equal(azr_client_pause(hc->c), AZR_OK);
-  h_pump_for(w, 20);
   assert_int_equal(azr_conn_send_file(hl->l, id, path), AZR_OK);
   h_pump_for(w, 300);
   assert_int_equal(azr_conn_send_file(hl->l, id, path), AZR_E_WOULDBLOCK); /* one at a time */

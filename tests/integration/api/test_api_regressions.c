@@ -89,14 +89,11 @@ static void test_too_big_message_close_reaches_sender(void **state) {
  * reads; an application cannot abandon a stalled transfer. */
 static void test_interrupt_sendfile_while_peer_stalled(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
-  struct h_listener *hl = h_listener_new(w, true);
-  h_listener_start_online(hl);
-  struct h_client *hc = h_client_new(w);
-  azr_conn_id id = h_connect_pair(hl, hc);
+  struct h_listener *hl;
+  struct h_client *hc;
+  azr_conn_id id = h_stalled_pair(w, NULL, &hl, &hc);
   char path[64];
   h_temp_file(path, sizeof path, 20u << 20);
-  assert_int_equal(azr_client_pause(hc->c), AZR_OK);
-  h_pump_for(w, 20);
   assert_int_equal(azr_conn_send_file(hl->l, id, path), AZR_OK);
   h_pump_for(w, 300);
   assert_int_equal(azr_conn_interrupt(hl->l, id), AZR_OK);
