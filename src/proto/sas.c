@@ -120,13 +120,6 @@ int azr__sas_parse(struct azr__span token, struct azr__sas_fields *out) {
   return AZR_OK;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 enum decode_result { DECODED, BAD_ESCAPE, TOO_LONG };
 
 /* Percent-decodes into a caller-sized buffer (no allocation on the verification path). */
@@ -137,7 +130,7 @@ static enum decode_result pct_decode(struct azr__span s, bool plus_is_space, cha
     char c = s.ptr[i];
     if (c == '%') {
       if (i + 2 >= s.len) return BAD_ESCAPE;
-      int hi = hexval(s.ptr[i + 1]), lo = hexval(s.ptr[i + 2]);
+      int hi = azr__hex_digit(s.ptr[i + 1]), lo = azr__hex_digit(s.ptr[i + 2]);
       if (hi < 0 || lo < 0) return BAD_ESCAPE;
       c = (char)(hi << 4 | lo);
       i += 2;

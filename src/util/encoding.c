@@ -91,7 +91,7 @@ int azr__url_encode(struct azr__buf *out, const char *s, size_t len) {
   return AZR_OK;
 }
 
-static int hexval(char c) {
+int azr__hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -105,7 +105,7 @@ int azr__url_decode(struct azr__buf *out, const char *s, size_t len, bool plus_i
     char c = s[i];
     if (c == '%') {
       if (i + 2 >= len) return AZR_E_PARSE;
-      int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+      int hi = azr__hex_digit(s[i + 1]), lo = azr__hex_digit(s[i + 2]);
       if (hi < 0 || lo < 0) return AZR_E_PARSE;
       out->data[out->len++] = (uint8_t)(hi << 4 | lo);
       i += 2;

@@ -23,5 +23,7 @@ int azr__url_decode(struct azr__buf *out, const char *s, size_t len, bool plus_i
 
 /* Lower-case hex of data. */
 int azr__hex_encode(struct azr__buf *out, const uint8_t *data, size_t len);
+/* The value of one hex digit (either case), or -1. */
+int azr__hex_digit(char c);
 
 #endif
