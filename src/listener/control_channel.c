@@ -8,6 +8,7 @@
 #include "listener/listener_internal.h"
 #include "listener/token_source.h"
 #include "proto/backoff.h"
+#include "proto/control_policy.h"
 #include "proto/hc_url.h"
 #include "proto/sas.h"
 #include "util/clock.h"
@@ -16,11 +17,18 @@
 
 static void connect_now(azr_listener *l);
 
+/* The public state is the policy's state. */
+_Static_assert((int)AZR_STATE_STOPPED == AZR__CC_STOPPED && (int)AZR_STATE_CONNECTING == AZR__CC_CONNECTING &&
+                   (int)AZR_STATE_ONLINE == AZR__CC_ONLINE && (int)AZR_STATE_WAITING == AZR__CC_WAITING,
+               "azr_listener_state mirrors enum azr__cc_state");
+
+/* A session up this long counts as healthy: its loss is retried at once (a relay restart or a
+ * load-balancer drop usually heals immediately). */
 #define HEALTHY_AFTER_MS 10000u
 
 static void on_reconnect_timer(uv_timer_t *t) {
   azr_listener *l = t->data;
-  if (l->listening && !l->control) connect_now(l);
+  if (azr__listener_listening(l) && !l->control) connect_now(l);
 }
 
 void azr__control_init(azr_listener *l) {
@@ -65,7 +73,7 @@ static void schedule_renew(azr_listener *l);
 
 static void on_renew(uv_timer_t *t) {
   azr_listener *l = t->data;
-  if (!l->control || l->state != AZR_STATE_ONLINE) return;
+  if (!l->control || !azr__listener_online(l)) return;
   char token[AZR_MAX_TOKEN];
   int64_t expiry;
   int rc = azr__control_make_token(l, token, sizeof token, &expiry);
@@ -103,7 +111,7 @@ static void schedule_renew(azr_listener *l) {
 
 static void on_keepalive(uv_timer_t *t) {
   azr_listener *l = t->data;
-  if (!l->control || l->state != AZR_STATE_ONLINE || l->set.keepalive_s <= 0) return;
+  if (!l->control || !azr__listener_online(l) || l->set.keepalive_s <= 0) return;
   uint64_t interval_ms = (uint64_t)l->set.keepalive_s * 1000u;
   uint64_t idle = azr__now_ms() - l->last_control_rx_ms;
   if (l->control_ping_outstanding && idle >= 2 * interval_ms) {
@@ -121,36 +129,34 @@ static void on_keepalive(uv_timer_t *t) {
 
 /* ---- control channel callbacks ---- */
 
-/* After a loss or a refusal: wait (backoff with jitter, longer after 401/403/404) and reconnect,
- * or stop when the RetryOn* policy says so. The cause always reaches the application. */
+/* After a loss or a refusal: the policy (proto/control_policy.h) says whether to reconnect and
+ * when; the cause always reaches the application. */
 static void schedule_reconnect(azr_listener *l, int status, int close_code, const char *why, int http_status) {
   l->control = NULL;
   l->http_body_req = NULL;
   uv_timer_stop(&l->renew_timer);
   uv_timer_stop(&l->keepalive_timer);
-  /* Only a channel that stayed up a while counts as healthy and earns an immediate reconnect; one
-   * the relay keeps closing right away (an expired token, a recycle loop) must back off. */
-  if (l->online_since_ms && azr__now_ms() - l->online_since_ms >= HEALTHY_AFTER_MS) l->attempt = 0;
-  l->online_since_ms = 0;
-  uint32_t delay = azr__backoff_delay_ms(l->attempt, (uint32_t)l->set.reconnect_first_ms,
-                                         (uint32_t)l->set.reconnect_max_ms, azr__listener_random(l));
-  l->attempt++;
-  bool auth = http_status == 401 || http_status == 403, missing = http_status == 404;
-  if ((auth || missing) && delay < (uint32_t)l->set.auth_error_delay_ms) delay = (uint32_t)l->set.auth_error_delay_ms;
-  if ((auth && !l->set.retry_on_auth_error) || (missing && !l->set.retry_on_not_found)) {
-    l->listening = false;
-    azr__listener_error(l, status, "stopped listening: the relay answered %d (%s)", http_status, why);
+  bool was_online = l->cc.ever_online;
+  struct azr__cc_policy policy = {(uint32_t)l->set.reconnect_first_ms, (uint32_t)l->set.reconnect_max_ms,
+                                  (uint32_t)l->set.auth_error_delay_ms, HEALTHY_AFTER_MS,
+                                  l->set.retry_on_auth_error, l->set.retry_on_not_found,
+                                  l->set.retry_on_startup_error};
+  struct azr__cc_decision d =
+      azr__cc_failed(&l->cc, &policy, azr__cc_classify(status, http_status), azr__now_ms(), azr__listener_random(l));
+  if (d.stop) {
+    if (http_status)
+      azr__listener_error(l, status, "stopped listening: the relay answered %d (%s)", http_status, why);
+    else
+      azr__listener_error(l, status, "stopped listening%s: %s", was_online ? "" : " (never online)", why);
   }
-  bool again = l->listening;
-  l->state = again ? AZR_STATE_WAITING : AZR_STATE_STOPPED;
-  azr_disconnected_event ev = {status, close_code, why, again, again ? delay : 0};
+  azr_disconnected_event ev = {status, close_code, why, !d.stop, d.delay_ms};
   l->stats.control_losses++;
   AZR__FIRE(l, on_disconnected, &ev);
-  if (again && l->listening) {
+  if (!d.stop && azr__listener_listening(l)) {
     char msg[64];
-    snprintf(msg, sizeof msg, "reconnecting in %u ms", delay);
+    snprintf(msg, sizeof msg, "reconnecting in %u ms", d.delay_ms);
     azr__listener_status(l, "Waiting", status, msg);
-    uv_timer_start(&l->reconnect_timer, on_reconnect_timer, delay, 0);
+    uv_timer_start(&l->reconnect_timer, on_reconnect_timer, d.delay_ms, 0);
   }
 }
 
@@ -185,7 +191,7 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
           azr__namespace_split(l->set.namespace_address, l->host, sizeof l->host, &l->port) == AZR_OK) {
         AZR__LLOG(l, AZR_LOG_INFO, "control", "following a redirect to %s", location);
         l->control = NULL;
-        l->attempt = 0;
+        l->cc.attempt = 0;
         uv_timer_start(&l->reconnect_timer, on_reconnect_timer, 0, 0);
         return;
       }
@@ -202,8 +208,7 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
     schedule_reconnect(l, status, 0, desc, http);
     return;
   }
-  l->state = AZR_STATE_ONLINE;
-  l->online_since_ms = azr__now_ms();
+  azr__cc_opened(&l->cc, azr__now_ms());
   l->last_control_rx_ms = azr__now_ms();
   l->control_ping_outstanding = false;
   AZR__LLOG(l, AZR_LOG_INFO, "control", "listening on %s/%s (tracking id %s)", l->host, l->set.hybrid_connection,
@@ -307,7 +312,7 @@ static void control_tls(void *ud, struct azr__tls_event *ev) {
 }
 
 static void connect_now(azr_listener *l) {
-  l->state = AZR_STATE_CONNECTING;
+  azr__cc_connecting(&l->cc);
   azr__listener_status(l, "Connecting", AZR_OK, l->host);
   char token[AZR_MAX_TOKEN];
   int64_t expiry = 0;
@@ -361,10 +366,8 @@ int azr__control_start(azr_listener *l) {
   /* One tracking id for the listener's life, so relay-side traces line up across reconnects. */
   if (l->set.diagnostic_id && *l->set.diagnostic_id) snprintf(l->tracking_id, sizeof l->tracking_id, "%s", l->set.diagnostic_id);
   else if (!l->tracking_id[0]) azr__guid(l->tracking_id);
-  l->listening = true;
-  l->attempt = 0;
+  azr__cc_start(&l->cc);
   /* Connect from the loop so no callback runs inside this call. */
-  l->state = AZR_STATE_CONNECTING;
   uv_timer_start(&l->reconnect_timer, on_reconnect_timer, 0, 0);
   return AZR_OK;
 }
@@ -375,7 +378,7 @@ void azr__control_stop(azr_listener *l) {
   uv_timer_stop(&l->keepalive_timer);
   struct azr__ws *ws = l->control;
   l->control = NULL;
-  l->state = AZR_STATE_STOPPED;
+  azr__cc_stop(&l->cc);
   if (ws) {
     static const struct azr__ws_callbacks none = {0};
     azr__ws_set_callbacks(ws, &none);

@@ -436,7 +436,7 @@ int azr_http_response_send(azr_listener *l, azr_conn_id request_id, int status, 
     return rc;
   }
   if (len <= CONTROL_BODY_LIMIT) {
-    if (!l->control || l->state != AZR_STATE_ONLINE) return AZR_E_CLOSED;
+    if (!l->control || !azr__listener_online(l)) return AZR_E_CLOSED;
     rc = send_response_start(r, l->control, true, body, len);
     if (!rc) req_release(r);
     return rc;
@@ -520,7 +520,7 @@ int azr_http_response_end(azr_listener *l, azr_conn_id request_id) {
     return rc;
   }
   /* Everything fit: one control-channel response after all. */
-  if (!l->control || l->state != AZR_STATE_ONLINE) return AZR_E_CLOSED;
+  if (!l->control || !azr__listener_online(l)) return AZR_E_CLOSED;
   /* The head said body:true; an empty body is then an empty binary message (§5.6 rule 2). */
   rc = azr__ws_send(l->control, AZR__WS_TEXT, r->resp_json.data, r->resp_json.len);
   if (!rc) rc = azr__ws_send(l->control, AZR__WS_BINARY, r->resp_buf.data, r->resp_buf.len);

@@ -34,7 +34,7 @@ void azr__listener_error(azr_listener *l, int status, const char *fmt, ...) {
 void azr__listener_status(azr_listener *l, const char *event, int status, const char *description) {
   AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "%s%s%s", event, description && *description ? ": " : "",
             description ? description : "");
-  azr_connection_status_event ev = {event, status, description ? description : "", l->state};
+  azr_connection_status_event ev = {event, status, description ? description : "", (azr_listener_state)l->cc.state};
   AZR__FIRE(l, on_connection_status, &ev);
 }
 
@@ -128,7 +128,6 @@ void azr_listener_free(azr_listener *l) {
     return;
   }
   l->freeing = true;
-  l->listening = false;
   azr__control_stop(l);
   azr__rejects_abort(l);
   azr__http_abort_all(l);
@@ -166,8 +165,8 @@ void azr_listener_set_log(azr_listener *l, azr_log_fn fn, void *user_data) {
 }
 
 const char *azr_listener_last_error(const azr_listener *l) { return l ? l->last_error : ""; }
-bool azr_listener_is_listening(const azr_listener *l) { return l && l->listening; }
-bool azr_listener_is_connected(const azr_listener *l) { return l && l->state == AZR_STATE_ONLINE; }
+bool azr_listener_is_listening(const azr_listener *l) { return l && azr__listener_listening(l); }
+bool azr_listener_is_connected(const azr_listener *l) { return l && azr__listener_online(l); }
 
 int azr_listener_get_stats(const azr_listener *l, azr_listener_stats *out, size_t out_size) {
   if (!l || !out || out_size == 0) return AZR_E_INVALID_ARG;
@@ -177,18 +176,18 @@ int azr_listener_get_stats(const azr_listener *l, azr_listener_stats *out, size_
     s.bytes_sent += c->total_sent;
     if (c->state == AZR__CONN_OPEN || c->state == AZR__CONN_CLOSING) s.connections_open++;
   }
-  s.online = l->state == AZR_STATE_ONLINE;
+  s.online = azr__listener_online(l);
   memcpy(out, &s, out_size < sizeof s ? out_size : sizeof s);
   return AZR_OK;
 }
-azr_listener_state azr_listener_state_get(const azr_listener *l) { return l ? l->state : AZR_STATE_STOPPED; }
+azr_listener_state azr_listener_state_get(const azr_listener *l) { return l ? (azr_listener_state)l->cc.state : AZR_STATE_STOPPED; }
 
 /* ---- identity ---- */
 
 static int set_string(azr_listener *l, const char *name, const char *value) {
   char err[256] = "";
   size_t nlen = strlen(name);
-  struct azr__settings_context ctx = {l->listening};
+  struct azr__settings_context ctx = {azr__listener_listening(l)};
   int rc = azr__settings_set(l->mem, &l->set, &ctx, name, nlen, value ? value : "", err, sizeof err);
   if (rc) azr__listener_set_error(l, "%s", err);
   return rc;
@@ -299,7 +298,7 @@ int azr_listener_config(azr_listener *l, const char *setting) {
     return AZR_E_NOT_FOUND;
   }
   char err[256] = "";
-  struct azr__settings_context ctx = {l->listening};
+  struct azr__settings_context ctx = {azr__listener_listening(l)};
   int rc = azr__settings_set(l->mem, &l->set, &ctx, setting, nlen, value, err, sizeof err);
   if (rc) azr__listener_set_error(l, "%s", err);
   l->log.level = l->set.log_level;
@@ -333,9 +332,9 @@ int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t
     rc = azr__buf_append_str(&b, l->server_cert_pem ? l->server_cert_pem : "");
   } else if (azr__tls_info_get(&l->tls, name, &b) != AZR_E_NOT_FOUND) {
     rc = AZR_OK;  } else if (!strcasecmp(name, "Listening")) {
-    rc = azr__buf_append_str(&b, l->listening ? "true" : "false");
+    rc = azr__buf_append_str(&b, azr__listener_listening(l) ? "true" : "false");
   } else if (!strcasecmp(name, "Connected")) {
-    rc = azr__buf_append_str(&b, l->state == AZR_STATE_ONLINE ? "true" : "false");
+    rc = azr__buf_append_str(&b, azr__listener_online(l) ? "true" : "false");
   } else if (!strcasecmp(name, "AzureRelayConnectionCount")) {
     rc = azr__buf_printf(&b, "%zu", l->conn_count);
   } else {
@@ -357,7 +356,7 @@ void azr__listener_connect_options(azr_listener *l, struct azr__connect_options 
 
 int azr_listener_start(azr_listener *l) {
   if (!l) return AZR_E_INVALID_ARG;
-  if (l->listening) {
+  if (azr__listener_listening(l)) {
     azr__listener_set_error(l, "already listening");
     return AZR_E_ALREADY_LISTENING;
   }
@@ -366,8 +365,7 @@ int azr_listener_start(azr_listener *l) {
 
 int azr_listener_stop(azr_listener *l) {
   if (!l) return AZR_E_INVALID_ARG;
-  if (!l->listening) return AZR_OK;
-  l->listening = false;
+  if (!azr__listener_listening(l)) return AZR_OK;
   azr__control_stop(l);
   return AZR_OK;
 }

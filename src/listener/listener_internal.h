@@ -12,6 +12,7 @@
 #include "io/connect.h"
 #include "io/websocket.h"
 #include "listener/settings.h"
+#include "proto/control_policy.h"
 #include "proto/hc_cmd.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -77,17 +78,14 @@ struct azr_listener {
   struct azr__listener_settings set;
   azr_token_provider_fn token_fn;
   void *token_ud;
-  /* control channel */
-  bool listening;
-  azr_listener_state state;
+  /* control channel: cc.state is the listener's state (STOPPED = not listening) */
+  struct azr__cc cc;
   struct azr__ws *control;
   char host[256];
   uint16_t port;
   char tracking_id[64];
   int64_t token_issued_s, token_expiry_s;
   uv_timer_t renew_timer, reconnect_timer, keepalive_timer;
-  unsigned attempt;
-  uint64_t online_since_ms; /* when the control channel last opened (0 = not open) */
   uint64_t last_control_rx_ms;
   /* TLS of the control channel, for SSLServerCertEncoded and SSLNegotiated* */
   char *server_cert_pem;
@@ -117,6 +115,9 @@ struct azr_listener {
   char last_error[512];
   azr_listener_stats stats; /* bytes_* hold closed connections' totals; open ones are added on read */
 };
+
+static inline bool azr__listener_listening(const azr_listener *l) { return l->cc.state != AZR__CC_STOPPED; }
+static inline bool azr__listener_online(const azr_listener *l) { return l->cc.state == AZR__CC_ONLINE; }
 
 /* Runs an application callback with the reentrancy counter held. */
 #define AZR__FIRE(l, member, ev)                                                                         \

@@ -301,9 +301,15 @@ static const struct azr__settings_entry table[] = {
     {ROW("ReconnectDelayMaxMs", T_INT, OURS, OFF(reconnect_max_ms), 1, 86400000, "30000", NULL,
          "Longest delay between reconnect attempts.")},
     {ROW("RetryOnAuthError", T_BOOL, OURS, OFF(retry_on_auth_error), 0, 1, "true", NULL,
-         "Keep reconnecting after the relay refused the credentials (401/403); false stops listening.")},
-    {ROW("RetryOnNotFound", T_BOOL, OURS, OFF(retry_on_not_found), 0, 1, "true", NULL,
-         "Keep reconnecting after 404 (no such hybrid connection); false stops listening.")},
+         "After the listener was online: keep reconnecting when the relay refuses the credentials "
+         "(401/403, e.g. while keys rotate); false stops listening.")},
+    {ROW("RetryOnNotFound", T_BOOL, OURS, OFF(retry_on_not_found), 0, 1, "false", NULL,
+         "After the listener was online: keep reconnecting after 404 (the hybrid connection was deleted); "
+         "false (default) stops listening, as .NET does.")},
+    {ROW("RetryOnStartupError", T_BOOL, OURS, OFF(retry_on_startup_error), 0, 1, "false", NULL,
+         "Before the listener was ever online, 401/403, 404, an unverifiable certificate, unloadable TLS "
+         "credentials or an unknown host stop listening at once (false, default) or are all retried until "
+         "the first open succeeds (true).")},
     {ROW("AuthErrorRetryDelayMs", T_INT, OURS, OFF(auth_error_delay_ms), 0, 86400000, "30000", NULL,
          "Shortest wait before reconnecting after a 401, 403 or 404 answer.")},
     {ROW("MaxMessageSize", T_I64, OURS, OFF(max_message_size), 1024, (int64_t)1 << 40, "16777216", NULL,

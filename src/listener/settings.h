@@ -30,7 +30,8 @@ struct azr__listener_settings {
   int reconnect_first_ms;    /* ReconnectDelayFirstMs (1000), ours */
   int reconnect_max_ms;      /* ReconnectDelayMaxMs (30000), ours */
   bool retry_on_auth_error;  /* RetryOnAuthError (true): keep reconnecting after 401/403, ours */
-  bool retry_on_not_found;   /* RetryOnNotFound (true): keep reconnecting after 404, ours */
+  bool retry_on_not_found;   /* RetryOnNotFound (false): keep reconnecting after 404, ours */
+  bool retry_on_startup_error; /* RetryOnStartupError (false): retry mistakes before first online, ours */
   int auth_error_delay_ms;   /* AuthErrorRetryDelayMs (30000): shortest wait after 401/403/404, ours */
   /* connections */
   bool buffer_message;       /* BufferMessage (false) */

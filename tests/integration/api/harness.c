@@ -422,10 +422,10 @@ void h_listener_get(struct h_listener *hl, const char *name, char *out, size_t o
 }
 
 void h_listener_start_online(struct h_listener *hl) {
-  int before = hl->n_online;
+  int before = hl->n_online, attempts = hl->n_connected;
   int rc = azr_listener_start(hl->l);
   if (rc) fail_msg("azr_listener_start: %s (%s)", azr_status_name(rc), azr_listener_last_error(hl->l));
-  H_WAIT(hl->w, hl->n_online > before || (hl->n_connected && hl->connected_status), 5000);
+  H_WAIT(hl->w, hl->n_online > before || (hl->n_connected > attempts && hl->connected_status), 5000);
   if (hl->n_online == before) fail_msg("listener not online: %s (%s)", azr_status_name(hl->connected_status), hl->connected_desc);
 }
 

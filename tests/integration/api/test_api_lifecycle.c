@@ -150,24 +150,48 @@ static void test_run_timeout_and_interrupt(void **state) {
   assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_WAITING);
 }
 
-static void test_auth_error_retries(void **state) {
+/* Fail fast: a wrong key on the first open ends listening at once, with one error, and never
+ * retries (the policy of proto/control_policy.h). */
+static void test_startup_auth_error_stops(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl = h_listener_new(w, true);
   assert_int_equal(azr_listener_set_key(hl->l, H_KEY_NAME, "d3Jvbmcta2V5"), AZR_OK);
+  h_listener_config(hl, "AuthErrorRetryDelayMs=0");
+  h_listener_config(hl, "ReconnectDelayFirstMs=10");
+  assert_int_equal(azr_listener_start(hl->l), AZR_OK);
+  H_WAIT(w, hl->n_disconnected > 0, 5000);
+  assert_int_equal(hl->connected_status, AZR_E_AUTH);
+  assert_int_equal(hl->connected_http, 401);
+  assert_true(h_contains(hl->connected_desc, "invalid signature"));
+  assert_true(h_contains(hl->connected_desc, "TrackingId:"));
+  assert_false(hl->disc_reconnect);
+  assert_int_equal(hl->disc_status, AZR_E_AUTH);
+  assert_false(azr_listener_is_listening(hl->l));
+  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_STOPPED);
+  assert_int_equal(hl->n_error, 1);
+  assert_int_equal(hl->error_code, AZR_E_AUTH);
+  assert_true(h_contains(hl->error_desc, "401"));
+  h_pump_for(w, 300);
+  assert_int_equal(hl->n_connected, 1); /* no further attempt */
+  /* Fixed and started again, it goes online. */
+  assert_int_equal(azr_listener_set_key(hl->l, H_KEY_NAME, H_KEY), AZR_OK);
+  h_listener_start_online(hl);
+}
+
+/* RetryOnStartupError=true: a refused first open is retried after AuthErrorRetryDelayMs. */
+static void test_startup_auth_error_retries_when_asked(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  assert_int_equal(azr_listener_set_key(hl->l, H_KEY_NAME, "d3Jvbmcta2V5"), AZR_OK);
+  h_listener_config(hl, "RetryOnStartupError=true");
   h_listener_config(hl, "AuthErrorRetryDelayMs=400");
   h_listener_config(hl, "ReconnectDelayFirstMs=10");
   assert_int_equal(azr_listener_start(hl->l), AZR_OK);
   H_WAIT(w, hl->n_disconnected > 0, 5000);
   uint64_t refused_at = h_now_ms();
-  assert_int_equal(hl->n_connected, 1);
   assert_int_equal(hl->connected_status, AZR_E_AUTH);
-  assert_int_equal(hl->connected_http, 401);
-  assert_true(h_contains(hl->connected_desc, "401"));
-  assert_true(h_contains(hl->connected_desc, "invalid signature"));
-  assert_true(h_contains(hl->connected_desc, "TrackingId:"));
   assert_true(hl->disc_reconnect);
   assert_true(hl->disc_in_ms >= 400);
-  assert_int_equal(hl->disc_status, AZR_E_AUTH);
   assert_true(azr_listener_is_listening(hl->l));
   assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_WAITING);
   assert_true(h_listener_saw_status(hl, "Waiting"));
@@ -182,47 +206,77 @@ static void test_auth_error_retries(void **state) {
   assert_true(azr_listener_is_connected(hl->l));
 }
 
-static void test_auth_error_no_retry_stops(void **state) {
+/* Once online, 401 is retried (keys rotate), unless RetryOnAuthError=false. */
+static void test_auth_error_after_online(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
-  struct h_listener *hl = h_listener_new(w, true);
-  assert_int_equal(azr_listener_set_key(hl->l, H_KEY_NAME, "d3Jvbmcta2V5"), AZR_OK);
-  h_listener_config(hl, "RetryOnAuthError=false");
-  assert_int_equal(azr_listener_start(hl->l), AZR_OK);
-  H_WAIT(w, hl->n_disconnected > 0, 5000);
-  assert_int_equal(hl->connected_status, AZR_E_AUTH);
-  assert_int_equal(hl->connected_http, 401);
-  assert_false(hl->disc_reconnect);
-  assert_false(azr_listener_is_listening(hl->l));
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_STOPPED);
-  assert_true(hl->n_error >= 1);
-  assert_int_equal(hl->error_code, AZR_E_AUTH);
-  assert_true(h_contains(hl->error_desc, "401"));
-  h_pump_for(w, 300);
-  assert_int_equal(hl->n_connected, 1); /* no further attempt */
+  struct h_listener *retry = h_listener_new(w, true), *stop = h_listener_new(w, true);
+  struct h_listener *both[] = {retry, stop};
+  h_listener_config(stop, "RetryOnAuthError=false");
+  for (int i = 0; i < 2; i++) {
+    h_listener_config(both[i], "AuthErrorRetryDelayMs=300");
+    h_listener_config(both[i], "ReconnectDelayFirstMs=10");
+    h_listener_start_online(both[i]);
+    assert_int_equal(azr_listener_set_key(both[i]->l, H_KEY_NAME, "d3Jvbmcta2V5"), AZR_OK);
+  }
+  assert_int_equal(azr_emulator_config(w->em, "DropListenersNow=1011"), AZR_OK);
+  H_WAIT(w, retry->n_connected >= 2 && stop->n_connected >= 2, 5000);
+  assert_int_equal(retry->connected_status, AZR_E_AUTH);
+  assert_true(retry->disc_reconnect);
+  assert_true(retry->disc_in_ms >= 300);
+  assert_true(azr_listener_is_listening(retry->l));
+  assert_int_equal(stop->connected_status, AZR_E_AUTH);
+  assert_false(stop->disc_reconnect);
+  assert_false(azr_listener_is_listening(stop->l));
+  assert_true(stop->n_error >= 1);
+  /* The rotated key reaches the retrying listener: online again. */
+  assert_int_equal(azr_listener_set_key(retry->l, H_KEY_NAME, H_KEY), AZR_OK);
+  H_WAIT(w, retry->n_online == 2, 3000);
+  h_pump_for(w, 400);
+  assert_int_equal(stop->n_connected, 2); /* no further attempt */
 }
 
-static void test_not_found(void **state) {
+/* A hybrid connection that does not exist: fail fast by default, retried when asked. */
+static void test_startup_not_found(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *retry = h_listener_new(w, true), *stop = h_listener_new(w, true);
   h_listener_config(retry, "HybridConnection=nosuch");
   h_listener_config(retry, "AuthErrorRetryDelayMs=250");
+  h_listener_config(retry, "RetryOnStartupError=true");
   h_listener_config(stop, "HybridConnection=nosuch");
-  h_listener_config(stop, "RetryOnNotFound=false");
   assert_int_equal(azr_listener_start(retry->l), AZR_OK);
   assert_int_equal(azr_listener_start(stop->l), AZR_OK);
   H_WAIT(w, retry->n_disconnected && stop->n_disconnected, 5000);
   assert_int_equal(retry->connected_status, AZR_E_ENDPOINT_NOT_FOUND);
   assert_int_equal(retry->connected_http, 404);
   assert_true(retry->disc_reconnect);
-  assert_true(retry->disc_in_ms >= 250);
+  if (retry->disc_in_ms < 250) fail_msg("reconnect in %u ms", (unsigned)retry->disc_in_ms);
   assert_true(azr_listener_is_listening(retry->l));
   assert_int_equal(stop->connected_status, AZR_E_ENDPOINT_NOT_FOUND);
   assert_int_equal(stop->connected_http, 404);
   assert_false(stop->disc_reconnect);
   assert_false(azr_listener_is_listening(stop->l));
   assert_true(stop->n_error >= 1);
+  assert_true(h_contains(stop->error_desc, "404"));
   H_WAIT(w, retry->n_connected >= 2, 3000);
   assert_int_equal(stop->n_connected, 1);
+}
+
+/* An unknown host is a mistake too; a refused TCP connection (relay not up yet) is retried. */
+static void test_startup_unknown_host_stops_refused_retries(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *unknown = h_listener_new(w, true), *refused = h_listener_new(w, true);
+  h_listener_config(unknown, "NamespaceAddress=no-such-host.invalid:9");
+  h_listener_config(refused, "NamespaceAddress=127.0.0.1:1");
+  h_listener_config(refused, "ReconnectDelayFirstMs=50");
+  assert_int_equal(azr_listener_start(unknown->l), AZR_OK);
+  assert_int_equal(azr_listener_start(refused->l), AZR_OK);
+  H_WAIT(w, unknown->n_disconnected && refused->n_disconnected >= 2, 5000);
+  assert_int_equal(unknown->connected_status, AZR_E_HOST_NOT_FOUND);
+  assert_false(unknown->disc_reconnect);
+  assert_false(azr_listener_is_listening(unknown->l));
+  assert_int_equal(refused->connected_status, AZR_E_CONN_REFUSED);
+  assert_true(refused->disc_reconnect);
+  assert_true(azr_listener_is_listening(refused->l));
 }
 
 static void test_relay_drop_reconnects(void **state) {
@@ -273,9 +327,11 @@ int main(void) {
       cmocka_unit_test_teardown(test_shutdown_closes_connections, teardown),
       cmocka_unit_test_teardown(test_loop_misuse_inside_callback, teardown),
       cmocka_unit_test_teardown(test_run_timeout_and_interrupt, teardown),
-      cmocka_unit_test_teardown(test_auth_error_retries, teardown),
-      cmocka_unit_test_teardown(test_auth_error_no_retry_stops, teardown),
-      cmocka_unit_test_teardown(test_not_found, teardown),
+      cmocka_unit_test_teardown(test_startup_auth_error_stops, teardown),
+      cmocka_unit_test_teardown(test_startup_auth_error_retries_when_asked, teardown),
+      cmocka_unit_test_teardown(test_auth_error_after_online, teardown),
+      cmocka_unit_test_teardown(test_startup_not_found, teardown),
+      cmocka_unit_test_teardown(test_startup_unknown_host_stops_refused_retries, teardown),
       cmocka_unit_test_teardown(test_relay_drop_reconnects, teardown),
       cmocka_unit_test_teardown(test_keepalive_timeout, teardown),
   };

@@ -25,9 +25,20 @@ static void test_untrusted_certificate_refused(void **state) {
   assert_string_equal(hl->ssl_auth_pem, azr_emulator_certificate_pem(w->em));
   assert_int_equal(hl->connected_status, AZR_E_TLS_VERIFY);
   assert_int_equal(hl->connected_http, 0);
-  assert_true(hl->disc_reconnect);
   assert_int_equal(hl->n_online, 0);
   assert_true(h_contains(hl->ssl_status, "TLS handshake started"));
+  /* Never online: an untrusted certificate ends listening (fail fast)... */
+  assert_false(hl->disc_reconnect);
+  assert_false(azr_listener_is_listening(hl->l));
+  /* ...unless start-up errors are to be retried. */
+  struct h_listener *patient = h_listener_new(w, false);
+  h_listener_config(patient, "RetryOnStartupError=true");
+  h_listener_config(patient, "ReconnectDelayFirstMs=60000");
+  assert_int_equal(azr_listener_start(patient->l), AZR_OK);
+  H_WAIT(w, patient->n_disconnected > 0, 5000);
+  assert_int_equal(patient->connected_status, AZR_E_TLS_VERIFY);
+  assert_true(patient->disc_reconnect);
+  assert_true(azr_listener_is_listening(patient->l));
 }
 
 static void test_accept_override_and_negotiated(void **state) {

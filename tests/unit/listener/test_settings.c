@@ -81,7 +81,7 @@ static void test_table_covers_reference(void **state) {
   size_t ours = 0;
   for (size_t i = 0; i < azr__settings_count(); i++) ours += (azr__settings_at(i)->flags & AZR__SETTING_OURS) != 0;
   assert_int_equal(azr__settings_count(), n + ours);
-  assert_int_equal(ours, 11);
+  assert_int_equal(ours, 12);
   assert_null(azr__settings_at(azr__settings_count()));
 }
 
@@ -221,7 +221,7 @@ static void test_every_setting_roundtrips(void **state) {
     assert_int_equal(set(&s, d->name, value), AZR_OK);
     done++;
   }
-  assert_int_equal(done, 63); /* 114 rows - 29 listener - 21 not applicable - SSLServerCACerts */
+  assert_int_equal(done, 64); /* 115 rows - 29 listener - 21 not applicable - SSLServerCACerts */
   azr__settings_free(NULL, &s); /* ASan proves every string was released */
   assert_null(s.access_key);
   assert_int_equal(s.token_validity_s, 3600);
