@@ -422,12 +422,7 @@ int azr_client_connect(azr_client *c, const char *path_and_query, const char *su
     memset(&o, 0, sizeof o);
     azr__settings_connect_options(&c->set, &o);
     struct azr__ws_options wo;
-    azr__ws_options_default(&wo);
-    wo.session.buffer_messages = c->set.buffer_message;
-    wo.session.max_message_size = (uint64_t)c->set.max_message_size;
-    wo.max_frame_size = (size_t)c->set.max_frame_size;
-    wo.send_queue_cap = (size_t)c->set.send_queue_size;
-    wo.dont_wait_for_close = !c->set.wait_for_close_response;
+    azr__settings_ws_options(&c->set, &wo);
     rc = azr__ws_connect(c->curl, &o, &req, &wo, &client_cb, c, &c->ws);
     if (rc) set_error(c, "cannot start the connection: %s", azr_strerror(rc));
   }

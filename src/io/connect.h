@@ -83,6 +83,11 @@ struct azr__connect_options {
   long connect_timeout_ms;      /* TCP + proxy + TLS; default 30000 */
   long tcp_keepalive_idle_s;    /* 0 = off */
   long tcp_keepalive_interval_s;
+  int tcp_keepalive_count;      /* probes before the peer counts as gone; 0 = the system's */
+  /* TCP_USER_TIMEOUT: sent data unacknowledged this long ends the connection; 0 = the system's
+   * retransmission limit (about 15 minutes). Also ends a connection the peer keeps at a zero
+   * window that long, so only for channels whose peer always reads (the control channel). */
+  unsigned tcp_user_timeout_ms;
   bool verbose;                 /* libcurl's own trace, to stderr (debugging only) */
   azr__tls_observer_fn tls_observer; /* optional: TLS progress and the server certificate */
   void *tls_observer_ud;

@@ -2,6 +2,8 @@
 /* libcurl CONNECT_ONLY connections as stream transports, driven by curl_multi_socket_action. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -65,6 +67,8 @@ struct curl_conn {
   char errbuf[CURL_ERROR_SIZE];
   char url[300];
   bool in_multi;
+  int keepalive_count;         /* TCP_KEEPCNT, 0 = untouched */
+  unsigned user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 = untouched */
 };
 
 static void check_done(struct curl_shard *sh);
@@ -450,6 +454,16 @@ static long proxy_type(enum azr__proxy_kind k) {
   }
 }
 
+/* libcurl 7.88 has no options for TCP_KEEPCNT and TCP_USER_TIMEOUT: set them on each socket it
+ * opens for the connection (to the relay, or to the proxy in front of it). */
+static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose) {
+  const struct curl_conn *cc = clientp;
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
+  if (cc->keepalive_count > 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cc->keepalive_count, sizeof(int));
+  if (cc->user_timeout_ms > 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &cc->user_timeout_ms, sizeof(unsigned));
+  return CURL_SOCKOPT_OK;
+}
+
 static void apply_options(CURL *e, const struct azr__connect_options *o, CURLSH *share) {
   curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -552,6 +566,12 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
   }
   apply_options(e, o, c->share);
+  cc->keepalive_count = o->tcp_keepalive_idle_s > 0 ? o->tcp_keepalive_count : 0;
+  cc->user_timeout_ms = o->tcp_user_timeout_ms;
+  if (cc->keepalive_count || cc->user_timeout_ms) {
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, cc);
+  }
   struct curl_shard *sh = shard_with_room(c);
   if (!sh || curl_multi_add_handle(sh->multi, e) != CURLM_OK) {
     s->state = AZR__STREAM_FAILED;

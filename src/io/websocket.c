@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "azrelay/common.h"
+#include "io/keepalive.h"
 #include "proto/hc_url.h"
 #include "proto/ws_handshake.h"
 #include "util/limits.h"
@@ -82,6 +83,8 @@ struct azr__ws {
   struct ws_deferred *deferred, *deferred_tail;
   uv_timer_t replay_timer;
   int handles_open;
+  struct azr__keepalive keepalive;
+  bool keepalive_expired;
   /* end of life */
   uv_timer_t timer;
   enum ws_timer timer_purpose;
@@ -346,6 +349,7 @@ static void destroy(struct azr__ws *ws) {
   uv_timer_stop(&ws->replay_timer);
   uv_close((uv_handle_t *)&ws->timer, on_timer_closed);
   uv_close((uv_handle_t *)&ws->replay_timer, on_timer_closed);
+  azr__keepalive_close(&ws->keepalive, on_timer_closed);
 }
 
 static void on_replay_timer(uv_timer_t *t);
@@ -362,6 +366,7 @@ static void finish(struct azr__ws *ws, int status, uint16_t code, const char *re
   if (ws->finished) return;
   ws->finished = true;
   ws->state = WS_DONE;
+  azr__keepalive_stop(&ws->keepalive);
   ws->final_status = status;
   ws->final_code = code;
   snprintf(ws->final_reason, sizeof ws->final_reason, "%s", reason ? reason : "");
@@ -391,6 +396,7 @@ static void fail_open(struct azr__ws *ws, int status, const struct azr__http_hea
 
 static void flush_session(struct azr__ws *ws) {
   if (!ws->stream || ws->session.out.len == 0) return;
+  azr__keepalive_sent(&ws->keepalive);
   int rc = azr__stream_write(ws->stream, ws->session.out.data, ws->session.out.len);
   azr__buf_reset(&ws->session.out);
   if (rc != AZR_OK && rc != AZR_E_CLOSED) {
@@ -562,6 +568,26 @@ static int status_for_http(int code) {
   return AZR_E_HTTP_STATUS;
 }
 
+static int send_control(struct azr__ws *ws, bool ping, const void *payload, size_t len);
+
+static void keepalive_send(struct azr__keepalive *ka, bool probe) {
+  struct azr__ws *ws = ka->owner;
+  if (ws->state == WS_OPEN || ws->state == WS_CLOSING) (void)send_control(ws, probe, NULL, 0);
+}
+
+static void keepalive_expired(struct azr__keepalive *ka) {
+  struct azr__ws *ws = ka->owner;
+  char reason[96];
+  snprintf(reason, sizeof reason, "no answer to a keep-alive ping within %u ms", ws->opt.keepalive_reply_timeout_ms);
+  ws->keepalive_expired = true;
+  if (ws->state != WS_DONE) finish(ws, AZR_E_TIMEOUT, 1006, reason);
+}
+
+static void start_keepalive(struct azr__ws *ws) {
+  azr__keepalive_start(&ws->keepalive, ws->opt.keepalive_ms, ws->opt.keepalive_reply_timeout_ms);
+  azr__keepalive_suspend_replies(&ws->keepalive, ws->paused);
+}
+
 static int start_session(struct azr__ws *ws, bool is_client) {
   ws->opt.session.is_client = is_client;
   int rc = azr__ws_session_init(&ws->session, &ws->opt.session, &session_cb, ws, ws->mem);
@@ -598,6 +624,7 @@ static void handle_handshake_bytes(struct azr__ws *ws, uint8_t *data, size_t len
   }
   uv_timer_stop(&ws->timer);
   ws->state = WS_OPEN;
+  start_keepalive(ws);
   if (ws->cb.on_open) ws->cb.on_open(ws, AZR_OK, h, "");
   if (ws->state != WS_OPEN) return;
   size_t rest = len - (size_t)used;
@@ -624,6 +651,7 @@ static void st_connect(struct azr__stream *s, int status, const char *detail) {
 
 static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
   struct azr__ws *ws = s->owner;
+  azr__keepalive_received(&ws->keepalive);
   if (ws->state == WS_HANDSHAKE) {
     handle_handshake_bytes(ws, data, len);
     return;
@@ -678,7 +706,9 @@ static struct azr__ws *ws_new(uv_loop_t *loop, const struct azr__mem *mem, const
   uv_timer_init(loop, &ws->timer);
   uv_timer_init(loop, &ws->replay_timer);
   ws->timer.data = ws->replay_timer.data = ws;
-  ws->handles_open = 2;
+  static const struct azr__keepalive_callbacks keepalive_cb = {keepalive_send, keepalive_expired};
+  azr__keepalive_init(loop, &ws->keepalive, &keepalive_cb, ws);
+  ws->handles_open = 3;
   return ws;
 }
 
@@ -770,6 +800,7 @@ int azr__ws_accept(struct azr__stream *s, const char *client_key, const char *su
   azr__stream_set_owner(s, &stream_cb, ws);
   watch_drain(s);
   ws->state = WS_OPEN;
+  start_keepalive(ws);
   if (ws->leftover.len) arm_timer(ws, TIMER_LEFTOVER, 0);
   *out = ws;
   return AZR_OK;
@@ -783,6 +814,7 @@ size_t azr__ws_queued(const struct azr__ws *ws) {
 }
 
 bool azr__ws_is_open(const struct azr__ws *ws) { return ws->state == WS_OPEN; }
+bool azr__ws_keepalive_expired(const struct azr__ws *ws) { return ws->keepalive_expired; }
 void *azr__ws_user_data(const struct azr__ws *ws) { return ws->ud; }
 void azr__ws_set_user_data(struct azr__ws *ws, void *ud) { ws->ud = ud; }
 void azr__ws_set_callbacks(struct azr__ws *ws, const struct azr__ws_callbacks *cb) { ws->cb = *cb; }
@@ -892,12 +924,14 @@ void azr__ws_abort(struct azr__ws *ws) {
 
 void azr__ws_pause(struct azr__ws *ws) {
   ws->paused = true;
+  azr__keepalive_suspend_replies(&ws->keepalive, true);
   if (ws->stream) azr__stream_pause(ws->stream);
 }
 
 void azr__ws_resume(struct azr__ws *ws) {
   if (!ws->paused) return;
   ws->paused = false;
+  azr__keepalive_suspend_replies(&ws->keepalive, false);
   if (ws->state == WS_DONE) return;
   if (ws->deferred || ws->peer_closed) {
     /* Replay from the loop, not inside the caller. */

@@ -52,6 +52,12 @@ struct azr__ws_options {
   uint32_t close_timeout_ms;   /* wait for the peer's Close, default 5000 */
   bool dont_wait_for_close;    /* close the connection right after our Close frame */
   uint32_t handshake_timeout_ms; /* client: from connect to the 101, default 30000 */
+  /* Keep-alive (io/keepalive.h), from the moment the endpoint opens: after keepalive_ms without
+   * sending, an unsolicited Pong goes out (0 = off); with keepalive_reply_timeout_ms > 0 it is a Ping
+   * instead, and when nothing at all arrives within that long after it, the endpoint ends with
+   * AZR_E_TIMEOUT (code 1006). While the owner has paused reading no deadline runs. */
+  uint32_t keepalive_ms;
+  uint32_t keepalive_reply_timeout_ms;
   /* After our Close, input that arrives while the owner has paused reading is dropped, so the
    * peer's Close reply can be read (the owner asked to close; nothing else will read it). */
   bool drop_input_after_close;
@@ -118,6 +124,8 @@ void azr__ws_notify_writable(struct azr__ws *ws);
 /* Unsent bytes: queued messages + encoded frames + the stream's queue. */
 size_t azr__ws_queued(const struct azr__ws *ws);
 bool azr__ws_is_open(const struct azr__ws *ws);
+/* During on_close: the end came from keepalive_reply_timeout_ms (a silent peer). */
+bool azr__ws_keepalive_expired(const struct azr__ws *ws);
 void *azr__ws_user_data(const struct azr__ws *ws);
 void azr__ws_set_user_data(struct azr__ws *ws, void *ud);
 void azr__ws_set_callbacks(struct azr__ws *ws, const struct azr__ws_callbacks *cb);

@@ -24,14 +24,7 @@ struct azr__file_source {
 };
 
 void azr__conn_options(azr_listener *l, struct azr__ws_options *o) {
-  azr__ws_options_default(o);
-  o->session.buffer_messages = l->set.buffer_message;
-  o->session.max_message_size = (uint64_t)l->set.max_message_size;
-  o->session.validate_utf8 = true;
-  o->max_frame_size = (size_t)l->set.max_frame_size;
-  o->send_queue_cap = (size_t)l->set.send_queue_size;
-  o->dont_wait_for_close = !l->set.wait_for_close_response;
-  o->handshake_timeout_ms = (uint32_t)(l->set.connect_timeout_ms > 0 ? l->set.connect_timeout_ms : 30000);
+  azr__settings_ws_options(&l->set, o);
   o->log = &l->log;
   o->log_category = "rendezvous";
   o->drop_input_after_close = true;

@@ -34,8 +34,7 @@ static void on_reconnect_timer(uv_timer_t *t) {
 void azr__control_init(azr_listener *l) {
   uv_timer_init(l->loop, &l->renew_timer);
   uv_timer_init(l->loop, &l->reconnect_timer);
-  uv_timer_init(l->loop, &l->keepalive_timer);
-  l->renew_timer.data = l->reconnect_timer.data = l->keepalive_timer.data = l;
+  l->renew_timer.data = l->reconnect_timer.data = l;
 }
 
 static void on_timer_closed(uv_handle_t *h) {
@@ -45,10 +44,9 @@ static void on_timer_closed(uv_handle_t *h) {
 }
 
 void azr__control_close_handles(azr_listener *l) {
-  l->handles_open = 3;
+  l->handles_open = 2;
   uv_close((uv_handle_t *)&l->renew_timer, on_timer_closed);
   uv_close((uv_handle_t *)&l->reconnect_timer, on_timer_closed);
-  uv_close((uv_handle_t *)&l->keepalive_timer, on_timer_closed);
 }
 
 static int parse_namespace(azr_listener *l) {
@@ -109,24 +107,6 @@ static void schedule_renew(azr_listener *l) {
   uv_timer_start(&l->renew_timer, on_renew, (uint64_t)delay_s * 1000u, 0);
 }
 
-static void on_keepalive(uv_timer_t *t) {
-  azr_listener *l = t->data;
-  if (!l->control || !azr__listener_online(l) || l->set.keepalive_s <= 0) return;
-  uint64_t interval_ms = (uint64_t)l->set.keepalive_s * 1000u;
-  uint64_t idle = azr__now_ms() - l->last_control_rx_ms;
-  if (l->control_ping_outstanding && idle >= 2 * interval_ms) {
-    /* No traffic, not even our ping's pong, for two intervals: the channel is half-open. */
-    azr__listener_status(l, "KeepAliveTimeout", AZR_E_TIMEOUT, "no answer from the relay; reconnecting");
-    azr__ws_abort(l->control);
-    return;
-  }
-  if (idle >= interval_ms) {
-    (void)azr__ws_ping(l->control, "azr", 3);
-    l->control_ping_outstanding = true;
-  }
-  uv_timer_start(&l->keepalive_timer, on_keepalive, interval_ms / 2 ? interval_ms / 2 : 1, 0);
-}
-
 /* ---- control channel callbacks ---- */
 
 /* After a loss or a refusal: the policy (proto/control_policy.h) says whether to reconnect and
@@ -135,7 +115,6 @@ static void schedule_reconnect(azr_listener *l, int status, int close_code, cons
   l->control = NULL;
   l->http_body_req = NULL;
   uv_timer_stop(&l->renew_timer);
-  uv_timer_stop(&l->keepalive_timer);
   bool was_online = l->cc.ever_online;
   struct azr__cc_policy policy = {(uint32_t)l->set.reconnect_first_ms, (uint32_t)l->set.reconnect_max_ms,
                                   (uint32_t)l->set.auth_error_delay_ms, HEALTHY_AFTER_MS,
@@ -209,19 +188,13 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
     return;
   }
   azr__cc_opened(&l->cc, azr__now_ms());
-  l->last_control_rx_ms = azr__now_ms();
-  l->control_ping_outstanding = false;
   AZR__LLOG(l, AZR_LOG_INFO, "control", "listening on %s/%s (tracking id %s)", l->host, l->set.hybrid_connection,
             l->tracking_id);
   l->stats.control_opens++;
   azr__listener_status(l, "Online", AZR_OK, "control channel open");
   azr_connected_event ev = {AZR_OK, "OK", 101};
   AZR__FIRE(l, on_connected, &ev);
-  if (l->control == ws) {
-    schedule_renew(l);
-    if (l->set.keepalive_s > 0)
-      uv_timer_start(&l->keepalive_timer, on_keepalive, (uint64_t)l->set.keepalive_s * 500u, 0);
-  }
+  if (l->control == ws) schedule_renew(l);
 }
 
 static void c_message_begin(struct azr__ws *ws, uint8_t opcode) {
@@ -232,8 +205,6 @@ static void c_message_begin(struct azr__ws *ws, uint8_t opcode) {
 static void c_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end, bool message_end) {
   (void)frame_end;
   azr_listener *l = azr__ws_user_data(ws);
-  l->last_control_rx_ms = azr__now_ms();
-  l->control_ping_outstanding = false;
   if (!message_end) return; /* buffered mode: one call per message */
   if (l->control_opcode == AZR__WS_BINARY) {
     azr__http_control_binary(l, data, len);
@@ -261,14 +232,6 @@ static void c_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool f
   azr__hc_cmd_free(l->mem, &cmd);
 }
 
-static void c_pong(struct azr__ws *ws, const uint8_t *p, size_t len) {
-  (void)p;
-  (void)len;
-  azr_listener *l = azr__ws_user_data(ws);
-  l->last_control_rx_ms = azr__now_ms();
-  l->control_ping_outstanding = false;
-}
-
 static void c_close(struct azr__ws *ws, int status, uint16_t code, const char *reason) {
   azr_listener *l = azr__ws_user_data(ws);
   if (l->control != ws) return;
@@ -276,13 +239,14 @@ static void c_close(struct azr__ws *ws, int status, uint16_t code, const char *r
   snprintf(desc, sizeof desc, "%s%s%u %s", status ? azr_strerror(status) : "", status ? " / close " : "close ", code,
            reason);
   AZR__LLOG(l, AZR_LOG_INFO, "control", "control channel closed: %s", desc);
+  if (azr__ws_keepalive_expired(ws))
+    azr__listener_status(l, "KeepAliveTimeout", AZR_E_TIMEOUT, "no answer from the relay; reconnecting");
   schedule_reconnect(l, status, code, desc, 0);
 }
 
 static const struct azr__ws_callbacks control_cb = {.on_open = c_open,
                                                     .on_message_begin = c_message_begin,
                                                     .on_message_data = c_message_data,
-                                                    .on_pong = c_pong,
                                                     .on_close = c_close};
 
 static void control_tls(void *ud, struct azr__tls_event *ev) {
@@ -331,11 +295,15 @@ static void connect_now(azr_listener *l) {
     azr__listener_connect_options(l, &o);
     o.tls_observer = control_tls;
     o.tls_observer_ud = l;
+    o.tcp_user_timeout_ms = azr__settings_control_user_timeout_ms(&l->set);
     struct azr__ws_options wo;
-    azr__ws_options_default(&wo);
+    azr__settings_ws_options(&l->set, &wo);
     wo.session.buffer_messages = true;
     wo.session.max_message_size = 1024 * 1024; /* commands and bodies are < 64 KiB; allow slack */
-    wo.handshake_timeout_ms = (uint32_t)(l->set.connect_timeout_ms > 0 ? l->set.connect_timeout_ms : 30000);
+    wo.max_frame_size = 128 * 1024;
+    wo.send_queue_cap = 4 * 1024 * 1024;
+    wo.dont_wait_for_close = false;
+    wo.keepalive_reply_timeout_ms = l->set.ping_timeout_s > 0 ? (uint32_t)l->set.ping_timeout_s * 1000u : 0;
     wo.log = &l->log;
     wo.log_category = "control";
     AZR__LLOG(l, AZR_LOG_VERBOSE, "control", "connecting to %s", azr__buf_cstr(&url));
@@ -375,7 +343,6 @@ int azr__control_start(azr_listener *l) {
 void azr__control_stop(azr_listener *l) {
   uv_timer_stop(&l->reconnect_timer);
   uv_timer_stop(&l->renew_timer);
-  uv_timer_stop(&l->keepalive_timer);
   struct azr__ws *ws = l->control;
   l->control = NULL;
   azr__cc_stop(&l->cc);

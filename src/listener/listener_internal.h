@@ -85,12 +85,10 @@ struct azr_listener {
   uint16_t port;
   char tracking_id[64];
   int64_t token_issued_s, token_expiry_s;
-  uv_timer_t renew_timer, reconnect_timer, keepalive_timer;
-  uint64_t last_control_rx_ms;
+  uv_timer_t renew_timer, reconnect_timer;
   /* TLS of the control channel, for SSLServerCertEncoded and SSLNegotiated* */
   char *server_cert_pem;
   struct azr__tls_info tls;
-  bool control_ping_outstanding;
   /* connections */
   struct azr__conn *conns;
   size_t conn_count;

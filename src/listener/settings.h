@@ -26,7 +26,8 @@ struct azr__listener_settings {
   int auto_renew_threshold_s;/* AutoRenewThreshold (300) */
   char *diagnostic_id;       /* DiagnosticId: tracking GUID for sb-hc-id */
   int log_level;             /* LogLevel (1) */
-  int keepalive_s;           /* AzureRelayKeepAliveTime (0 = off) */
+  int keepalive_s;           /* AzureRelayKeepAliveTime (30): keep-alive frame after this much send silence */
+  int ping_timeout_s;        /* AzureRelayPingTimeout (0): control channel pings and wants a reply, ours */
   int reconnect_first_ms;    /* ReconnectDelayFirstMs (1000), ours */
   int reconnect_max_ms;      /* ReconnectDelayMaxMs (30000), ours */
   bool retry_on_auth_error;  /* RetryOnAuthError (true): keep reconnecting after 401/403, ours */
@@ -54,8 +55,9 @@ struct azr__listener_settings {
   char *local_host;          /* LocalHost */
   int ip_version;            /* UseIPv6: 0 any, 4, 6 */
   int connect_timeout_ms;    /* ConnectTimeoutMs (30000), ours */
-  int tcp_keepalive_time_ms; /* KeepAliveTime (0 = off) */
-  int tcp_keepalive_interval_ms; /* KeepAliveInterval */
+  int tcp_keepalive_time_ms; /* KeepAliveTime (60000; 0 = off) */
+  int tcp_keepalive_interval_ms; /* KeepAliveInterval (10000) */
+  int tcp_keepalive_count;   /* KeepAliveRetryCount (6) */
   char *ca_file;             /* OpenSSLCAFile / SSLCACertFilePaths */
   char *ca_dir;              /* OpenSSLCADir */
   char *server_ca_certs;     /* SSLServerCACerts: PEM text */
@@ -123,5 +125,14 @@ int azr__settings_forwarding_ports_parse(const char *text, struct azr__forwardin
 /* Transport options for the relay connections, from the TLS, proxy, firewall and socket settings.
  * Strings point into s (valid while s is unchanged). */
 void azr__settings_connect_options(const struct azr__listener_settings *s, struct azr__connect_options *o);
+/* The control channel's TCP_USER_TIMEOUT: the time TCP keep-alive needs to give up on a silent peer
+ * (KeepAliveTime + KeepAliveInterval * KeepAliveRetryCount), so a dead relay is noticed as soon as
+ * TCP would notice it on an idle socket, also while keep-alive frames wait unacknowledged; 0 when TCP
+ * keep-alive is off. */
+unsigned azr__settings_control_user_timeout_ms(const struct azr__listener_settings *s);
+struct azr__ws_options;
+/* WebSocket options every connection of a listener or client shares: message and frame sizes,
+ * queue cap, close handshake, set-up timeout and keep-alive (AzureRelayKeepAliveTime). */
+void azr__settings_ws_options(const struct azr__listener_settings *s, struct azr__ws_options *o);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "azrelay/common.h"
+#include "io/websocket.h"
 #include "listener/settings_hooks.h"
 #include "util/crypto.h"
 #include "util/encoding.h"
@@ -589,4 +590,25 @@ void azr__settings_connect_options(const struct azr__listener_settings *s, struc
   o->connect_timeout_ms = s->connect_timeout_ms;
   o->tcp_keepalive_idle_s = ceil_seconds(s->tcp_keepalive_time_ms);
   o->tcp_keepalive_interval_s = o->tcp_keepalive_idle_s ? ceil_seconds(s->tcp_keepalive_interval_ms) : 0;
+  o->tcp_keepalive_count = s->tcp_keepalive_count;
+}
+
+unsigned azr__settings_control_user_timeout_ms(const struct azr__listener_settings *s) {
+  long idle = ceil_seconds(s->tcp_keepalive_time_ms);
+  if (!idle) return 0;
+  long interval = s->tcp_keepalive_interval_ms > 0 ? ceil_seconds(s->tcp_keepalive_interval_ms) : idle;
+  int64_t total_s = (int64_t)idle + (int64_t)interval * (s->tcp_keepalive_count > 0 ? s->tcp_keepalive_count : 9);
+  return total_s > 86400 ? 86400000u : (unsigned)(total_s * 1000);
+}
+
+void azr__settings_ws_options(const struct azr__listener_settings *s, struct azr__ws_options *o) {
+  azr__ws_options_default(o);
+  o->session.buffer_messages = s->buffer_message;
+  o->session.max_message_size = (uint64_t)s->max_message_size;
+  o->session.validate_utf8 = true;
+  o->max_frame_size = (size_t)s->max_frame_size;
+  o->send_queue_cap = (size_t)s->send_queue_size;
+  o->dont_wait_for_close = !s->wait_for_close_response;
+  o->handshake_timeout_ms = (uint32_t)(s->connect_timeout_ms > 0 ? s->connect_timeout_ms : 30000);
+  o->keepalive_ms = s->keepalive_s > 0 ? (uint32_t)s->keepalive_s * 1000u : 0;
 }

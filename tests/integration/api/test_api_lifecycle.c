@@ -297,27 +297,47 @@ static void test_relay_drop_reconnects(void **state) {
   h_connect_pair(hl, hc);
 }
 
+/* AzureRelayPingTimeout: the control channel pings and reconnects when a relay goes silent. */
 static void test_keepalive_timeout(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl = h_listener_new(w, true);
   h_listener_config(hl, "AzureRelayKeepAliveTime=1");
+  h_listener_config(hl, "AzureRelayPingTimeout=1");
   h_listener_config(hl, "ReconnectDelayFirstMs=50");
   h_listener_start_online(hl);
   /* A relay that answers pings keeps the channel up. */
   h_pump_for(w, 2600);
   assert_int_equal(hl->n_keepalive_timeout, 0);
   assert_int_equal(hl->n_disconnected, 0);
-  /* A relay that has gone silent is detected within two periods. */
+  /* A relay that has gone silent is detected within a ping interval plus the reply timeout. */
   w->em_paused = true;
   uint64_t t0 = h_now_ms();
   H_WAIT(w, hl->n_keepalive_timeout > 0, 3500);
-  assert_true(h_now_ms() - t0 >= 1000);
+  assert_true(h_now_ms() - t0 >= 900);
   H_WAIT(w, hl->n_disconnected > 0, 1000);
+  assert_int_equal(hl->disc_status, AZR_E_TIMEOUT);
   assert_true(hl->disc_reconnect);
   assert_true(azr_listener_is_listening(hl->l));
   assert_false(azr_listener_is_connected(hl->l));
   w->em_paused = false;
   H_WAIT(w, hl->n_online == 2, 5000);
+}
+
+/* The default keep-alive frame is an unsolicited Pong: it expects no answer, so a relay that does
+ * not answer (here: not running at all for a while) is not mistaken for a dead one. */
+static void test_keepalive_pong_expects_no_answer(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  h_listener_config(hl, "AzureRelayKeepAliveTime=1");
+  h_listener_start_online(hl);
+  w->em_paused = true;
+  h_pump_for(w, 3500);
+  w->em_paused = false;
+  assert_int_equal(hl->n_keepalive_timeout, 0);
+  assert_int_equal(hl->n_disconnected, 0);
+  assert_true(azr_listener_is_connected(hl->l));
+  struct h_client *hc = h_client_new(w);
+  h_connect_pair(hl, hc);
 }
 
 int main(void) {
@@ -334,6 +354,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_startup_unknown_host_stops_refused_retries, teardown),
       cmocka_unit_test_teardown(test_relay_drop_reconnects, teardown),
       cmocka_unit_test_teardown(test_keepalive_timeout, teardown),
+      cmocka_unit_test_teardown(test_keepalive_pong_expects_no_answer, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -204,7 +204,8 @@ static void test_ipv6_only_cannot_reach_an_ipv4_relay(void **state) {
 /* ---- TCP keep-alive on the control channel's socket ---- */
 
 struct keepalive {
-  int found, on, idle, interval;
+  int found, on, idle, interval, count;
+  unsigned user_timeout;
 };
 
 /* Finds this process's TCP socket connected to 127.0.0.1:port (the listener's end; the emulator's
@@ -231,6 +232,10 @@ static struct keepalive keepalive_to(uint16_t port) {
     getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k.idle, &l);
     l = sizeof k.interval;
     getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k.interval, &l);
+    l = sizeof k.count;
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k.count, &l);
+    l = sizeof k.user_timeout;
+    getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &k.user_timeout, &l);
     k.found++;
   }
   closedir(d);
@@ -238,8 +243,10 @@ static struct keepalive keepalive_to(uint16_t port) {
 }
 
 /* Starts a listener with the given settings (NULL-terminated) and checks its control channel's
- * socket: keep-alive on or off, and (when on) the idle time and probe interval in seconds. */
-static void expect_keepalive(struct h_world *w, const char *const *settings, bool on, int idle_s, int interval_s) {
+ * socket: keep-alive on or off, and (when on) the idle time, probe interval and count, and the
+ * TCP_USER_TIMEOUT that bounds unacknowledged data. */
+static void expect_keepalive(struct h_world *w, const char *const *settings, bool on, int idle_s, int interval_s,
+                             int count, unsigned user_timeout_ms) {
   uint16_t port = azr_emulator_port(w->em);
   struct h_listener *hl = h_listener_new(w, true);
   for (size_t i = 0; settings[i]; i++) h_listener_config(hl, settings[i]);
@@ -250,19 +257,52 @@ static void expect_keepalive(struct h_world *w, const char *const *settings, boo
   if (on) {
     assert_int_equal(k.idle, idle_s);
     assert_int_equal(k.interval, interval_s);
+    assert_int_equal(k.count, count);
   }
+  assert_int_equal(k.user_timeout, user_timeout_ms);
   h_listener_free(hl);
   h_pump_for(w, 100);
 }
 
 static void test_tcp_keepalive(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
-  static const char *const none[] = {NULL};
-  static const char *const both[] = {"KeepAliveTime=7000", "KeepAliveInterval=2500", NULL};
-  static const char *const time_only[] = {"KeepAliveTime=1200", NULL};
-  expect_keepalive(w, none, false, 0, 0);     /* off by default */
-  expect_keepalive(w, both, true, 7, 3);      /* each rounded up to whole seconds */
-  expect_keepalive(w, time_only, true, 2, 2); /* no interval: probes every KeepAliveTime */
+  static const char *const defaults[] = {NULL};
+  static const char *const off[] = {"KeepAliveTime=0", NULL};
+  static const char *const both[] = {"KeepAliveTime=7000", "KeepAliveInterval=2500", "KeepAliveRetryCount=3", NULL};
+  static const char *const time_only[] = {"KeepAliveTime=1200", "KeepAliveInterval=0", NULL};
+  /* On by default: probes after 60 s, every 10 s, 6 of them; unacknowledged data ends the control
+   * channel after 60 + 6 x 10 s. */
+  expect_keepalive(w, defaults, true, 60, 10, 6, 120000);
+  expect_keepalive(w, off, false, 0, 0, 0, 0);
+  expect_keepalive(w, both, true, 7, 3, 3, 16000);      /* each rounded up to whole seconds */
+  expect_keepalive(w, time_only, true, 2, 2, 6, 14000); /* no interval: probes every KeepAliveTime */
+  /* An accepted connection gets keep-alive probes but no TCP_USER_TIMEOUT (a sender that stops
+   * reading legitimately keeps our data unacknowledged). */
+  struct h_listener *hl = h_listener_new(w, true);
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new(w);
+  h_connect_pair(hl, hc);
+  uint16_t port = azr_emulator_port(w->em);
+  DIR *d = opendir("/proc/self/fd");
+  assert_non_null(d);
+  int sockets = 0, with_timeout = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int fd = atoi(e->d_name);
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof peer;
+    if (fd <= 2 || getpeername(fd, (struct sockaddr *)&peer, &pl) || peer.sin_family != AF_INET ||
+        ntohs(peer.sin_port) != port)
+      continue;
+    unsigned ut = 0;
+    socklen_t l = sizeof ut;
+    getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, &l);
+    sockets++;
+    with_timeout += ut != 0;
+  }
+  closedir(d);
+  assert_int_equal(sockets, 3); /* control channel, rendezvous, the client's connection */
+  assert_int_equal(with_timeout, 1);
 }
 
 /* ---- ConnectTimeoutMs ---- */

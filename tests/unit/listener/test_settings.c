@@ -81,7 +81,7 @@ static void test_table_covers_reference(void **state) {
   size_t ours = 0;
   for (size_t i = 0; i < azr__settings_count(); i++) ours += (azr__settings_at(i)->flags & AZR__SETTING_OURS) != 0;
   assert_int_equal(azr__settings_count(), n + ours);
-  assert_int_equal(ours, 12);
+  assert_int_equal(ours, 13);
   assert_null(azr__settings_at(azr__settings_count()));
 }
 
@@ -134,7 +134,11 @@ static void test_defaults_after_init(void **state) {
   assert_int_equal(s.token_validity_s, 3600);
   assert_int_equal(s.auto_renew_threshold_s, 300);
   assert_int_equal(s.log_level, 1);
-  assert_int_equal(s.keepalive_s, 0);
+  assert_int_equal(s.keepalive_s, 30);
+  assert_int_equal(s.ping_timeout_s, 0);
+  assert_int_equal(s.tcp_keepalive_time_ms, 60000);
+  assert_int_equal(s.tcp_keepalive_interval_ms, 10000);
+  assert_int_equal(s.tcp_keepalive_count, 6);
   assert_int_equal(s.reconnect_first_ms, 1000);
   assert_int_equal(s.reconnect_max_ms, 30000);
   assert_false(s.buffer_message);
@@ -221,7 +225,7 @@ static void test_every_setting_roundtrips(void **state) {
     assert_int_equal(set(&s, d->name, value), AZR_OK);
     done++;
   }
-  assert_int_equal(done, 64); /* 115 rows - 29 listener - 21 not applicable - SSLServerCACerts */
+  assert_int_equal(done, 66); /* 116 rows - 29 listener - 20 not applicable - SSLServerCACerts */
   azr__settings_free(NULL, &s); /* ASan proves every string was released */
   assert_null(s.access_key);
   assert_int_equal(s.token_validity_s, 3600);
@@ -287,7 +291,7 @@ static void test_number_bounds(void **state) {
     assert_int_equal(set(&s, d->name, text), AZR_OK);
     checked++;
   }
-  assert_int_equal(checked, 18);
+  assert_int_equal(checked, 20);
   assert_int_equal(set(&s, "MaxConnections", "100000"), AZR_OK);
   assert_int_equal(s.max_connections, 100000);
   assert_int_equal(set(&s, "MaxConnections", "100001"), AZR_E_INVALID_ARG);

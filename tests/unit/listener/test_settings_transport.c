@@ -17,6 +17,7 @@
 
 #include "azrelay/common.h"
 #include "emulator/cert.h"
+#include "io/websocket.h"
 #include "listener/settings.h"
 #include "util/encoding.h"
 
@@ -94,7 +95,16 @@ static void test_defaults_map_to_options(void **state) {
   assert_null(o.local_interface);
   assert_int_equal(o.ip_version, 0);
   assert_int_equal(o.connect_timeout_ms, 30000);
-  assert_int_equal(o.tcp_keepalive_idle_s, 0);
+  /* TCP keep-alive is on by default (docs/FEATURES.md "Keep-alive and dead-relay detection"). */
+  assert_int_equal(o.tcp_keepalive_idle_s, 60);
+  assert_int_equal(o.tcp_keepalive_interval_s, 10);
+  assert_int_equal(o.tcp_keepalive_count, 6);
+  assert_int_equal(o.tcp_user_timeout_ms, 0); /* the control channel sets it itself */
+  assert_int_equal(azr__settings_control_user_timeout_ms(&s), 120000);
+  struct azr__ws_options wo;
+  azr__settings_ws_options(&s, &wo);
+  assert_int_equal(wo.keepalive_ms, 30000);
+  assert_int_equal(wo.keepalive_reply_timeout_ms, 0);
   azr__settings_free(NULL, &s);
 }
 
@@ -454,8 +464,10 @@ static void test_socket_options(void **state) {
     assert_int_equal(o.ip_version, ipv6[i].version);
   }
   assert_int_equal(set(&s, "UseIPv6", "3"), AZR_E_INVALID_ARG);
+  assert_int_equal(set(&s, "KeepAliveTime", "0"), AZR_OK);
   assert_int_equal(set(&s, "KeepAliveInterval", "1500"), AZR_OK);
   options(&s, &o);
+  assert_int_equal(azr__settings_control_user_timeout_ms(&s), 0);
   assert_int_equal(o.tcp_keepalive_idle_s, 0); /* no KeepAliveTime: keep-alive stays off */
   assert_int_equal(o.tcp_keepalive_interval_s, 0);
   static const struct {
@@ -468,6 +480,12 @@ static void test_socket_options(void **state) {
     assert_int_equal(o.tcp_keepalive_idle_s, rounding[i].s);
     assert_int_equal(o.tcp_keepalive_interval_s, 2);
   }
+  assert_int_equal(set(&s, "KeepAliveTime", "5000"), AZR_OK);
+  assert_int_equal(set(&s, "KeepAliveRetryCount", "3"), AZR_OK);
+  assert_int_equal(set(&s, "KeepAliveRetryCount", "0"), AZR_E_INVALID_ARG);
+  options(&s, &o);
+  assert_int_equal(o.tcp_keepalive_count, 3);
+  assert_int_equal(azr__settings_control_user_timeout_ms(&s), 11000); /* 5 s + 3 x 2 s */
   assert_int_equal(set(&s, "LocalHost", "eth0"), AZR_OK);
   assert_int_equal(set(&s, "ConnectTimeoutMs", "2500"), AZR_OK);
   options(&s, &o);
