@@ -115,7 +115,7 @@ static struct azr__http_req *req_new(azr_listener *l, const struct azr__hc_reque
   r->id = ++l->next_id;
   snprintf(r->key, sizeof r->key, "%llu", (unsigned long long)r->id);
   r->arrived_on = rv;
-  r->address = azr__strdup(l->mem, q->address ? q->address : (rv ? "" : ""));
+  r->address = azr__strdup(l->mem, q->address ? q->address : ""); /* unused for requests on a rendezvous */
   r->relay_id = azr__strdup(l->mem, q->id ? q->id : "");
   r->target = azr__strdup(l->mem, q->request_target ? q->request_target : "/");
   r->method = azr__strdup(l->mem, q->method ? q->method : "GET");
@@ -169,9 +169,14 @@ static void fire_request(struct azr__http_req *r) {
 /* ---- the control channel side ---- */
 
 void azr__http_command(azr_listener *l, const struct azr__hc_request *q) {
+  /* On the control channel the address is where the request (§5.5) or a large or slow response
+   * (§7.5) travels: without it the request cannot be served. */
+  if (!q->address) {
+    azr__listener_error(l, AZR_E_PROTOCOL, "request without 'address' on the control channel ignored");
+    return;
+  }
   if (azr__hc_request_is_rendezvous_only(q)) {
     /* The relay wants this request carried over a rendezvous socket (§5.5). */
-    if (!q->address) return;
     http_rv_connect(l, q->address, NULL);
     return;
   }

@@ -168,7 +168,9 @@ static int parse_request(struct ctx *c, const cJSON *obj, struct azr__hc_request
                                       "requestHeaders", "body"};
   const cJSON *m[7];
   int rc = collect(c, obj, names, m, 7);
-  if (!rc) rc = get_string(c, m[0], "address", true, &r->address);
+  /* Optional here: a request delivered over a rendezvous socket need not name one (.NET never reads
+   * it there); the control channel's caller insists on it (azr__http_command). */
+  if (!rc) rc = get_string(c, m[0], "address", false, &r->address);
   if (!rc) rc = get_string(c, m[1], "id", false, &r->id);
   if (!rc) rc = get_string(c, m[2], "requestTarget", false, &r->request_target);
   if (!rc) rc = get_string(c, m[3], "method", false, &r->method);

@@ -97,7 +97,9 @@ struct azr__hc_cmd {
  *   AZR_E_TOO_BIG   len > AZR_MAX_CONTROL_MSG
  *   AZR_E_NOT_FOUND the member is none of accept/request/response/renewToken (callers ignore those)
  *   AZR_E_PARSE     malformed JSON (incl. invalid UTF-8, control characters or "\u0000" in strings),
- *                   not an object, a required member missing, a member of the wrong type, a header
+ *                   not an object, a required member missing (accept: address and id; response:
+ *                   requestId and statusCode; renewToken: token; a request's address is optional
+ *                   because requests delivered over a rendezvous socket may omit it), a member of the wrong type, a header
  *                   name that is not an HTTP token or a value with CR/LF, more than AZR__HC_MAX_HEADERS
  *                   headers, statusCode not an integer 100-999 (a numeric string is accepted, §13.1 #7),
  *                   a port outside 0-65535

@@ -1,63 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Log formatting and secret redaction. */
+/* Log formatting; every line goes through the redactor (util/redact.c). */
 #include "util/log.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-/* Markers after which a secret value starts, and how it ends. */
-struct secret_marker {
-  const char *prefix;  /* matched case-insensitively */
-  const char *stop;    /* characters that end the secret */
-};
-
-static const struct secret_marker markers[] = {
-    {"sig=", "&\"' \r\n;,"},
-    {"sig%3d", "&\"' \r\n;,"},
-    {"sharedaccesskey=", ";\"' \r\n"},
-    {"sharedaccesssignature=", ";\"\r\n"},
-    {"sb-hc-token=", "&\"' \r\n"},
-    {"servicebusauthorization: ", "\r\n\""},
-    {"servicebusauthorization\":\"", "\""},
-    {"proxy-authorization: ", "\r\n\""},
-    {"authorization: ", "\r\n\""},
-    {"\"token\":\"", "\""},
-    {"\"key\":\"", "\""},
-};
-
-int azr__redact(struct azr__buf *out, const char *text) {
-  azr__buf_reset(out);
-  const char *p = text;
-  while (*p) {
-    const struct secret_marker *hit = NULL;
-    size_t plen = 0;
-    for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
-      size_t n = strlen(markers[i].prefix);
-      if (strncasecmp(p, markers[i].prefix, n) == 0) {
-        hit = &markers[i];
-        plen = n;
-        break;
-      }
-    }
-    if (!hit) {
-      int rc = azr__buf_append_byte(out, (uint8_t)*p++);
-      if (rc) return rc;
-      continue;
-    }
-    int rc = azr__buf_append(out, p, plen);
-    if (rc) return rc;
-    p += plen;
-    size_t secret = strcspn(p, hit->stop);
-    if (secret) {
-      rc = azr__buf_append_str(out, "***");
-      if (rc) return rc;
-    }
-    p += secret;
-  }
-  return AZR_OK;
-}
+#include "util/redact.h"
 
 void azr__log_write(const struct azr__log *lg, int level, const char *category, const char *fmt, ...) {
   if (!azr__log_enabled(lg, level)) return;

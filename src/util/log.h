@@ -8,6 +8,7 @@
 
 #include "azrelay/common.h"
 #include "util/buf.h"
+#include "util/redact.h"
 
 struct azr__log {
   azr_log_fn fn;
@@ -25,11 +26,5 @@ void azr__log_write(const struct azr__log *lg, int level, const char *category, 
   do {                                                                                                    \
     if (azr__log_enabled((lg), (lvl))) azr__log_write((lg), (lvl), (cat), __VA_ARGS__);                   \
   } while (0)
-
-/* Replaces secret values in text with "***": the sig= and skn-independent signature of SAS tokens,
- * SharedAccessKey= and SharedAccessSignature= of connection strings, sb-hc-token= query values,
- * and the values of ServiceBusAuthorization, Authorization and Proxy-Authorization headers.
- * The result is written to out (which is reset first). */
-int azr__redact(struct azr__buf *out, const char *text);
 
 #endif

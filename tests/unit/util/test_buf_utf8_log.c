@@ -57,6 +57,60 @@ static void test_redact(void **state) {
   azr__buf_free(&b);
 }
 
+/* forms[] with "%s" replaced by name (a literal format would need one test per form). */
+static void fill(char *out, size_t cap, const char *form, const char *name) {
+  const char *at = strstr(form, "%s");
+  size_t before = (size_t)(at - form), n = strlen(name);
+  assert_true(before + n + strlen(at + 2) < cap);
+  memcpy(out, form, before);
+  memcpy(out + before, name, n);
+  strcpy(out + before + n, at + 2);
+}
+
+/* Every secret name in every form a log line can carry it: headers (also in a head joined with
+ * "; "), JSON members (also escaped inside a JSON string), query and connection-string values. */
+static void test_redact_every_form(void **state) {
+  (void)state;
+  static const char *const names[] = {"Authorization", "Proxy-Authorization", "ServiceBusAuthorization", "Cookie",
+                                      "Set-Cookie", "sb-hc-token", "sig", "SharedAccessKey",
+                                      "SharedAccessSignature", "token", "key", "password"};
+  static const char *const forms[] = {
+      "%s: Bearer SECRET-1",
+      "GET / HTTP/1.1; Host: x; %s: Basic SECRET-2; Accept: */*",
+      "{\"%s\":\"SECRET-3\",\"Host\":\"x\"}",
+      "{\"%s\" : \"SECRET \\\"4\\\" x\"}",
+      "\"{\\\"%s\\\":\\\"SECRET-5\\\"}\"",
+      "https://h/p?a=1&%s=SECRET-6&b=2",
+      "Endpoint=sb://h/;%s=SECRET-7;EntityPath=e",
+      "x?%s%3DSECRET-8&y=1",
+  };
+  struct azr__buf b;
+  azr__buf_init(&b, NULL, 0);
+  char line[512];
+  for (size_t n = 0; n < sizeof names / sizeof *names; n++) {
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+      fill(line, sizeof line, forms[f], names[n]);
+      assert_int_equal(azr__redact(&b, line), AZR_OK);
+      if (strstr(azr__buf_cstr(&b), "SECRET")) fail_msg("leaked: %s -> %s", line, azr__buf_cstr(&b));
+    }
+  }
+  /* Upper and lower case alike; what surrounds a secret stays. */
+  assert_int_equal(azr__redact(&b, "GET /; host: x; AUTHORIZATION: SECRET; Accept: */*"), AZR_OK);
+  assert_string_equal(azr__buf_cstr(&b), "GET /; host: x; AUTHORIZATION: ***; Accept: */*");
+  assert_int_equal(azr__redact(&b, "Cookie: a=SECRET; b=SECRET2; Host: x"), AZR_OK);
+  assert_string_equal(azr__buf_cstr(&b), "Cookie: ***; Host: x");
+  assert_int_equal(azr__redact(&b, "{\"Authorization\":\"Bearer \\\"SECRET\\\"\",\"x\":1}"), AZR_OK);
+  assert_string_equal(azr__buf_cstr(&b), "{\"Authorization\":\"***\",\"x\":1}");
+  assert_int_equal(azr__redact(&b, "SharedAccessSignature sr=a&sig=SECRET&se=1&skn=rule"), AZR_OK);
+  assert_string_equal(azr__buf_cstr(&b), "SharedAccessSignature sr=a&sig=***&se=1&skn=rule");
+  /* Names inside other words, and names without a value, are left alone. */
+  assert_int_equal(azr__redact(&b, "keyboard monkey=1 tokens: 3 signal=2 the key was wrong"), AZR_OK);
+  assert_string_equal(azr__buf_cstr(&b), "keyboard monkey=1 tokens: 3 signal=2 the key was wrong");
+  assert_int_equal(azr__redact(&b, "{\"token\":5,\"key\":null}"), AZR_OK);
+  assert_string_equal(azr__buf_cstr(&b), "{\"token\":5,\"key\":null}");
+  azr__buf_free(&b);
+}
+
 static void test_status_strings(void **state) {
   (void)state;
   assert_string_equal(azr_status_name(AZR_E_WOULDBLOCK), "AZR_E_WOULDBLOCK");
@@ -71,6 +125,7 @@ int main(void) {
       cmocka_unit_test(test_utf8_valid_and_invalid),
       cmocka_unit_test(test_utf8_split_feed),
       cmocka_unit_test(test_redact),
+      cmocka_unit_test(test_redact_every_form),
       cmocka_unit_test(test_status_strings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
