@@ -243,6 +243,9 @@ typedef struct azr_listener_stats {
   uint64_t http_requests;         /**< HTTP requests delivered to on_http_request */
   uint64_t http_responses;        /**< HTTP responses started */
   uint64_t online;                /**< 1 while the control channel is open, else 0 */
+  uint64_t connection_requests_dropped; /**< requests left unanswered: too many rejections in flight, or
+                                             a rendezvous address refused (see docs/SECURITY.md) */
+  uint64_t http_requests_refused; /**< HTTP requests answered 503 or not served: MaxHttpRequests reached */
 } azr_listener_stats;
 
 /** Fills @p out (of @p out_size bytes: pass sizeof *out; fields a newer header adds stay unfilled

@@ -12,6 +12,10 @@
 #include "util/limits.h"
 
 #define DEFER_DEADLINE_MS 25000u /* the relay holds a sender about 30 s (§6.5) */
+/* Reject handshakes in flight at once. The relay answers each in one round trip (410), so a healthy
+ * listener has a handful; beyond this a flood of requests is left unanswered (the relay gives up on
+ * the sender by itself, §6.5) instead of growing one outbound connection per request. */
+#define MAX_REJECTS_IN_FLIGHT 64u
 
 struct azr__conn *azr__conn_find(const azr_listener *l, azr_conn_id id) {
   char key[24];
@@ -86,7 +90,14 @@ static void reject_closed(struct azr__ws *ws, int status, uint16_t code, const c
 
 static const struct azr__ws_callbacks reject_cb = {.on_open = reject_done, .on_close = reject_closed};
 
-static void send_reject(azr_listener *l, const char *address, int status, const char *description) {
+/* Starts the reject handshake; false when the request is left unanswered instead. */
+static bool send_reject(azr_listener *l, const char *address, int status, const char *description) {
+  if (l->reject_count >= MAX_REJECTS_IN_FLIGHT) {
+    l->stats.connection_requests_dropped++;
+    AZR__LLOG(l, AZR_LOG_VERBOSE, "rendezvous", "%u rejections in flight: request left unanswered",
+              MAX_REJECTS_IN_FLIGHT);
+    return false;
+  }
   struct azr__buf url;
   azr__buf_init(&url, l->mem, AZR_MAX_URL);
   int rc = azr__hc_url_reject(&url, address, status, description);
@@ -103,9 +114,11 @@ static void send_reject(azr_listener *l, const char *address, int status, const 
   azr__buf_free(&url);
   if (rc) {
     azr__listener_error(l, rc, "cannot send a rejection: %s", azr_strerror(rc));
-    return;
+    l->stats.connection_requests_dropped++;
+    return false;
   }
   l->rejects[l->reject_count++] = ws;
+  return true;
 }
 
 void azr__rejects_abort(azr_listener *l) {
@@ -155,8 +168,7 @@ static void decide(struct azr__conn *c, bool accept, int status, const char *des
   if (status < 100 || status > 599) status = 400;
   AZR__LLOG(l, AZR_LOG_INFO, "rendezvous", "rejecting connection from %s:%u with %d %s", c->remote_address,
             c->remote_port, status, description);
-  send_reject(l, c->address, status, description);
-  l->stats.connections_rejected++;
+  if (send_reject(l, c->address, status, description)) l->stats.connections_rejected++;
   azr__conn_release(c);
 }
 
@@ -202,6 +214,11 @@ static char *header_dup(azr_listener *l, const struct azr__hc_headers *h, const 
 }
 
 void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
+  if (!azr__listener_rendezvous_allowed(l, a->address, "a connection request")) {
+    l->stats.connection_requests++;
+    l->stats.connection_requests_dropped++;
+    return;
+  }
   struct azr__conn *c = azr__calloc(l->mem, 1, sizeof *c);
   if (!c) {
     azr__listener_error(l, AZR_E_NOMEM, "out of memory for a connection request");

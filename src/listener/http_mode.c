@@ -24,6 +24,7 @@ struct azr__http_rv {
   struct azr__http_req *cur;         /* request received on it and not yet answered */
   uint8_t opcode;
   bool expect_body;
+  bool for_request; /* dialled because the relay asked (§5.5): counts against MaxHttpRequests */
 };
 
 enum req_state { REQ_RECEIVING, REQ_WAITING, REQ_RESPONDING, REQ_DONE };
@@ -168,11 +169,34 @@ static void fire_request(struct azr__http_req *r) {
 
 /* ---- the control channel side ---- */
 
+/* MaxHttpRequests reached: a request that came whole on the control channel is answered 503 there
+ * (one small message, no rendezvous); one that asks for a rendezvous is not served, because opening
+ * one per request is exactly the growth the limit prevents (the relay answers the sender itself
+ * after its timeout, §7.7). */
+static void refuse_request(azr_listener *l, const struct azr__hc_request *q) {
+  l->stats.http_requests_refused++;
+  AZR__LLOG(l, AZR_LOG_VERBOSE, "http", "%d HTTP requests in progress: request %s refused", l->set.max_http_requests,
+            q->id ? q->id : "");
+  if (azr__hc_request_is_rendezvous_only(q) || !q->id || !l->control) return;
+  char description[] = "Service Unavailable";
+  struct azr__hc_response resp = {q->id, 503, description, {0}, false};
+  struct azr__buf json;
+  azr__buf_init(&json, l->mem, AZR_MAX_CONTROL_MSG);
+  if (azr__hc_cmd_write_response(&json, &resp) == AZR_OK)
+    (void)azr__ws_send(l->control, AZR__WS_TEXT, json.data, json.len);
+  azr__buf_free(&json);
+}
+
 void azr__http_command(azr_listener *l, const struct azr__hc_request *q) {
   /* On the control channel the address is where the request (§5.5) or a large or slow response
    * (§7.5) travels: without it the request cannot be served. */
   if (!q->address) {
     azr__listener_error(l, AZR_E_PROTOCOL, "request without 'address' on the control channel ignored");
+    return;
+  }
+  if (!azr__listener_rendezvous_allowed(l, q->address, "an HTTP request")) return;
+  if (l->set.max_http_requests > 0 && l->http_count + l->http_rv_count >= (size_t)l->set.max_http_requests) {
+    refuse_request(l, q);
     return;
   }
   if (azr__hc_request_is_rendezvous_only(q)) {
@@ -211,6 +235,10 @@ void azr__http_control_binary(azr_listener *l, const uint8_t *data, size_t len) 
 
 static void rv_unlink(struct azr__http_rv *rv) {
   azr_listener *l = rv->l;
+  if (rv->for_request) {
+    rv->for_request = false;
+    l->http_rv_count--;
+  }
   if (rv->prev) rv->prev->next = rv->next;
   else l->http_rvs = rv->next;
   if (rv->next) rv->next->prev = rv->prev;
@@ -332,7 +360,9 @@ static const struct azr__ws_callbacks rv_cb = {.on_open = rv_open,
                                                .on_close = rv_close};
 
 static void http_rv_connect(azr_listener *l, const char *address, struct azr__http_req *response_of) {
-  struct azr__http_rv *rv = azr__calloc(l->mem, 1, sizeof *rv);
+  struct azr__http_rv *rv = azr__listener_rendezvous_allowed(l, address, "an HTTP response")
+                                ? azr__calloc(l->mem, 1, sizeof *rv)
+                                : NULL;
   if (!rv) {
     if (response_of) req_release(response_of);
     return;
@@ -353,6 +383,8 @@ static void http_rv_connect(azr_listener *l, const char *address, struct azr__ht
     return;
   }
   if (response_of) response_of->response_rv = rv;
+  rv->for_request = !response_of;
+  if (rv->for_request) l->http_rv_count++;
   rv->next = l->http_rvs;
   if (rv->next) rv->next->prev = rv;
   l->http_rvs = rv;

@@ -9,6 +9,7 @@
 #include "azrelay/uv.h"
 #include "io/loop.h"
 #include "listener/listener_internal.h"
+#include "proto/hc_url.h"
 #include "proto/connstr.h"
 #include "proto/sas.h"
 #include "util/crypto.h"
@@ -345,6 +346,14 @@ int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t
   azr__buf_free(&b);
   if (rc) azr__listener_set_error(l, "cannot read '%s': %s", name, azr_strerror(rc));
   return rc;
+}
+
+bool azr__listener_rendezvous_allowed(azr_listener *l, const char *address, const char *what) {
+  char err[160];
+  if (azr__hc_url_check_rendezvous(address, !l->set.use_development_emulator, err, sizeof err) == AZR_OK) return true;
+  azr__listener_error(l, AZR_E_PROTOCOL, "refused the rendezvous address of %s (%s): %s", what, err,
+                      address ? address : "(none)");
+  return false;
 }
 
 void azr__listener_connect_options(azr_listener *l, struct azr__connect_options *o) {

@@ -102,6 +102,7 @@ struct azr_listener {
   size_t http_count;
   struct azr__http_req *http_body_req; /* a control-channel request whose body message comes next */
   struct azr__http_rv *http_rvs;       /* open HTTP rendezvous sockets */
+  size_t http_rv_count;                /* ... of them dialled for a request (MaxHttpRequests) */
   uint8_t control_opcode;              /* opcode of the control message being received */
   /* callbacks and loop */
   int in_callback;
@@ -135,6 +136,9 @@ void azr__listener_set_error(azr_listener *l, const char *fmt, ...) __attribute_
 uint32_t azr__listener_random(azr_listener *l);
 void azr__listener_status(azr_listener *l, const char *event, int status, const char *description);
 void azr__listener_connect_options(azr_listener *l, struct azr__connect_options *o);
+/* A rendezvous address from the relay may be followed (proto/hc_url.h: no plaintext under a TLS
+ * control channel, only ws/wss/http/https); otherwise reports why and returns false. */
+bool azr__listener_rendezvous_allowed(azr_listener *l, const char *address, const char *what);
 /* Called from close callbacks during teardown: frees the listener when nothing refers to it. */
 void azr__listener_maybe_release(azr_listener *l);
 /* Records a TLS_DONE event into info. */

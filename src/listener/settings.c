@@ -210,8 +210,9 @@ static const struct azr__settings_entry table[] = {
          "Unanswered TCP keep-alive probes before the peer counts as gone (TCP_KEEPCNT).")},
     {ROW("KeepAliveTime", T_INT, 0, OFF(tcp_keepalive_time_ms), 0, INT_MAX, "60000", NULL,
          "Milliseconds of idleness before TCP keep-alive probes (rounded up to seconds); 0 = off.")},
-    {ROW("MaxConnections", T_INT, FIXED, OFF(max_connections), 0, 100000, "0", NULL,
-         "Most connections at once; more are offered with accept = false and status 503; 0 = no limit.")},
+    {ROW("MaxConnections", T_INT, FIXED, OFF(max_connections), 0, 100000, "1000", NULL,
+         "Most connections at once (accepted, being accepted or awaiting a decision); more are offered with "
+         "accept = false and status 503; 0 = no limit.")},
     {ROW("MaxReadTime", T_INT, NA, NO_FIELD, 0, 0, NULL, NULL,
          "each connection gets a bounded number of reads per loop iteration, so none can monopolize the loop")},
     {ROW("OutBufferSize", T_I64, 0, OFF(send_queue_size), 1024, (int64_t)1 << 30, "4194304", NULL,
@@ -316,6 +317,9 @@ static const struct azr__settings_entry table[] = {
          "the first open succeeds (true).")},
     {ROW("AuthErrorRetryDelayMs", T_INT, OURS, OFF(auth_error_delay_ms), 0, 86400000, "30000", NULL,
          "Shortest wait before reconnecting after a 401, 403 or 404 answer.")},
+    {ROW("MaxHttpRequests", T_INT, OURS, OFF(max_http_requests), 0, 100000, "1000", NULL,
+         "Most HTTP requests in progress at once (received and not yet answered, or their rendezvous being "
+         "opened); more are answered 503 on the control channel or not served; 0 = no limit.")},
     {ROW("MaxMessageSize", T_I64, OURS, OFF(max_message_size), 1024, (int64_t)1 << 40, "16777216", NULL,
          "Largest incoming message; bigger ones close the connection with 1009.")},
     {ROW("ConnectTimeoutMs", T_INT, OURS, OFF(connect_timeout_ms), 100, 3600000, "30000", NULL,

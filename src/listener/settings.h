@@ -43,7 +43,8 @@ struct azr__listener_settings {
   bool wait_for_close_response; /* WaitForCloseResponse (true) */
   char *allowed_clients;     /* AllowedClients ("*") */
   char *blocked_clients;     /* BlockedClients ("") */
-  int max_connections;       /* MaxConnections (0 = no limit) */
+  int max_connections;       /* MaxConnections (1000; 0 = no limit) */
+  int max_http_requests;     /* MaxHttpRequests (1000; 0 = no limit), ours */
   int default_timeout_s;     /* DefaultTimeout (0) */
   int64_t send_queue_size;   /* OutBufferSize-like cap of each connection's send queue (4 MiB), ours */
   /* forwarding */

@@ -2,6 +2,7 @@
 /* Hybrid Connections URLs: split, build (§2.2, §6.4) and the service-side view of a target (§2.1, §7.1). */
 #include "proto/hc_url.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -336,5 +337,20 @@ int azr__hc_entity_match(struct azr__span path, const char *const *entities, siz
   if (best == count) return AZR_E_NOT_FOUND;
   if (out_index) *out_index = best;
   if (out_suffix) *out_suffix = (struct azr__span){path.ptr + best_len, path.len - best_len};
+  return AZR_OK;
+}
+
+int azr__hc_url_check_rendezvous(const char *address, bool control_tls, char *err, size_t err_len) {
+  struct azr__url u;
+  if (!address || azr__url_split(azr__span_of(address), &u) != AZR_OK || azr__span_ieq(u.scheme, "sb")) {
+    if (err && err_len) snprintf(err, err_len, "not a ws, wss, http or https URL");
+    return AZR_E_PROTOCOL;
+  }
+  bool tls = azr__span_ieq(u.scheme, "wss") || azr__span_ieq(u.scheme, "https");
+  if (control_tls && !tls) {
+    if (err && err_len) snprintf(err, err_len, "%.*s:// is weaker than the control channel's TLS", (int)u.scheme.len,
+                                 u.scheme.ptr);
+    return AZR_E_PROTOCOL;
+  }
   return AZR_OK;
 }

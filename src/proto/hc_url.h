@@ -47,6 +47,12 @@ int azr__hc_url_http(struct azr__buf *out, bool tls, const char *host, uint16_t 
 int azr__hc_url_reject(struct azr__buf *out, const char *accept_address, int status_code,
                        const char *status_description);
 
+/* A rendezvous address the relay handed out (accept, request commands) may be followed only when
+ * it is a ws/wss/http/https URL that azr__url_split accepts and, when the control channel uses TLS,
+ * a wss or https one: a relay, or whoever tampered with the channel, must not be able to move a
+ * connection to plaintext. AZR_E_PROTOCOL with a sentence in err (nullable) otherwise. */
+int azr__hc_url_check_rendezvous(const char *address, bool control_tls, char *err, size_t err_len);
+
 /* Finds the first query parameter whose name equals `name` case-insensitively; *raw_value
  * (nullable) gets its still-encoded value (empty for a bare name). */
 bool azr__query_find(struct azr__span query, const char *name, struct azr__span *raw_value);

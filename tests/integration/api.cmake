@@ -16,7 +16,8 @@ function(azr_api_test name)
     add_test(NAME ${name}_valgrind
       COMMAND ${AZR_API_VALGRIND} -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
         --show-leak-kinds=definite $<TARGET_FILE:${name}>)
-    set_tests_properties(${name}_valgrind PROPERTIES LABELS "integration;api;valgrind" TIMEOUT 300)
+    set_tests_properties(${name}_valgrind PROPERTIES LABELS "integration;api;valgrind" TIMEOUT 300
+      ENVIRONMENT "AZR_TEST_WAIT_SCALE=4")
   endif()
 endfunction()
 

@@ -13,6 +13,12 @@
 
 #define H_MAX_CAPTURE ((size_t)64 << 20)
 
+unsigned h_wait_scale(void) {
+  const char *v = getenv("AZR_TEST_WAIT_SCALE");
+  int n = v ? atoi(v) : 1;
+  return n >= 1 && n <= 100 ? (unsigned)n : 1;
+}
+
 uint64_t h_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

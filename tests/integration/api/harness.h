@@ -171,9 +171,12 @@ bool h_step(struct h_world *w, uint64_t deadline_ms);
 void h_pump_for(struct h_world *w, int ms);
 
 /* Pumps until @p cond holds or @p ms elapse; fails the test with the condition's text otherwise. */
+/* Waits for cond, at most ms (times AZR_TEST_WAIT_SCALE, set for runs under valgrind where a TLS
+ * handshake alone can take seconds: only the patience grows, never what a test asserts). */
+unsigned h_wait_scale(void);
 #define H_WAIT(w, cond, ms)                                                                               \
   do {                                                                                                    \
-    uint64_t h_deadline_ = h_now_ms() + (uint64_t)(ms);                                                   \
+    uint64_t h_deadline_ = h_now_ms() + (uint64_t)(ms) * h_wait_scale();                                  \
     while (!(cond) && h_step((w), h_deadline_)) {                                                         \
     }                                                                                                     \
     if (!(cond)) fail_msg("%s:%d: timed out after %d ms waiting for %s", __FILE__, __LINE__, (int)(ms), #cond); \

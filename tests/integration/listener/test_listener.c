@@ -36,6 +36,7 @@ struct options {
   int report_rss_ms;
   const char *report_path;
   bool quiet_data;        /* no `data` line per fragment (floods, many connections) */
+  const char *http;       /* NULL: no HTTP handler; "echo": answer 200 with the body; "hold": never answer */
 };
 
 /* A fragment (or whole message) the send queue could not take yet. */
@@ -252,6 +253,17 @@ static void on_error(azr_listener *l, const azr_error_event *ev, void *ud) {
   emit("listener_error code=%d reason=%s", ev->error_code, one_line(ev->description, d, sizeof d));
 }
 
+static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud) {
+  struct app *a = ud;
+  char t[512];
+  emit("http_request id=%llu method=%s rendezvous=%d len=%zu target=%s", (unsigned long long)ev->request_id, ev->method,
+       ev->via_rendezvous ? 1 : 0, ev->len, one_line(ev->request_target, t, sizeof t));
+  if (strcmp(a->o.http, "echo") == 0) {
+    int rc = azr_http_response_send(l, ev->request_id, 200, NULL, NULL, ev->data, ev->len);
+    if (rc) emit("error what=http_response code=%d", rc);
+  }
+}
+
 static void on_request(azr_listener *l, azr_connection_request_event *ev, void *ud) {
   (void)l;
   struct app *a = ud;
@@ -410,7 +422,8 @@ static void usage(FILE *out) {
           "usage: azr_test_listener -c CONNSTR [--cacert FILE] [--mode echo|reject|sendfile|flood-sink|close]\n"
           "         [--set Name=Value]... [--log-level N] [--reject-status N] [--reject-description TEXT]\n"
           "         [--sendfile PATH] [--pause-after-bytes N] [--resume-after-ms M] [--close-code N]\n"
-          "         [--close-reason TEXT] [--report-rss-ms N] [--report FILE] [--quiet-data]\n");
+          "         [--close-reason TEXT] [--report-rss-ms N] [--report FILE] [--quiet-data]\n"
+          "         [--http echo|hold]\n");
 }
 
 static bool parse_mode(const char *s, enum mode *m) {
@@ -439,6 +452,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
                                            {"report-rss-ms", required_argument, NULL, 'M'},
                                            {"report", required_argument, NULL, 'o'},
                                            {"quiet-data", no_argument, NULL, 'q'},
+                                           {"http", required_argument, NULL, 'H'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   *o = (struct options){.log_level = -1, .reject_status = 400, .reject_description = "Rejected by test",
@@ -466,6 +480,10 @@ static int parse_args(int argc, char **argv, struct options *o) {
     case 'M': o->report_rss_ms = atoi(optarg); break;
     case 'o': o->report_path = optarg; break;
     case 'q': o->quiet_data = true; break;
+    case 'H':
+      if (strcmp(optarg, "echo") != 0 && strcmp(optarg, "hold") != 0) return -1;
+      o->http = optarg;
+      break;
     case 'h': usage(stdout); exit(0);
     default: return -1;
     }
@@ -544,6 +562,7 @@ int main(int argc, char **argv) {
   cb.on_connection_data_in = on_data;
   cb.on_connection_disconnected = on_conn_disconnected;
   cb.on_connection_error = on_conn_error;
+  if (a.o.http) cb.on_http_request = on_http;
   if (azr_listener_set_callbacks(a.l, &cb, sizeof cb, &a) != AZR_OK || (rc = azr_listener_start(a.l)) != AZR_OK) {
     fprintf(stderr, "azr_test_listener: cannot start: %s\n", azr_listener_last_error(a.l));
     azr_listener_free(a.l);
@@ -570,6 +589,14 @@ int main(int argc, char **argv) {
     rc = azr_listener_run(a.l, (int)wait);
     if (rc) emit("error what=run code=%d", rc);
   }
+  azr_listener_stats st;
+  if (azr_listener_get_stats(a.l, &st, sizeof st) == AZR_OK)
+    emit("stats requests=%llu accepted=%llu rejected=%llu failed=%llu dropped=%llu open=%llu http_requests=%llu "
+         "http_refused=%llu",
+         (unsigned long long)st.connection_requests, (unsigned long long)st.connections_accepted,
+         (unsigned long long)st.connections_rejected, (unsigned long long)st.connections_failed,
+         (unsigned long long)st.connection_requests_dropped, (unsigned long long)st.connections_open,
+         (unsigned long long)st.http_requests, (unsigned long long)st.http_requests_refused);
   emit("stopping");
   (void)azr_listener_shutdown(a.l);
   (void)azr_listener_run(a.l, 300);

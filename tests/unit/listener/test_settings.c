@@ -81,7 +81,7 @@ static void test_table_covers_reference(void **state) {
   size_t ours = 0;
   for (size_t i = 0; i < azr__settings_count(); i++) ours += (azr__settings_at(i)->flags & AZR__SETTING_OURS) != 0;
   assert_int_equal(azr__settings_count(), n + ours);
-  assert_int_equal(ours, 13);
+  assert_int_equal(ours, 14);
   assert_null(azr__settings_at(azr__settings_count()));
 }
 
@@ -147,7 +147,8 @@ static void test_defaults_after_init(void **state) {
   assert_int_equal(s.max_frame_size, 131072);
   assert_true(s.wait_for_close_response);
   assert_null(s.allowed_clients); /* NULL reads back as "*" */
-  assert_int_equal(s.max_connections, 0);
+  assert_int_equal(s.max_connections, 1000);
+  assert_int_equal(s.max_http_requests, 1000);
   assert_int_equal(s.send_queue_size, 4 * 1024 * 1024);
   assert_int_equal(s.connect_timeout_ms, 30000);
   assert_int_equal(s.proxy_port, 80);
@@ -225,7 +226,7 @@ static void test_every_setting_roundtrips(void **state) {
     assert_int_equal(set(&s, d->name, value), AZR_OK);
     done++;
   }
-  assert_int_equal(done, 66); /* 116 rows - 29 listener - 20 not applicable - SSLServerCACerts */
+  assert_int_equal(done, 67); /* 117 rows - 29 listener - 20 not applicable - SSLServerCACerts */
   azr__settings_free(NULL, &s); /* ASan proves every string was released */
   assert_null(s.access_key);
   assert_int_equal(s.token_validity_s, 3600);
@@ -291,7 +292,7 @@ static void test_number_bounds(void **state) {
     assert_int_equal(set(&s, d->name, text), AZR_OK);
     checked++;
   }
-  assert_int_equal(checked, 20);
+  assert_int_equal(checked, 21);
   assert_int_equal(set(&s, "MaxConnections", "100000"), AZR_OK);
   assert_int_equal(s.max_connections, 100000);
   assert_int_equal(set(&s, "MaxConnections", "100001"), AZR_E_INVALID_ARG);
@@ -423,7 +424,7 @@ static void test_no_change_while_listening(void **state) {
   assert_int_equal(set_in(&s, true, "HybridConnection", "hc"), AZR_E_BAD_STATE);
   assert_int_equal(set_in(&s, true, "UseDevelopmentEmulator", "true"), AZR_E_BAD_STATE);
   assert_int_equal(set_in(&s, true, "MaxConnections", "5"), AZR_E_CANT_CHANGE_MAX_CONNECTIONS);
-  assert_int_equal(s.max_connections, 0);
+  assert_int_equal(s.max_connections, 1000);
   /* Live key rotation and most tuning stay possible. */
   assert_int_equal(set_in(&s, true, "AccessKey", "bmV3LWtleQ=="), AZR_OK);
   assert_int_equal(set_in(&s, true, "SasToken", "SharedAccessSignature sr=x&sig=y&se=1&skn=z"), AZR_OK);

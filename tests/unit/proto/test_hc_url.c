@@ -344,8 +344,33 @@ static void test_buffer_cap_keeps_content(void **state) {
   azr__buf_free(&b);
 }
 
+/* A TLS control channel never lets the relay move a connection to plaintext. */
+static void test_rendezvous_check(void **state) {
+  (void)state;
+  char err[160];
+  static const char *const ok_tls[] = {"wss://g1-prod-sb.servicebus.windows.net/$hc/a?sb-hc-action=accept&sb-hc-id=1",
+                                       "WSS://h:443/$hc/a", "https://h/$hc/a?sb-hc-action=request"};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(azr__hc_url_check_rendezvous(ok_tls[i], true, err, sizeof err), AZR_OK);
+    assert_int_equal(azr__hc_url_check_rendezvous(ok_tls[i], false, err, sizeof err), AZR_OK);
+  }
+  static const char *const plain[] = {"ws://h/$hc/a?sb-hc-action=accept", "http://h/$hc/a", "Ws://h:80/x"};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(azr__hc_url_check_rendezvous(plain[i], true, err, sizeof err), AZR_E_PROTOCOL);
+    assert_non_null(strstr(err, "weaker than the control channel"));
+    assert_int_equal(azr__hc_url_check_rendezvous(plain[i], false, err, sizeof err), AZR_OK); /* emulator mode */
+  }
+  static const char *const bad[] = {"sb://h/a", "ftp://h/a", "file:///etc/passwd", "wss://user@h/a", "h/a", "", "wss://"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    assert_int_equal(azr__hc_url_check_rendezvous(bad[i], true, err, sizeof err), AZR_E_PROTOCOL);
+    assert_int_equal(azr__hc_url_check_rendezvous(bad[i], false, err, sizeof err), AZR_E_PROTOCOL);
+  }
+  assert_int_equal(azr__hc_url_check_rendezvous(NULL, true, NULL, 0), AZR_E_PROTOCOL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_rendezvous_check),
       cmocka_unit_test(test_url_split),         cmocka_unit_test(test_listen_urls),
       cmocka_unit_test(test_connect_http_urls), cmocka_unit_test(test_reject_url),
       cmocka_unit_test(test_query_find),        cmocka_unit_test(test_query_filter),
