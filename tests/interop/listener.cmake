@@ -33,6 +33,7 @@ if(COMMAND azr_integration_test AND TARGET azr_test_listener AND AZR_LISTENER_NO
   azr_listener_interop(interop_listener_sendfile --hc hc1 -- ${_azr_lst_dir}/listener_sendfile.test.js)
   azr_listener_interop(interop_listener_many --hc hc1 -- ${_azr_lst_dir}/listener_many.test.js)
   azr_listener_interop(interop_listener_renewal --hc hc1,hc2 --set TokenGraceSeconds=1 -- ${_azr_lst_dir}/listener_renewal.test.js)
+  azr_listener_interop(interop_listener_scale_out --hc hc1 -- ${_azr_lst_dir}/listener_scale_out.test.js)
   # Valgrind cannot run sanitized binaries; the ASan build checks memory itself.
   if(AZR_LISTENER_VALGRIND AND NOT AZR_SANITIZE)
     azr_listener_interop(interop_listener_echo_valgrind --hc hc1,hc2 -- ${_azr_lst_dir}/listener_echo.test.js --valgrind)
