@@ -67,6 +67,12 @@ struct azr__connect_options {
   long tls_min;                 /* CURL_SSLVERSION_* value, 0 = library default */
   long tls_max;                 /* CURL_SSLVERSION_MAX_* value, 0 = none */
   bool no_session_reuse;
+  const char *sigalgs;          /* OpenSSL signature algorithm list for TLS 1.2 and 1.3; NULL = default */
+  const char *client_chain_pem; /* extra certificates sent after the client certificate */
+  const char *keylog_file;      /* append the session secrets here (NSS key log format) */
+  bool no_renegotiation;        /* refuse a server's TLS 1.2 renegotiation */
+  bool include_cert_chain;      /* the observer's cert_pem holds the whole verified chain, leaf first */
+  int min_cipher_bits;          /* fail a handshake that negotiated a weaker bulk cipher; 0 = any */
   /* proxy */
   enum azr__proxy_kind proxy_kind;
   const char *proxy_host;
@@ -84,6 +90,7 @@ struct azr__connect_options {
   long tcp_keepalive_idle_s;    /* 0 = off */
   long tcp_keepalive_interval_s;
   int tcp_keepalive_count;      /* probes before the peer counts as gone; 0 = the system's */
+  int so_rcvbuf, so_sndbuf;     /* socket buffer sizes; 0 = the kernel's autotuning */
   /* TCP_USER_TIMEOUT: sent data unacknowledged this long ends the connection; 0 = the system's
    * retransmission limit (about 15 minutes). Also ends a connection the peer keeps at a zero
    * window that long, so only for channels whose peer always reads (the control channel). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -69,6 +70,12 @@ struct curl_conn {
   bool in_multi;
   int keepalive_count;         /* TCP_KEEPCNT, 0 = untouched */
   unsigned user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 = untouched */
+  int so_rcvbuf, so_sndbuf;    /* 0 = untouched */
+  /* TLS settings libcurl has no option for, applied to the SSL_CTX it hands us (strings point into
+   * the caller's settings, which outlive the handshake) */
+  const char *sigalgs, *client_chain_pem, *keylog_file;
+  bool no_renegotiation, include_cert_chain;
+  int min_cipher_bits;
 };
 
 static void check_done(struct curl_shard *sh);
@@ -264,8 +271,15 @@ static void check_done(struct curl_shard *sh) {
     if (msg->data.result == CURLE_OK) {
       curl_socket_t fd = CURL_SOCKET_BAD;
       curl_easy_getinfo(cc->easy, CURLINFO_ACTIVESOCKET, &fd);
+      const SSL_CIPHER *cipher = cc->ssl ? SSL_get_current_cipher(cc->ssl) : NULL;
+      int bits = cipher ? SSL_CIPHER_get_bits(cipher, NULL) : 0;
       if (fd == CURL_SOCKET_BAD) {
         azr__stream_connected(s, -1, AZR_E_IO, "libcurl gave no socket");
+      } else if (cc->min_cipher_bits > 0 && cc->ssl && bits < cc->min_cipher_bits) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "the server chose %s (%d-bit); SSLCipherStrength asks for at least %d bits",
+                 SSL_CIPHER_get_name(cipher), bits, cc->min_cipher_bits);
+        azr__stream_connected(s, -1, AZR_E_TLS_HANDSHAKE, detail);
       } else {
         azr__stream_connected(s, (int)fd, AZR_OK, NULL);
       }
@@ -341,7 +355,11 @@ static int on_verify(int ok, X509_STORE_CTX *x) {
   }
   char *pem = NULL;
   BIO *b = BIO_new(BIO_s_mem());
-  if (b && cert && PEM_write_bio_X509(b, cert) == 1) {
+  bool written = b && cert && PEM_write_bio_X509(b, cert) == 1;
+  STACK_OF(X509) *chain = cc->include_cert_chain ? X509_STORE_CTX_get0_chain(x) : NULL;
+  for (int i = 1; written && chain && i < sk_X509_num(chain); i++) /* [0] is the leaf, written above */
+    written = PEM_write_bio_X509(b, sk_X509_value(chain, i)) == 1;
+  if (written) {
     char *p;
     long n = BIO_get_mem_data(b, &p);
     pem = malloc((size_t)n + 1);
@@ -373,9 +391,38 @@ static int on_verify(int ok, X509_STORE_CTX *x) {
   return 0;
 }
 
+/* SSLKeyLogFile: one line per secret, appended (the file may be shared by several processes). */
+static void on_keylog(const SSL *ssl, const char *line) {
+  const struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  if (!cc || !cc->keylog_file) return;
+  FILE *f = fopen(cc->keylog_file, "a");
+  if (!f) return;
+  fprintf(f, "%s\n", line);
+  fclose(f);
+}
+
+/* SSLCACerts: certificates sent after the client certificate libcurl loaded. */
+static bool add_client_chain(SSL_CTX *c, const char *pem) {
+  BIO *b = BIO_new_mem_buf(pem, -1);
+  bool ok = b != NULL;
+  X509 *x;
+  while (ok && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+    ok = SSL_CTX_add0_chain_cert(c, x) == 1;
+    if (!ok) X509_free(x);
+  }
+  ERR_clear_error(); /* the end of the text reads as an error */
+  BIO_free(b);
+  return ok;
+}
+
 static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *userptr) {
   (void)easy;
   SSL_CTX *c = ctx;
+  struct curl_conn *conn = userptr;
+  if (conn->sigalgs && SSL_CTX_set1_sigalgs_list(c, conn->sigalgs) != 1) return CURLE_SSL_CIPHER;
+  if (conn->client_chain_pem && !add_client_chain(c, conn->client_chain_pem)) return CURLE_SSL_CERTPROBLEM;
+  if (conn->keylog_file) SSL_CTX_set_keylog_callback(c, on_keylog);
+  if (conn->no_renegotiation) SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
   /* A write that would block is retried from our queue, at another address than the first
    * attempt: OpenSSL must allow that, or it fails the retry ("bad write retry"). */
   SSL_CTX_set_mode(c, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -461,6 +508,8 @@ static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose) {
   if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
   if (cc->keepalive_count > 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cc->keepalive_count, sizeof(int));
   if (cc->user_timeout_ms > 0) (void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &cc->user_timeout_ms, sizeof(unsigned));
+  if (cc->so_rcvbuf > 0) (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cc->so_rcvbuf, sizeof(int));
+  if (cc->so_sndbuf > 0) (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cc->so_sndbuf, sizeof(int));
   return CURL_SOCKOPT_OK;
 }
 
@@ -568,7 +617,15 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   apply_options(e, o, c->share);
   cc->keepalive_count = o->tcp_keepalive_idle_s > 0 ? o->tcp_keepalive_count : 0;
   cc->user_timeout_ms = o->tcp_user_timeout_ms;
-  if (cc->keepalive_count || cc->user_timeout_ms) {
+  cc->so_rcvbuf = o->so_rcvbuf;
+  cc->so_sndbuf = o->so_sndbuf;
+  cc->sigalgs = o->sigalgs;
+  cc->client_chain_pem = o->client_chain_pem;
+  cc->keylog_file = o->keylog_file;
+  cc->no_renegotiation = o->no_renegotiation;
+  cc->include_cert_chain = o->include_cert_chain;
+  cc->min_cipher_bits = o->min_cipher_bits;
+  if (cc->keepalive_count || cc->user_timeout_ms || cc->so_rcvbuf || cc->so_sndbuf) {
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, cc);
   }

@@ -202,8 +202,9 @@ static const struct azr__settings_entry table[] = {
          "ConnectionUID[ConnectionId]: ids are never reused, so it equals the ConnectionId (0 if unknown).")},
     {ROW("DefaultConnectionTimeout", T_INT, NA, NO_FIELD, 0, 0, NULL, NULL,
          "the listener accepts no incoming TLS handshakes; its own handshakes are bounded by ConnectTimeoutMs")},
-    {ROW("InBufferSize", T_INT, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "socket receive buffers are left to the kernel's autotuning (libcurl exposes no SO_RCVBUF option)")},
+    {ROW("InBufferSize", T_INT, 0, OFF(so_rcvbuf), 0, 64 * 1024 * 1024, "0", NULL,
+         "Bytes of the socket receive buffer (SO_RCVBUF) of each relay connection; 0 = the kernel's autotuning, "
+         "which usually does better.")},
     {ROW("KeepAliveInterval", T_INT, 0, OFF(tcp_keepalive_interval_ms), 0, INT_MAX, "10000", NULL,
          "Milliseconds between unanswered TCP keep-alive probes (rounded up to seconds); 0 = KeepAliveTime.")},
     {ROW("KeepAliveRetryCount", T_INT, 0, OFF(tcp_keepalive_count), 1, 127, "6", NULL,
@@ -215,8 +216,9 @@ static const struct azr__settings_entry table[] = {
          "accept = false and status 503; 0 = no limit.")},
     {ROW("MaxReadTime", T_INT, NA, NO_FIELD, 0, 0, NULL, NULL,
          "each connection gets a bounded number of reads per loop iteration, so none can monopolize the loop")},
-    {ROW("OutBufferSize", T_I64, 0, OFF(send_queue_size), 1024, (int64_t)1 << 30, "4194304", NULL,
-         "Bytes a connection's send queue may hold before sends return AZR_E_WOULDBLOCK (10035).")},
+    {ROW("OutBufferSize", T_INT, 0, OFF(so_sndbuf), 0, 64 * 1024 * 1024, "0", NULL,
+         "Bytes of the socket send buffer (SO_SNDBUF) of each relay connection; 0 = the kernel's autotuning. "
+         "The queue in front of it is SendQueueSize.")},
     {ROW("TcpNoDelay", T_BOOL, NA, NO_FIELD, 0, 1, "true", NULL,
          "libcurl always disables Nagle's algorithm on relay connections (only true is accepted)")},
     {ROW("UseIOCP", T_BOOL, NA, NO_FIELD, 0, 1, "false", NULL,
@@ -243,10 +245,12 @@ static const struct azr__settings_entry table[] = {
     {ROW("SSLCACertFilePaths", T_STR, 0, OFF(ca_file), 0, LIST_MAX, "", NULL,
          "Semicolon-separated CA files; the first readable one becomes OpenSSLCAFile."),
      .set = azr__settings_set_ca_file_paths},
-    {ROW("SSLCACerts", T_STR, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "client certificate chains come from the SSLCertStore file: put intermediates after the certificate")},
-    {ROW("SSLCipherStrength", T_INT, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "OpenSSL has no minimum-strength setting; choose ciphers with OpenSSLCipherList")},
+    {ROW("SSLCACerts", T_STR, ML, OFF(client_chain), 0, PEM_MAX, "", NULL,
+         "PEM certificates (intermediates, CA) sent after the client certificate, for servers that want the "
+         "whole chain."),
+     .check = azr__settings_check_pem_certs},
+    {ROW("SSLCipherStrength", T_INT, 0, OFF(min_cipher_bits), 0, 512, "0", NULL,
+         "Least bulk-cipher strength in bits a handshake may settle on (e.g. 256 refuses AES-128); 0 = any.")},
     {ROW("SSLEnabledCipherSuites", T_STR, 0, OFF(tls13_ciphers), 0, LIST_MAX, "*", NULL,
          "Cipher suites by IANA or OpenSSL name, ';'-separated; \"*\" = library default. Setting it "
          "replaces OpenSSLCipherList."),
@@ -255,12 +259,12 @@ static const struct azr__settings_entry table[] = {
          "TLS versions: 0xC0 TLS 1.0, 0x300 TLS 1.1, 0xC00 TLS 1.2, 0x3000 TLS 1.3 (contiguous); default "
          "TLS 1.2 and 1.3."),
      .check = azr__settings_check_protocols},
-    {ROW("SSLEnableRenegotiation", T_BOOL, NA, NO_FIELD, 0, 1, NULL, NULL,
-         "azrelay never renegotiates TLS; OpenSSL handles the renegotiation_info extension itself")},
-    {ROW("SSLIncludeCertChain", T_BOOL, NA, NO_FIELD, 0, 1, "false", NULL,
-         "on_ssl_server_authentication carries the leaf certificate only; only false is accepted")},
-    {ROW("SSLKeyLogFile", T_STR, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "set the SSLKEYLOGFILE environment variable instead: libcurl writes the TLS secrets there")},
+    {ROW("SSLEnableRenegotiation", T_BOOL, 0, OFF(allow_renegotiation), 0, 1, "true", NULL,
+         "Accept a TLS 1.2 server's secure renegotiation (renegotiation_info is always sent); false refuses it.")},
+    {ROW("SSLIncludeCertChain", T_BOOL, 0, OFF(include_cert_chain), 0, 1, "false", NULL,
+         "on_ssl_server_authentication's cert_pem holds the whole verified chain (leaf first) instead of the leaf.")},
+    {ROW("SSLKeyLogFile", T_STR, 0, OFF(keylog_file), 0, PATH_MAX_LEN, "", NULL,
+         "File the TLS session secrets are appended to (SSLKEYLOGFILE format), for Wireshark; debugging only.")},
     {ROW("SSLNegotiatedCipher", T_STR, RO | LST1, NO_FIELD, 0, 0, "", NULL,
          "Negotiated cipher of the control channel, or of a connection with [ConnectionId].")},
     {ROW("SSLNegotiatedCipherStrength", T_INT, RO | LST1, NO_FIELD, 0, 0, "0", NULL,
@@ -279,15 +283,19 @@ static const struct azr__settings_entry table[] = {
     {ROW("SSLServerCACerts", T_STR, ML, OFF(server_ca_certs), 0, PEM_MAX, "", NULL,
          "PEM CA certificates trusted for the relay in addition to OpenSSLCAFile / the system store."),
      .check = azr__settings_check_pem_certs},
-    {ROW("TLS12SignatureAlgorithms", T_STR, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "libcurl offers no signature-algorithm option; OpenSSL's defaults apply")},
+    {ROW("TLS12SignatureAlgorithms", T_STR, 0, OFF(sigalgs12), 0, LIST_MAX, "", NULL,
+         "Signature algorithms allowed for TLS 1.2 as hash-signature pairs, e.g. sha256-ecdsa,sha256-rsa; empty = "
+         "OpenSSL's defaults."),
+     .set = azr__settings_set_sigalgs},
     {ROW("TLS12SupportedGroups", T_STR, 0, OFF(curves), 0, LIST_MAX, "", NULL,
          "Groups for key exchange, e.g. ecdhe_x25519,ecdhe_secp256r1; shared with TLS13SupportedGroups."),
      .set = azr__settings_set_groups, .get = azr__settings_get_groups},
     {ROW("TLS13KeyShareGroups", T_STR, NA, NO_FIELD, 0, 0, NULL, NULL,
          "OpenSSL sends a key share for the first group of TLS13SupportedGroups: order that list instead")},
-    {ROW("TLS13SignatureAlgorithms", T_STR, NA, NO_FIELD, 0, 0, NULL, NULL,
-         "libcurl offers no signature-algorithm option; OpenSSL's defaults apply")},
+    {ROW("TLS13SignatureAlgorithms", T_STR, 0, OFF(sigalgs13), 0, LIST_MAX, "", NULL,
+         "Signature algorithms allowed for TLS 1.3 by IANA name, e.g. ecdsa_secp256r1_sha256,rsa_pss_rsae_sha256; "
+         "empty = OpenSSL's defaults."),
+     .set = azr__settings_set_sigalgs},
     {ROW("TLS13SupportedGroups", T_STR, 0, OFF(curves), 0, LIST_MAX, "", NULL,
          "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups. Empty: P-384 (key share "
          "sent first, as Azure's front ends prefer it), X25519, P-256, P-521."),
@@ -317,6 +325,8 @@ static const struct azr__settings_entry table[] = {
          "the first open succeeds (true).")},
     {ROW("AuthErrorRetryDelayMs", T_INT, OURS, OFF(auth_error_delay_ms), 0, 86400000, "30000", NULL,
          "Shortest wait before reconnecting after a 401, 403 or 404 answer.")},
+    {ROW("SendQueueSize", T_I64, OURS, OFF(send_queue_size), 1024, (int64_t)1 << 30, "4194304", NULL,
+         "Bytes a connection's send queue may hold before sends return AZR_E_WOULDBLOCK (10035).")},
     {ROW("MaxHttpRequests", T_INT, OURS, OFF(max_http_requests), 0, 100000, "1000", NULL,
          "Most HTTP requests in progress at once (received and not yet answered, or their rendezvous being "
          "opened); more are answered 503 on the control channel or not served; 0 = no limit.")},
@@ -571,6 +581,7 @@ void azr__settings_free(const struct azr__mem *mem, struct azr__listener_setting
       azr__free(mem, *slot);
     *slot = NULL;
   }
+  azr__free(mem, s->sigalgs); /* derived, not a row of its own */
   azr__settings_init(s);
 }
 

@@ -46,7 +46,7 @@ struct azr__listener_settings {
   int max_connections;       /* MaxConnections (1000; 0 = no limit) */
   int max_http_requests;     /* MaxHttpRequests (1000; 0 = no limit), ours */
   int default_timeout_s;     /* DefaultTimeout (0) */
-  int64_t send_queue_size;   /* OutBufferSize-like cap of each connection's send queue (4 MiB), ours */
+  int64_t send_queue_size;   /* SendQueueSize: cap of each connection's send queue (4 MiB), ours */
   /* forwarding */
   char *forwarding_host;     /* ForwardingHost */
   int forwarding_port;       /* ForwardingPort */
@@ -59,6 +59,8 @@ struct azr__listener_settings {
   int tcp_keepalive_time_ms; /* KeepAliveTime (60000; 0 = off) */
   int tcp_keepalive_interval_ms; /* KeepAliveInterval (10000) */
   int tcp_keepalive_count;   /* KeepAliveRetryCount (6) */
+  int so_rcvbuf;             /* InBufferSize (0 = kernel autotuning) */
+  int so_sndbuf;             /* OutBufferSize (0 = kernel autotuning) */
   char *ca_file;             /* OpenSSLCAFile / SSLCACertFilePaths */
   char *ca_dir;              /* OpenSSLCADir */
   char *server_ca_certs;     /* SSLServerCACerts: PEM text */
@@ -70,6 +72,14 @@ struct azr__listener_settings {
   char *tls13_ciphers;       /* SSLEnabledCipherSuites (TLS 1.3 names) */
   char *curves;              /* TLS13SupportedGroups / TLS12SupportedGroups */
   int enabled_protocols;     /* SSLEnabledProtocols bit mask (reference values) */
+  char *client_chain;        /* SSLCACerts: PEM certificates sent after the client certificate */
+  int min_cipher_bits;       /* SSLCipherStrength (0 = any) */
+  bool allow_renegotiation;  /* SSLEnableRenegotiation (true) */
+  bool include_cert_chain;   /* SSLIncludeCertChain (false) */
+  char *keylog_file;         /* SSLKeyLogFile */
+  char *sigalgs12;           /* TLS12SignatureAlgorithms, as given */
+  char *sigalgs13;           /* TLS13SignatureAlgorithms, as given */
+  char *sigalgs;             /* both, in OpenSSL's syntax (derived when either is set) */
   int security_flags;        /* SSLSecurityFlags */
   bool reuse_ssl_session;    /* ReuseSSLSession (true) */
   /* proxy and firewall */

@@ -57,6 +57,8 @@ int azr__settings_set_cipher_suites(struct azr__settings_call *c, const char *te
 int azr__settings_get_cipher_suites(const struct azr__listener_settings *s, struct azr__buf *out);
 int azr__settings_set_groups(struct azr__settings_call *c, const char *text);
 int azr__settings_get_groups(const struct azr__listener_settings *s, struct azr__buf *out);
+/* TLS12SignatureAlgorithms / TLS13SignatureAlgorithms: stored as given, combined into sigalgs. */
+int azr__settings_set_sigalgs(struct azr__settings_call *c, const char *text);
 int azr__settings_check_protocols(struct azr__settings_call *c, const char *text, int64_t number);
 int azr__settings_check_security_flags(struct azr__settings_call *c, const char *text, int64_t number);
 int azr__settings_check_pem_certs(struct azr__settings_call *c, const char *text, int64_t number);

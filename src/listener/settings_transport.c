@@ -485,6 +485,87 @@ int azr__settings_check_security_flags(struct azr__settings_call *c, const char 
   return AZR_OK;
 }
 
+/* ---- signature algorithms ---- */
+
+/* TLS12SignatureAlgorithms names "hash-signature" pairs (sha256-rsa, sha384-ecdsa); they become the
+ * IANA names OpenSSL takes (the ones TLS13SignatureAlgorithms uses), or OpenSSL's SIG+HASH form where
+ * TLS has none (DSA, SHA-224), so that one algorithm named in both settings is listed once. */
+static const char *sigalg12_name(struct azr__span item) {
+  static const char *const map[][2] = {
+      {"sha1-rsa", "rsa_pkcs1_sha1"},        {"sha1-ecdsa", "ecdsa_sha1"},
+      {"sha1-dsa", "DSA+SHA1"},              {"sha224-rsa", "RSA+SHA224"},
+      {"sha224-ecdsa", "ECDSA+SHA224"},      {"sha224-dsa", "DSA+SHA224"},
+      {"sha256-rsa", "rsa_pkcs1_sha256"},    {"sha256-ecdsa", "ecdsa_secp256r1_sha256"},
+      {"sha256-dsa", "DSA+SHA256"},          {"sha256-rsapss", "rsa_pss_rsae_sha256"},
+      {"sha384-rsa", "rsa_pkcs1_sha384"},    {"sha384-ecdsa", "ecdsa_secp384r1_sha384"},
+      {"sha384-dsa", "DSA+SHA384"},          {"sha384-rsapss", "rsa_pss_rsae_sha384"},
+      {"sha512-rsa", "rsa_pkcs1_sha512"},    {"sha512-ecdsa", "ecdsa_secp521r1_sha512"},
+      {"sha512-dsa", "DSA+SHA512"},          {"sha512-rsapss", "rsa_pss_rsae_sha512"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+    if (azr__span_ieq(item, map[i][0])) return map[i][1];
+  return NULL;
+}
+
+/* Appends name to the ':'-separated list unless it is there already. */
+static int append_unique(struct azr__buf *list, const char *name, size_t len) {
+  struct azr__span rest = azr__span_of(azr__buf_cstr(list)), item;
+  while (rest.len && next_item(&rest, ":", &item))
+    if (item.len == len && strncasecmp(item.ptr, name, len) == 0) return AZR_OK;
+  int rc = list->len ? azr__buf_append_byte(list, ':') : AZR_OK;
+  return rc ? rc : azr__buf_append(list, name, len);
+}
+
+/* Rebuilds s->sigalgs from both settings and checks it with OpenSSL. */
+static int rebuild_sigalgs(struct azr__settings_call *c) {
+  struct azr__buf all;
+  azr__buf_init(&all, c->mem, 0);
+  int rc = AZR_OK;
+  struct azr__span rest = azr__span_of(c->s->sigalgs13 ? c->s->sigalgs13 : ""), item;
+  while (!rc && rest.len && next_item(&rest, ",:;", &item))
+    if (item.len) rc = append_unique(&all, item.ptr, item.len);
+  rest = azr__span_of(c->s->sigalgs12 ? c->s->sigalgs12 : "");
+  while (!rc && rest.len && next_item(&rest, ",:;", &item)) {
+    if (!item.len) continue;
+    const char *name = sigalg12_name(item);
+    if (!name)
+      rc = azr__settings_fail(c, AZR_E_INVALID_ARG,
+                              "'%.*s' is not hash-signature (sha1..sha512 with rsa, dsa, ecdsa; rsapss from sha256)",
+                              (int)item.len, item.ptr);
+    else
+      rc = append_unique(&all, name, strlen(name));
+  }
+  if (!rc && all.len) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx || SSL_CTX_set1_sigalgs_list(ctx, azr__buf_cstr(&all)) != 1)
+      rc = azr__settings_fail(c, AZR_E_INVALID_ARG, "OpenSSL does not know every signature algorithm in '%s'",
+                              azr__buf_cstr(&all));
+    SSL_CTX_free(ctx);
+  }
+  if (!rc) rc = store_buf(c, &c->s->sigalgs, &all);
+  azr__buf_free(&all);
+  return rc;
+}
+
+int azr__settings_set_sigalgs(struct azr__settings_call *c, const char *text) {
+  int rc = azr__settings_check_text(c, text);
+  if (rc) return rc;
+  char **slot = strcmp(c->e->d.name, "TLS12SignatureAlgorithms") == 0 ? &c->s->sigalgs12 : &c->s->sigalgs13;
+  char *old = *slot;
+  *slot = NULL;
+  struct azr__span t = trim(azr__span_of(text));
+  rc = t.len ? azr__settings_store_text(c, slot, t.ptr, t.len) : AZR_OK;
+  if (!rc) rc = rebuild_sigalgs(c);
+  if (rc) { /* keep the previous value */
+    azr__free(c->mem, *slot);
+    *slot = old;
+    (void)rebuild_sigalgs(c);
+    return rc;
+  }
+  azr__free(c->mem, old);
+  return AZR_OK;
+}
+
 /* ---- socket ---- */
 
 int azr__settings_set_ip_version(struct azr__settings_call *c, const char *text) {
@@ -548,6 +629,12 @@ static void tls_options(const struct azr__listener_settings *s, struct azr__conn
     o->tls_max = max_version[hi];
   }
   o->no_session_reuse = !s->reuse_ssl_session;
+  o->sigalgs = nz(s->sigalgs);
+  o->client_chain_pem = nz(s->client_chain);
+  o->keylog_file = nz(s->keylog_file);
+  o->no_renegotiation = !s->allow_renegotiation;
+  o->include_cert_chain = s->include_cert_chain;
+  o->min_cipher_bits = s->min_cipher_bits;
 }
 
 static void proxy_options(const struct azr__listener_settings *s, struct azr__connect_options *o) {
@@ -591,6 +678,8 @@ void azr__settings_connect_options(const struct azr__listener_settings *s, struc
   o->tcp_keepalive_idle_s = ceil_seconds(s->tcp_keepalive_time_ms);
   o->tcp_keepalive_interval_s = o->tcp_keepalive_idle_s ? ceil_seconds(s->tcp_keepalive_interval_ms) : 0;
   o->tcp_keepalive_count = s->tcp_keepalive_count;
+  o->so_rcvbuf = s->so_rcvbuf;
+  o->so_sndbuf = s->so_sndbuf;
 }
 
 unsigned azr__settings_control_user_timeout_ms(const struct azr__listener_settings *s) {

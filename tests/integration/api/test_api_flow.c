@@ -20,7 +20,7 @@ static void test_wouldblock_then_ready(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl;
   struct h_client *hc;
-  azr_conn_id id = h_stalled_pair(w, "OutBufferSize=262144", &hl, &hc);
+  azr_conn_id id = h_stalled_pair(w, "SendQueueSize=262144", &hl, &hc);
   static unsigned char buf[CHUNK];
   uint64_t sent = 0;
   int rc = AZR_OK;
@@ -54,7 +54,7 @@ static void test_blocking_send_times_out(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl;
   struct h_client *hc;
-  azr_conn_id id = h_stalled_pair(w, "OutBufferSize=65536", &hl, &hc);
+  azr_conn_id id = h_stalled_pair(w, "SendQueueSize=65536", &hl, &hc);
   assert_int_equal(azr_conn_set_timeout(hl->l, id, 2), AZR_OK);
   static unsigned char buf[CHUNK / 2];
   uint64_t sent = 0, last_ms = 0, start = h_now_ms();
@@ -92,7 +92,7 @@ static void interrupt_on_renewal(struct h_listener *hl, const azr_connection_sta
 static void test_blocking_send_interrupted(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl = h_listener_new(w, true);
-  h_listener_config(hl, "OutBufferSize=65536");
+  h_listener_config(hl, "SendQueueSize=65536");
   h_listener_config(hl, "DefaultTimeout=10");
   h_listener_config(hl, "TokenValidity=2");
   h_listener_config(hl, "AutoRenewThreshold=1");

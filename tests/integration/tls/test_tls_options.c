@@ -93,6 +93,59 @@ static int make_cert(const char *host, struct keypair *out) {
   return ok ? 0 : -1;
 }
 
+/* A CA (self-signed, CA:TRUE) and a leaf for `host` that it signed: a two-certificate chain. */
+static int make_chain(const char *host, struct keypair *ca, struct keypair *leaf) {
+  EVP_PKEY *cakey = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
+  X509 *cx = X509_new(), *x = X509_new();
+  BIO *b[4] = {BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem())};
+  X509_EXTENSION *e1 = NULL, *e2 = NULL;
+  char san[300];
+  snprintf(san, sizeof san, "DNS:%s", host);
+  int ok = cakey && key && cx && x && b[0] && b[1] && b[2] && b[3] && X509_set_version(cx, X509_VERSION_3) &&
+           X509_set_version(x, X509_VERSION_3) && ASN1_INTEGER_set(X509_get_serialNumber(cx), 1) &&
+           ASN1_INTEGER_set(X509_get_serialNumber(x), 2) && X509_gmtime_adj(X509_getm_notBefore(cx), -3600) &&
+           X509_gmtime_adj(X509_getm_notAfter(cx), 86400) && X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+           X509_gmtime_adj(X509_getm_notAfter(x), 86400) &&
+           X509_NAME_add_entry_by_txt(X509_get_subject_name(cx), "CN", MBSTRING_UTF8,
+                                      (const unsigned char *)"azrelay test CA", -1, -1, 0) &&
+           X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8, (const unsigned char *)host, -1,
+                                      -1, 0) &&
+           X509_set_issuer_name(cx, X509_get_subject_name(cx)) && X509_set_issuer_name(x, X509_get_subject_name(cx)) &&
+           X509_set_pubkey(cx, cakey) && X509_set_pubkey(x, key);
+  if (ok) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, cx, cx, NULL, NULL, 0);
+    e1 = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+    X509V3_set_ctx(&ctx, cx, x, NULL, NULL, 0);
+    e2 = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
+    ok = e1 && e2 && X509_add_ext(cx, e1, -1) && X509_add_ext(x, e2, -1);
+  }
+  ok = ok && X509_sign(cx, cakey, EVP_sha256()) && X509_sign(x, cakey, EVP_sha256()) && PEM_write_bio_X509(b[0], cx) &&
+       PEM_write_bio_PrivateKey(b[1], cakey, NULL, NULL, 0, NULL, NULL) && PEM_write_bio_X509(b[2], x) &&
+       PEM_write_bio_PrivateKey(b[3], key, NULL, NULL, 0, NULL, NULL);
+  if (ok) {
+    ca->cert_pem = bio_text(b[0]);
+    ca->key_pem = bio_text(b[1]);
+    leaf->cert_pem = bio_text(b[2]);
+    leaf->key_pem = bio_text(b[3]);
+    ok = ca->cert_pem && ca->key_pem && leaf->cert_pem && leaf->key_pem;
+  }
+  X509_EXTENSION_free(e1);
+  X509_EXTENSION_free(e2);
+  for (int i = 0; i < 4; i++) BIO_free(b[i]);
+  X509_free(cx);
+  X509_free(x);
+  EVP_PKEY_free(cakey);
+  EVP_PKEY_free(key);
+  return ok ? 0 : -1;
+}
+
+static int count_certs(const char *pem) {
+  int n = 0;
+  for (const char *p = pem; (p = strstr(p, "BEGIN CERTIFICATE")) != NULL; p++) n++;
+  return n;
+}
+
 /* The OpenSSL subject hash file name (<hash>.0) a CA directory needs for this certificate. */
 static int hash_name(const char *pem, char *out, size_t len) {
   BIO *b = BIO_new_mem_buf(pem, -1);
@@ -128,7 +181,7 @@ struct emu {
   char cert_pem[8192];
 };
 
-static struct emu *emus[2];
+static struct emu *emus[3];
 
 static int emu_start(struct emu *e, const struct keypair *kp) {
   azr_emulator_options o = {0};
@@ -151,7 +204,7 @@ static int emu_start(struct emu *e, const struct keypair *kp) {
 
 /* One turn of every loop: what is ready now, then a short nap. */
 static void pump(azr_listener *l, azr_client *c) {
-  for (size_t i = 0; i < 2; i++)
+  for (size_t i = 0; i < 3; i++)
     if (emus[i]) (void)azr_emulator_run(emus[i]->em, 0);
   if (l) (void)azr_listener_run(l, 0);
   if (c) (void)azr_client_run(c, 0);
@@ -167,6 +220,7 @@ struct probe {
   int ssl_status_events;
   int server_auth_events;
   char server_auth_status[256]; /* of the first SSLServerAuthentication event */
+  int server_auth_certs;        /* certificates in its cert_pem */
   bool accept_failed_cert;      /* the SSLServerAuthentication handler accepts whatever failed */
   char echo[256];               /* what the echoing client got back */
   bool client_open, client_done;
@@ -194,8 +248,10 @@ static void on_ssl_status(azr_listener *l, const azr_ssl_status_event *ev, void 
 static void on_server_auth(azr_listener *l, azr_ssl_server_authentication_event *ev, void *ud) {
   (void)l;
   struct probe *p = ud;
-  if (p->server_auth_events++ == 0)
+  if (p->server_auth_events++ == 0) {
     snprintf(p->server_auth_status, sizeof p->server_auth_status, "%s", ev->status ? ev->status : "");
+    p->server_auth_certs = count_certs(ev->cert_pem ? ev->cert_pem : "");
+  }
   if (getenv("AZR_TLS_DEBUG"))
     printf("  SSLServerAuthentication: subject '%s', status '%s', accept %d\n", ev->subject, ev->status, ev->accept);
   if (p->accept_failed_cert && !ev->accept) ev->accept = true;
@@ -380,6 +436,75 @@ static void test_exchange(struct emu *e, const char *cert_file) {
   finish(l);
 }
 
+/* ---- TLS settings applied through libcurl's SSL_CTX hook ---- */
+
+static void test_tls_extras(struct emu *a, const char *ca, const char *dir) {
+  /* SSLCipherStrength: the emulator settles on the only suite offered; too weak a one is refused. */
+  expect_refused("SSLCipherStrength=256 with only AES-128 offered", a,
+                 (const char *[]){ca, "SSLEnabledCipherSuites=TLS_AES_128_GCM_SHA256", "SSLCipherStrength=256", NULL},
+                 AZR_E_TLS_HANDSHAKE, "SSLCipherStrength");
+  expect_online("SSLCipherStrength=128 with AES-128", a,
+                (const char *[]){ca, "SSLEnabledCipherSuites=TLS_AES_128_GCM_SHA256", "SSLCipherStrength=128", NULL},
+                (const char *[]){"SSLNegotiatedCipherStrength", "128", NULL});
+  /* Signature algorithms: the emulator's certificate is ECDSA P-256. */
+  expect_refused("TLS13SignatureAlgorithms without ECDSA", a,
+                 (const char *[]){ca, "TLS13SignatureAlgorithms=rsa_pss_rsae_sha256,ed25519", NULL},
+                 AZR_E_TLS_HANDSHAKE, "");
+  expect_online("TLS13SignatureAlgorithms=ecdsa_secp256r1_sha256", a,
+                (const char *[]){ca, "TLS13SignatureAlgorithms=ecdsa_secp256r1_sha256", NULL}, NULL);
+  expect_refused("TLS12SignatureAlgorithms=sha256-rsa over TLS 1.2", a,
+                 (const char *[]){ca, "SSLEnabledProtocols=3072", "TLS12SignatureAlgorithms=sha256-rsa", NULL},
+                 AZR_E_TLS_HANDSHAKE, "");
+  expect_online("TLS12SignatureAlgorithms=sha256-ecdsa over TLS 1.2", a,
+                (const char *[]){ca, "SSLEnabledProtocols=3072", "TLS12SignatureAlgorithms=sha256-ecdsa", NULL},
+                (const char *[]){"SSLNegotiatedVersion", "TLSv1.2", NULL});
+  /* SSLKeyLogFile: the handshake's secrets land in the file. */
+  char log_path[300], keylog[400];
+  snprintf(log_path, sizeof log_path, "%s/keys.log", dir);
+  snprintf(keylog, sizeof keylog, "SSLKeyLogFile=%s", log_path);
+  expect_online("SSLKeyLogFile", a, (const char *[]){ca, keylog, NULL}, NULL);
+  FILE *f = fopen(log_path, "r");
+  char text[4096] = "";
+  size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  text[n] = 0;
+  if (f) fclose(f);
+  unlink(log_path);
+  if (!strstr(text, "CLIENT_HANDSHAKE_TRAFFIC_SECRET") || !strstr(text, "SERVER_TRAFFIC_SECRET_0"))
+    check_fail("SSLKeyLogFile: %s holds no TLS 1.3 secrets (%zu bytes)", log_path, n);
+  else
+    printf("ok: SSLKeyLogFile received the session secrets\n");
+  /* SSLIncludeCertChain: a relay whose certificate a CA signed shows the chain, or only its leaf. */
+  struct keypair cakp = {0}, leaf = {0};
+  static struct emu c;
+  char ca_path[300], trust[400];
+  snprintf(ca_path, sizeof ca_path, "%s/chain-ca.pem", dir);
+  snprintf(trust, sizeof trust, "OpenSSLCAFile=%s", ca_path);
+  if (make_chain("localhost", &cakp, &leaf) || emu_start(&c, &leaf) || write_file(ca_path, cakp.cert_pem)) {
+    check_fail("SSLIncludeCertChain: cannot set up a CA-signed relay");
+  } else {
+    emus[2] = &c;
+    for (int include = 0; include <= 1; include++) {
+      struct probe p = {0};
+      azr_listener *l = attempt("SSLIncludeCertChain", &c,
+                                (const char *[]){trust, include ? "SSLIncludeCertChain=true" : NULL, NULL}, &p);
+      if (l && (p.status != AZR_OK || p.server_auth_certs != (include ? 2 : 1)))
+        check_fail("SSLIncludeCertChain=%d: %s, %d certificates in the event", include, p.description,
+                   p.server_auth_certs);
+      else if (l)
+        printf("ok: SSLIncludeCertChain=%s: %d certificate(s) in SSLServerAuthentication\n", include ? "true" : "false",
+               p.server_auth_certs);
+      finish(l);
+    }
+    emus[2] = NULL;
+  }
+  unlink(ca_path);
+  if (c.em) azr_emulator_free(c.em);
+  free(cakp.cert_pem);
+  free(cakp.key_pem);
+  free(leaf.cert_pem);
+  free(leaf.key_pem);
+}
+
 /* ---- the cases ---- */
 
 static int run(void) {
@@ -531,6 +656,7 @@ static int run(void) {
   expect_online("SSLSecurityFlags=0x10 (unknown CA)", &a, (const char *[]){"SSLSecurityFlags=0x10", NULL}, NULL);
 
   test_exchange(&a, cert_file);
+  test_tls_extras(&a, ca, tmpdir);
 
   emus[0] = emus[1] = NULL;
   azr_emulator_free(a.em);

@@ -349,6 +349,50 @@ static void test_security_flags(void **state) {
   azr__settings_free(NULL, &s);
 }
 
+/* The TLS settings libcurl has no option for travel in the connect options to the SSL_CTX hook. */
+static void test_tls_extras(void **state) {
+  (void)state;
+  struct azr__listener_settings s;
+  azr__settings_init(&s);
+  struct azr__connect_options o;
+  options(&s, &o);
+  assert_null(o.sigalgs);
+  assert_null(o.client_chain_pem);
+  assert_null(o.keylog_file);
+  assert_false(o.no_renegotiation);
+  assert_false(o.include_cert_chain);
+  assert_int_equal(o.min_cipher_bits, 0);
+  /* TLS 1.2 pairs become IANA names; both settings form one list, each algorithm once. */
+  assert_int_equal(set(&s, "TLS12SignatureAlgorithms", "sha256-ecdsa, SHA384-RSA,sha1-dsa,sha256-rsapss"), AZR_OK);
+  options(&s, &o);
+  assert_string_equal(o.sigalgs, "ecdsa_secp256r1_sha256:rsa_pkcs1_sha384:DSA+SHA1:rsa_pss_rsae_sha256");
+  assert_int_equal(set(&s, "TLS13SignatureAlgorithms", "ed25519,ecdsa_secp256r1_sha256"), AZR_OK);
+  options(&s, &o);
+  assert_string_equal(o.sigalgs, "ed25519:ecdsa_secp256r1_sha256:rsa_pkcs1_sha384:DSA+SHA1:rsa_pss_rsae_sha256");
+  /* A bad name leaves both as they were. */
+  assert_int_equal(set(&s, "TLS12SignatureAlgorithms", "sha256-elgamal"), AZR_E_INVALID_ARG);
+  assert_int_equal(set(&s, "TLS13SignatureAlgorithms", "no_such_algorithm"), AZR_E_INVALID_ARG);
+  options(&s, &o);
+  assert_string_equal(o.sigalgs, "ed25519:ecdsa_secp256r1_sha256:rsa_pkcs1_sha384:DSA+SHA1:rsa_pss_rsae_sha256");
+  assert_int_equal(set(&s, "TLS12SignatureAlgorithms", ""), AZR_OK);
+  assert_int_equal(set(&s, "TLS13SignatureAlgorithms", ""), AZR_OK);
+  options(&s, &o);
+  assert_null(o.sigalgs);
+  /* The others map one to one. */
+  assert_int_equal(set(&s, "SSLKeyLogFile", "/tmp/keys.log"), AZR_OK);
+  assert_int_equal(set(&s, "SSLEnableRenegotiation", "false"), AZR_OK);
+  assert_int_equal(set(&s, "SSLIncludeCertChain", "true"), AZR_OK);
+  assert_int_equal(set(&s, "SSLCipherStrength", "256"), AZR_OK);
+  assert_int_equal(set(&s, "SSLCACerts", "not a certificate"), AZR_E_INVALID_ARG);
+  options(&s, &o);
+  assert_string_equal(o.keylog_file, "/tmp/keys.log");
+  assert_true(o.no_renegotiation);
+  assert_true(o.include_cert_chain);
+  assert_int_equal(o.min_cipher_bits, 256);
+  assert_null(o.client_chain_pem);
+  azr__settings_free(NULL, &s);
+}
+
 static void test_proxy(void **state) {
   (void)state;
   struct azr__listener_settings s;
@@ -486,6 +530,12 @@ static void test_socket_options(void **state) {
   options(&s, &o);
   assert_int_equal(o.tcp_keepalive_count, 3);
   assert_int_equal(azr__settings_control_user_timeout_ms(&s), 11000); /* 5 s + 3 x 2 s */
+  assert_int_equal(set(&s, "InBufferSize", "131072"), AZR_OK);
+  assert_int_equal(set(&s, "OutBufferSize", "65536"), AZR_OK);
+  assert_int_equal(set(&s, "OutBufferSize", "67108865"), AZR_E_INVALID_ARG);
+  options(&s, &o);
+  assert_int_equal(o.so_rcvbuf, 131072);
+  assert_int_equal(o.so_sndbuf, 65536);
   assert_int_equal(set(&s, "LocalHost", "eth0"), AZR_OK);
   assert_int_equal(set(&s, "ConnectTimeoutMs", "2500"), AZR_OK);
   options(&s, &o);
@@ -500,6 +550,7 @@ int main(void) {
       cmocka_unit_test(test_ca_settings),             cmocka_unit_test(test_client_certificate),
       cmocka_unit_test(test_cipher_suites),           cmocka_unit_test(test_groups),
       cmocka_unit_test(test_protocols),               cmocka_unit_test(test_security_flags),
+      cmocka_unit_test(test_tls_extras),
       cmocka_unit_test(test_proxy),                   cmocka_unit_test(test_firewall),
       cmocka_unit_test(test_socket_options),
   };
