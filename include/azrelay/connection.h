@@ -11,7 +11,10 @@
  * connection's bounded queue and returns; AZR_E_WOULDBLOCK (10035) means the queue is full and
  * on_connection_ready_to_send fires when it has drained. With Timeout > 0 a send blocks (running the
  * listener's loop, so other events keep flowing) until the data is queued or the timeout passes;
- * azr_conn_interrupt() stops such a wait.
+ * azr_conn_interrupt() stops such a wait. A send never blocks where the loop cannot be run: inside a
+ * callback, and on a listener created on the application's loop (azr_listener_new_on_uv(), since
+ * libuv forbids running a loop from inside one of its callbacks); there a send with Timeout > 0
+ * behaves as in asynchronous mode (AZR_E_WOULDBLOCK, then on_connection_ready_to_send).
  */
 #ifndef AZRELAY_CONNECTION_H
 #define AZRELAY_CONNECTION_H

@@ -152,13 +152,14 @@ static int open_conn(azr_listener *l, azr_conn_id id, struct azr__conn **out) {
 static void on_wait_timer(uv_timer_t *t) { uv_stop(t->loop); }
 
 /* Blocking send: runs the loop until the queue takes the data, the timeout passes, or the wait is
- * interrupted. Inside a callback the loop cannot be re-entered, so the call behaves as if
- * asynchronous there. */
+ * interrupted. Inside a callback the loop cannot be re-entered, and an application's own loop must
+ * never be run from inside the application's code (libuv forbids re-entering uv_run), so in both
+ * cases the call behaves as if asynchronous: AZR_E_WOULDBLOCK, then on_connection_ready_to_send. */
 static int send_with_timeout(azr_listener *l, struct azr__conn *c, uint8_t opcode, const void *data, size_t len,
                              bool fin) {
   azr_conn_id id = c->id;
   int rc = azr__ws_send_part(c->ws, opcode, data, len, fin);
-  if (rc != AZR_E_WOULDBLOCK || c->timeout_s <= 0 || l->in_callback) return rc;
+  if (rc != AZR_E_WOULDBLOCK || c->timeout_s <= 0 || l->in_callback || !l->owns_loop) return rc;
   uint64_t deadline = azr__now_ms() + (uint64_t)c->timeout_s * 1000u;
   c->interrupted = false;
   uv_timer_t t;

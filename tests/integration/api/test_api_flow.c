@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include "harness.h"
 
 #define CHUNK 65536
@@ -79,6 +81,42 @@ static void test_blocking_send_times_out(void **state) {
   assert_int_equal(hc->in.msgs, (int)(sent / sizeof buf));
   assert_int_equal(azr_conn_send_bytes(hl->l, id, "z", 1), AZR_OK);
   H_WAIT(w, hc->in.msgs == (int)(sent / sizeof buf) + 1, 3000);
+}
+
+/* On the application's loop a send with Timeout > 0 must not run that loop from inside the
+ * application's code: it answers like an asynchronous send, and ready-to-send follows. */
+static void test_blocking_send_on_application_loop(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  static uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  w->uv = &loop;
+  struct h_listener *hl = h_listener_new_on_uv(w, true);
+  h_listener_config(hl, "SendQueueSize=65536");
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new(w);
+  azr_conn_id id = h_connect_pair(hl, hc);
+  assert_int_equal(azr_client_pause(hc->c), AZR_OK);
+  h_pump_for(w, 20);
+  assert_int_equal(azr_conn_set_timeout(hl->l, id, 5), AZR_OK);
+  static unsigned char buf[CHUNK / 2];
+  int rc = AZR_OK;
+  uint64_t longest = 0;
+  for (int i = 0; rc == AZR_OK && i < 10000; i++) {
+    uint64_t t0 = h_now_ms();
+    rc = azr_conn_send_bytes(hl->l, id, buf, sizeof buf);
+    if (h_now_ms() - t0 > longest) longest = h_now_ms() - t0;
+  }
+  assert_int_equal(rc, AZR_E_WOULDBLOCK);
+  assert_true(longest < 500); /* never the 5 s a blocking send would wait */
+  assert_int_equal(azr_client_resume(hc->c), AZR_OK);
+  H_WAIT(w, hl->n_ready > 0, 10000);
+  assert_int_equal(azr_client_close(hc->c, 1000, "done"), AZR_OK);
+  H_WAIT(w, hl->n_conn_disc == 1, 3000);
+  h_client_free(hc);
+  h_listener_free(hl);
+  w->uv = NULL;
+  assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 /* Interrupts the blocked connection from a callback the blocking send's own loop runs. */
@@ -230,6 +268,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_wouldblock_then_ready, teardown),
       cmocka_unit_test_teardown(test_blocking_send_times_out, teardown),
       cmocka_unit_test_teardown(test_blocking_send_interrupted, teardown),
+      cmocka_unit_test_teardown(test_blocking_send_on_application_loop, teardown),
       cmocka_unit_test_teardown(test_sendfile_complete, teardown),
       cmocka_unit_test_teardown(test_sendfile_interrupt, teardown),
       cmocka_unit_test_teardown(test_pause_and_process_data, teardown),
