@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,6 +37,7 @@ struct azr__curl {
   const struct azr__log *log;
   struct curl_shard *shards;
   CURLSH *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
+  BIO_METHOD *sock_bio; /* the socket BIO of sessions moved off libcurl (go_direct), made once */
   /* Streams outlive their owner while they flush and close; the multi handles must outlive them. */
   size_t live_streams;
   /* libuv runs close callbacks newest first: a socket watcher closed just before a timer still
@@ -76,11 +78,15 @@ struct curl_conn {
   const char *sigalgs, *client_chain_pem, *keylog_file;
   bool no_renegotiation, include_cert_chain;
   int min_cipher_bits;
+  bool proxy_tls; /* through an HTTPS proxy: the socket carries the proxy's TLS, only libcurl drives it */
+  bool go_direct; /* connected: leave libcurl's send/recv after the first bytes arrive */
 };
 
 static void check_done(struct curl_shard *sh);
+static void go_direct(struct azr__stream *s, struct curl_conn *cc);
 
 static void release(struct azr__curl *c) {
+  if (c->sock_bio) BIO_meth_free(c->sock_bio); /* every session using it is freed by now */
   void (*on_freed)(void *) = c->on_freed;
   void *ud = c->freed_ud;
   azr__free(c->mem, c);
@@ -281,6 +287,7 @@ static void check_done(struct curl_shard *sh) {
                  SSL_CIPHER_get_name(cipher), bits, cc->min_cipher_bits);
         azr__stream_connected(s, -1, AZR_E_TLS_HANDSHAKE, detail);
       } else {
+        cc->go_direct = !cc->proxy_tls;
         azr__stream_connected(s, (int)fd, AZR_OK, NULL);
       }
     } else {
@@ -440,6 +447,9 @@ static ssize_t curl_read(struct azr__stream *s, uint8_t *buf, size_t len) {
   struct curl_conn *cc = s->transport_data;
   size_t n = 0;
   CURLcode rc = curl_easy_recv(cc->easy, buf, len, &n);
+  /* The first bytes from the server: a TLS 1.3 server's session tickets came before them and
+   * libcurl has stored them (ReuseSSLSession), so the bytes may move without libcurl from now on. */
+  if (rc == CURLE_OK && n > 0 && cc->go_direct) go_direct(s, cc);
   if (rc == CURLE_OK) return (ssize_t)n; /* 0 = the peer closed */
   if (rc == CURLE_AGAIN) return AZR__IO_WANT_READ;
   azr__stream_fail(s, rc == CURLE_RECV_ERROR ? AZR_E_CONN_RESET : AZR_E_IO, "receive: %s",
@@ -476,6 +486,155 @@ static void curl_release(struct azr__stream *s) {
   azr__free(s->mem, cc);
   s->transport_data = NULL;
   if (--c->live_streams == 0 && c->freeing) destroy(c);
+}
+
+/* ---- after the connect: bytes move without libcurl ----
+ *
+ * libcurl 7.88 looks a handle's connection up in its multi's connection cache on every
+ * curl_easy_send/recv, and its OpenSSL glue reads and writes through its filter chain. Once the
+ * connection is set up (proxy tunnel, SOCKS, TLS handshake, all libcurl's job) nothing of that is
+ * needed: the TLS session is switched onto a plain socket BIO and driven with SSL_read/SSL_write, a
+ * plain connection with recv/send. libcurl still owns the socket and the SSL object and releases
+ * them in curl_easy_cleanup (close_notify included). Only TLS inside an HTTPS proxy's TLS stays on
+ * libcurl's calls (plain or TLS): there the socket carries the proxy's TLS, which only libcurl drives. */
+
+static int ssl_status(struct azr__stream *s, SSL *ssl, int ok, const char *what) {
+  int err = SSL_get_error(ssl, ok);
+  switch (err) {
+  case SSL_ERROR_WANT_READ:
+    return AZR__IO_WANT_READ;
+  case SSL_ERROR_WANT_WRITE:
+    return AZR__IO_WANT_WRITE;
+  case SSL_ERROR_ZERO_RETURN:
+    return 0;
+  case SSL_ERROR_SYSCALL:
+    if (errno == 0 || errno == EAGAIN) return 0; /* EOF without close_notify: the WebSocket layer judges it */
+    azr__stream_fail(s, errno == ECONNRESET || errno == EPIPE ? AZR_E_CONN_RESET : AZR_E_IO, "%s: %s", what,
+                     strerror(errno));
+    return AZR__IO_ERROR;
+  default: {
+    unsigned long e = ERR_get_error();
+    char detail[160] = "TLS error";
+    if (e) ERR_error_string_n(e, detail, sizeof detail);
+    azr__stream_fail(s, AZR_E_IO, "%s: %s", what, detail);
+    return AZR__IO_ERROR;
+  }
+  }
+}
+
+static ssize_t direct_tls_read(struct azr__stream *s, uint8_t *buf, size_t len) {
+  struct curl_conn *cc = s->transport_data;
+  size_t n = 0;
+  ERR_clear_error();
+  errno = 0;
+  int ok = SSL_read_ex(cc->ssl, buf, len, &n);
+  return ok == 1 ? (ssize_t)n : ssl_status(s, cc->ssl, ok, "receive");
+}
+
+static ssize_t direct_tls_write(struct azr__stream *s, const uint8_t *buf, size_t len) {
+  struct curl_conn *cc = s->transport_data;
+  size_t n = 0;
+  ERR_clear_error();
+  errno = 0;
+  int ok = SSL_write_ex(cc->ssl, buf, len, &n);
+  if (ok == 1) return (ssize_t)n;
+  int rc = ssl_status(s, cc->ssl, ok, "send");
+  return rc == 0 ? AZR__IO_WANT_WRITE : rc;
+}
+
+static ssize_t direct_plain_read(struct azr__stream *s, uint8_t *buf, size_t len) {
+  for (;;) {
+    ssize_t n = recv(s->fd, buf, len, 0);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return AZR__IO_WANT_READ;
+    azr__stream_fail(s, errno == ECONNRESET ? AZR_E_CONN_RESET : AZR_E_IO, "receive: %s", strerror(errno));
+    return AZR__IO_ERROR;
+  }
+}
+
+static ssize_t direct_plain_write(struct azr__stream *s, const uint8_t *buf, size_t len) {
+  for (;;) {
+    ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL);
+    if (n >= 0) return n ? n : AZR__IO_WANT_WRITE;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return AZR__IO_WANT_WRITE;
+    azr__stream_fail(s, errno == ECONNRESET || errno == EPIPE ? AZR_E_CONN_RESET : AZR_E_IO, "send: %s",
+                     strerror(errno));
+    return AZR__IO_ERROR;
+  }
+}
+
+static const struct azr__stream_transport direct_tls = {.name = "tls (after libcurl's connect)",
+                                                        .read = direct_tls_read,
+                                                        .write = direct_tls_write,
+                                                        .release = curl_release,
+                                                        .has_pending = curl_has_pending};
+static const struct azr__stream_transport direct_plain = {.name = "tcp (after libcurl's connect)",
+                                                          .read = direct_plain_read,
+                                                          .write = direct_plain_write,
+                                                          .release = curl_release};
+
+/* The session's socket BIO: OpenSSL's own writes with write(2), which raises SIGPIPE in the
+ * application when the peer has gone; ours sends with MSG_NOSIGNAL. The fd is in BIO_get_data. */
+static int sock_bio_write(BIO *b, const char *data, int len) {
+  BIO_clear_retry_flags(b);
+  for (;;) {
+    ssize_t n = send((int)(intptr_t)BIO_get_data(b), data, (size_t)len, MSG_NOSIGNAL);
+    if (n >= 0) return (int)n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(b);
+    return -1;
+  }
+}
+
+static int sock_bio_read(BIO *b, char *out, int len) {
+  BIO_clear_retry_flags(b);
+  for (;;) {
+    ssize_t n = recv((int)(intptr_t)BIO_get_data(b), out, (size_t)len, 0);
+    if (n >= 0) return (int)n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
+    return -1;
+  }
+}
+
+static long sock_bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
+  (void)b;
+  (void)num;
+  (void)ptr;
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int sock_bio_create(BIO *b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+/* Moves a connected stream off libcurl's send/recv. */
+static void go_direct(struct azr__stream *s, struct curl_conn *cc) {
+  cc->go_direct = false;
+  int fd = s->fd;
+  if (!cc->ssl) {
+    s->transport = &direct_plain;
+    return;
+  }
+  struct azr__curl *c = cc->c;
+  if (!c->sock_bio) {
+    c->sock_bio = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "azrelay client socket");
+    if (c->sock_bio) {
+      BIO_meth_set_write(c->sock_bio, sock_bio_write);
+      BIO_meth_set_read(c->sock_bio, sock_bio_read);
+      BIO_meth_set_ctrl(c->sock_bio, sock_bio_ctrl);
+      BIO_meth_set_create(c->sock_bio, sock_bio_create);
+    }
+  }
+  BIO *bio = c->sock_bio ? BIO_new(c->sock_bio) : NULL;
+  if (!bio) return; /* keeps libcurl's BIO: its calls still work */
+  BIO_set_data(bio, (void *)(intptr_t)fd);
+  SSL_set_bio(cc->ssl, bio, bio); /* frees libcurl's BIO, which it does not keep elsewhere */
+  SSL_set_mode(cc->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  s->transport = &direct_tls;
 }
 
 static const struct azr__stream_transport curl_transport = {.name = "curl",
@@ -625,6 +784,7 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   cc->no_renegotiation = o->no_renegotiation;
   cc->include_cert_chain = o->include_cert_chain;
   cc->min_cipher_bits = o->min_cipher_bits;
+  cc->proxy_tls = o->proxy_kind == AZR__PROXY_HTTPS;
   if (cc->keepalive_count || cc->user_timeout_ms || cc->so_rcvbuf || cc->so_sndbuf) {
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, cc);

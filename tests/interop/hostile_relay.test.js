@@ -109,6 +109,8 @@ test('a request on a rendezvous socket needs no address; on the control channel 
     assert.equal(rv.messages[0].response.requestId, 'rv1');
     assert.equal(rv.messages[0].response.statusCode, 200);
     assert.equal(Buffer.from(rv.messages[1]).toString(), 'ping body');
+    const req = await L.waitFor((e) => e.kind === 'http_request', 5000, 'the request line', from);
+    assert.equal(req.rendezvous, 1);
     assert.equal(L.list('http_request').length, 1);
   }));
 

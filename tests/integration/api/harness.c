@@ -353,6 +353,8 @@ static void l_conn_error(azr_listener *l, const azr_connection_error_event *ev, 
 
 static void l_log(int level, const char *category, const char *message, void *ud) {
   struct h_listener *hl = ud;
+  if (getenv("AZR_TEST_TRACE")) fprintf(stderr, "[%llu listener %p %d %s] %s\n", (unsigned long long)h_now_ms(),
+                                        (void *)hl, level, category, message);
   if (!hl->capture_log) return;
   char head[64];
   int n = snprintf(head, sizeof head, "%d %s ", level, category);
@@ -398,6 +400,8 @@ static struct h_listener *listener_setup(struct h_world *w, azr_listener *l, boo
   }
   assert_int_equal(azr_listener_set_callbacks(l, &listener_cb, sizeof listener_cb, hl), AZR_OK);
   azr_listener_set_log(l, l_log, hl);
+  /* AZR_TEST_TRACE=1: every listener logs at level 3 to stderr (debugging a test by hand). */
+  if (getenv("AZR_TEST_TRACE")) h_listener_config(hl, "LogLevel=3");
   w->ls[w->nl++] = hl;
   return hl;
 }
