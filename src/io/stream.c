@@ -59,6 +59,7 @@ size_t azr__stream_queued(const struct azr__stream *s) {
   return n;
 }
 
+
 static void report_end(struct azr__stream *s, int status) {
   if (s->end_reported) return;
   s->end_reported = true;
@@ -70,6 +71,10 @@ static void read_pump(struct azr__stream *s) {
   if (s->in_read_pump) return;
   s->in_read_pump = true;
   s->read_wants_write = false;
+  /* What the owner writes back while handling this batch (echoes, pongs, acknowledgements) leaves
+   * together after it: one TLS write and one system call instead of one per message. */
+  bool cork_here = !s->corked && s->state == AZR__STREAM_OPEN;
+  if (cork_here) s->corked = true;
   for (int i = 0; i < READS_PER_EVENT && !s->released; i++) {
     bool discard = s->state == AZR__STREAM_CLOSING;
     if (!discard && (s->state != AZR__STREAM_OPEN || s->read_paused || s->read_ended)) break;
@@ -95,6 +100,7 @@ static void read_pump(struct azr__stream *s) {
     break;
   }
   s->in_read_pump = false;
+  if (cork_here) azr__stream_uncork(s);
   if (s->released) return;
   if (s->state == AZR__STREAM_OPEN && !s->read_paused && !s->read_ended && s->transport->has_pending &&
       s->transport->has_pending(s)) {

@@ -15,6 +15,7 @@
 
 #include "azrelay/common.h"
 #include "io/connect.h"
+#include "io/tls_socket.h"
 #include "io/transports.h"
 
 /* libcurl 7.88 finds the connection of a CONNECT_ONLY handle, on every curl_easy_send/recv, by
@@ -37,7 +38,7 @@ struct azr__curl {
   const struct azr__log *log;
   struct curl_shard *shards;
   CURLSH *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
-  BIO_METHOD *sock_bio; /* the socket BIO of sessions moved off libcurl (go_direct), made once */
+  BIO_METHOD *sock_bio; /* io/tls_socket's BIO for sessions moved off libcurl (go_direct), made once */
   /* Streams outlive their owner while they flush and close; the multi handles must outlive them. */
   size_t live_streams;
   /* libuv runs close callbacks newest first: a socket watcher closed just before a timer still
@@ -80,6 +81,7 @@ struct curl_conn {
   int min_cipher_bits;
   bool proxy_tls; /* through an HTTPS proxy: the socket carries the proxy's TLS, only libcurl drives it */
   bool go_direct; /* connected: leave libcurl's send/recv after the first bytes arrive */
+  struct azr__tls_socket sock; /* the session once it left libcurl */
 };
 
 static void check_done(struct curl_shard *sh);
@@ -481,7 +483,8 @@ static void curl_release(struct azr__stream *s) {
     curl_multi_remove_handle(cc->sh->multi, cc->easy);
     cc->sh->connections--;
   }
-  curl_easy_cleanup(cc->easy); /* closes the socket */
+  curl_easy_cleanup(cc->easy); /* closes the socket, frees the SSL object */
+  azr__tls_socket_release(&cc->sock);
   s->fd = -1;
   azr__free(s->mem, cc);
   s->transport_data = NULL;
@@ -498,48 +501,30 @@ static void curl_release(struct azr__stream *s) {
  * them in curl_easy_cleanup (close_notify included). Only TLS inside an HTTPS proxy's TLS stays on
  * libcurl's calls (plain or TLS): there the socket carries the proxy's TLS, which only libcurl drives. */
 
-static int ssl_status(struct azr__stream *s, SSL *ssl, int ok, const char *what) {
-  int err = SSL_get_error(ssl, ok);
-  switch (err) {
-  case SSL_ERROR_WANT_READ:
-    return AZR__IO_WANT_READ;
-  case SSL_ERROR_WANT_WRITE:
-    return AZR__IO_WANT_WRITE;
-  case SSL_ERROR_ZERO_RETURN:
-    return 0;
-  case SSL_ERROR_SYSCALL:
-    if (errno == 0 || errno == EAGAIN) return 0; /* EOF without close_notify: the WebSocket layer judges it */
-    azr__stream_fail(s, errno == ECONNRESET || errno == EPIPE ? AZR_E_CONN_RESET : AZR_E_IO, "%s: %s", what,
-                     strerror(errno));
-    return AZR__IO_ERROR;
-  default: {
-    unsigned long e = ERR_get_error();
-    char detail[160] = "TLS error";
-    if (e) ERR_error_string_n(e, detail, sizeof detail);
-    azr__stream_fail(s, AZR_E_IO, "%s: %s", what, detail);
-    return AZR__IO_ERROR;
-  }
-  }
-}
-
 static ssize_t direct_tls_read(struct azr__stream *s, uint8_t *buf, size_t len) {
   struct curl_conn *cc = s->transport_data;
-  size_t n = 0;
-  ERR_clear_error();
-  errno = 0;
-  int ok = SSL_read_ex(cc->ssl, buf, len, &n);
-  return ok == 1 ? (ssize_t)n : ssl_status(s, cc->ssl, ok, "receive");
+  return azr__tls_socket_read(s, &cc->sock, buf, len);
 }
 
 static ssize_t direct_tls_write(struct azr__stream *s, const uint8_t *buf, size_t len) {
   struct curl_conn *cc = s->transport_data;
-  size_t n = 0;
-  ERR_clear_error();
-  errno = 0;
-  int ok = SSL_write_ex(cc->ssl, buf, len, &n);
-  if (ok == 1) return (ssize_t)n;
-  int rc = ssl_status(s, cc->ssl, ok, "send");
-  return rc == 0 ? AZR__IO_WANT_WRITE : rc;
+  return azr__tls_socket_write(s, &cc->sock, buf, len);
+}
+
+static int direct_tls_flush(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  return azr__tls_socket_flush(s, &cc->sock);
+}
+
+/* close_notify now: libcurl's own shutdown at cleanup would leave it in the wire buffer. */
+static void direct_tls_shutdown(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  azr__tls_socket_shutdown(s, &cc->sock);
+}
+
+static size_t direct_tls_pending_output(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  return azr__tls_socket_pending_output(&cc->sock);
 }
 
 static ssize_t direct_plain_read(struct azr__stream *s, uint8_t *buf, size_t len) {
@@ -569,47 +554,14 @@ static const struct azr__stream_transport direct_tls = {.name = "tls (after libc
                                                         .read = direct_tls_read,
                                                         .write = direct_tls_write,
                                                         .release = curl_release,
-                                                        .has_pending = curl_has_pending};
+                                                        .has_pending = curl_has_pending,
+                                                        .shutdown = direct_tls_shutdown,
+                                                        .flush = direct_tls_flush,
+                                                        .pending_output = direct_tls_pending_output};
 static const struct azr__stream_transport direct_plain = {.name = "tcp (after libcurl's connect)",
                                                           .read = direct_plain_read,
                                                           .write = direct_plain_write,
                                                           .release = curl_release};
-
-/* The session's socket BIO: OpenSSL's own writes with write(2), which raises SIGPIPE in the
- * application when the peer has gone; ours sends with MSG_NOSIGNAL. The fd is in BIO_get_data. */
-static int sock_bio_write(BIO *b, const char *data, int len) {
-  BIO_clear_retry_flags(b);
-  for (;;) {
-    ssize_t n = send((int)(intptr_t)BIO_get_data(b), data, (size_t)len, MSG_NOSIGNAL);
-    if (n >= 0) return (int)n;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(b);
-    return -1;
-  }
-}
-
-static int sock_bio_read(BIO *b, char *out, int len) {
-  BIO_clear_retry_flags(b);
-  for (;;) {
-    ssize_t n = recv((int)(intptr_t)BIO_get_data(b), out, (size_t)len, 0);
-    if (n >= 0) return (int)n;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
-    return -1;
-  }
-}
-
-static long sock_bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
-  (void)b;
-  (void)num;
-  (void)ptr;
-  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-static int sock_bio_create(BIO *b) {
-  BIO_set_init(b, 1);
-  return 1;
-}
 
 /* Moves a connected stream off libcurl's send/recv. */
 static void go_direct(struct azr__stream *s, struct curl_conn *cc) {
@@ -620,20 +572,9 @@ static void go_direct(struct azr__stream *s, struct curl_conn *cc) {
     return;
   }
   struct azr__curl *c = cc->c;
-  if (!c->sock_bio) {
-    c->sock_bio = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "azrelay client socket");
-    if (c->sock_bio) {
-      BIO_meth_set_write(c->sock_bio, sock_bio_write);
-      BIO_meth_set_read(c->sock_bio, sock_bio_read);
-      BIO_meth_set_ctrl(c->sock_bio, sock_bio_ctrl);
-      BIO_meth_set_create(c->sock_bio, sock_bio_create);
-    }
-  }
-  BIO *bio = c->sock_bio ? BIO_new(c->sock_bio) : NULL;
-  if (!bio) return; /* keeps libcurl's BIO: its calls still work */
-  BIO_set_data(bio, (void *)(intptr_t)fd);
-  SSL_set_bio(cc->ssl, bio, bio); /* frees libcurl's BIO, which it does not keep elsewhere */
-  SSL_set_mode(cc->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (!c->sock_bio) c->sock_bio = azr__tls_socket_method();
+  /* SSL_set_bio frees libcurl's BIO, which libcurl keeps nowhere else; on failure it stays. */
+  if (azr__tls_socket_attach(&cc->sock, cc->ssl, fd, c->sock_bio) != AZR_OK) return;
   s->transport = &direct_tls;
 }
 
