@@ -17,11 +17,7 @@
  * the sender by itself, §6.5) instead of growing one outbound connection per request. */
 #define MAX_REJECTS_IN_FLIGHT 64u
 
-struct azr__conn *azr__conn_find(const azr_listener *l, azr_conn_id id) {
-  char key[24];
-  snprintf(key, sizeof key, "%llu", (unsigned long long)id);
-  return azr__strmap_get(&l->conn_map, key);
-}
+struct azr__conn *azr__conn_find(const azr_listener *l, azr_conn_id id) { return azr__idmap_get(&l->conn_map, id); }
 
 static void on_conn_timer_closed(uv_handle_t *h) {
   struct azr__conn *c = h->data;
@@ -42,9 +38,9 @@ static void on_conn_timer_closed(uv_handle_t *h) {
 /* Removes the connection from the table; memory goes on a later loop turn. */
 void azr__conn_release(struct azr__conn *c) {
   azr_listener *l = c->l;
-  if (c->state == AZR__CONN_DONE && !azr__strmap_get(&l->conn_map, c->key)) return;
+  if (c->state == AZR__CONN_DONE && !azr__idmap_get(&l->conn_map, c->id)) return;
   c->state = AZR__CONN_DONE;
-  azr__strmap_remove(&l->conn_map, c->key);
+  azr__idmap_remove(&l->conn_map, c->id);
   if (c->prev) c->prev->next = c->next;
   else l->conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -226,7 +222,6 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
   }
   c->l = l;
   c->id = ++l->next_id;
-  snprintf(c->key, sizeof c->key, "%llu", (unsigned long long)c->id);
   c->state = AZR__CONN_PENDING;
   c->data_format = AZR_DATA_AUTOMATIC;
   c->timeout_s = l->set.default_timeout_s;
@@ -246,7 +241,7 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
   uv_timer_init(l->loop, &c->timer);
   c->timer.data = c;
   if (!c->address || !c->relay_id || !c->host || !c->sub_protocols || !c->extensions || !c->remote_address || !c->path ||
-      azr__strmap_put(&l->conn_map, c->key, c) != AZR_OK) {
+      azr__idmap_put(&l->conn_map, c->id, c) != AZR_OK) {
     c->state = AZR__CONN_DONE;
     uv_close((uv_handle_t *)&c->timer, on_conn_timer_closed);
     azr__listener_error(l, AZR_E_NOMEM, "out of memory for a connection request");

@@ -33,7 +33,6 @@ struct azr__http_req {
   struct azr__http_req *prev, *next;
   azr_listener *l;
   azr_conn_id id;
-  char key[24];
   enum req_state state;
   char *address, *relay_id, *target, *method, *headers_json, *host, *remote_address;
   uint16_t remote_port;
@@ -49,7 +48,7 @@ struct azr__http_req {
 
 static void http_rv_connect(azr_listener *l, const char *address, struct azr__http_req *response_of);
 
-void azr__http_init(azr_listener *l) { azr__strmap_init(&l->http_map, l->mem); }
+void azr__http_init(azr_listener *l) { azr__idmap_init(&l->http_map, l->mem); }
 
 /* ---- requests ---- */
 
@@ -75,7 +74,7 @@ static void req_release(struct azr__http_req *r) {
   azr_listener *l = r->l;
   if (r->state == REQ_DONE) return;
   r->state = REQ_DONE;
-  azr__strmap_remove(&l->http_map, r->key);
+  azr__idmap_remove(&l->http_map, r->id);
   if (r->prev) r->prev->next = r->next;
   else l->http_reqs = r->next;
   if (r->next) r->next->prev = r->prev;
@@ -114,7 +113,6 @@ static struct azr__http_req *req_new(azr_listener *l, const struct azr__hc_reque
   if (!r) return NULL;
   r->l = l;
   r->id = ++l->next_id;
-  snprintf(r->key, sizeof r->key, "%llu", (unsigned long long)r->id);
   r->arrived_on = rv;
   r->address = azr__strdup(l->mem, q->address ? q->address : ""); /* unused for requests on a rendezvous */
   r->relay_id = azr__strdup(l->mem, q->id ? q->id : "");
@@ -134,7 +132,7 @@ static struct azr__http_req *req_new(azr_listener *l, const struct azr__hc_reque
   uv_timer_init(l->loop, &r->timer);
   r->timer.data = r;
   if (!r->address || !r->relay_id || !r->target || !r->method || !r->headers_json || !r->host || !r->remote_address ||
-      azr__strmap_put(&l->http_map, r->key, r) != AZR_OK) {
+      azr__idmap_put(&l->http_map, r->id, r) != AZR_OK) {
     r->state = REQ_DONE;
     uv_close((uv_handle_t *)&r->timer, on_req_timer_closed);
     return NULL;
@@ -435,9 +433,7 @@ static int build_response(struct azr__http_req *r, int status, const char *descr
 
 static int find_req(azr_listener *l, azr_conn_id id, struct azr__http_req **out) {
   if (!l) return AZR_E_INVALID_ARG;
-  char key[24];
-  snprintf(key, sizeof key, "%llu", (unsigned long long)id);
-  struct azr__http_req *r = azr__strmap_get(&l->http_map, key);
+  struct azr__http_req *r = azr__idmap_get(&l->http_map, id);
   if (!r || r->state == REQ_DONE || r->state == REQ_RECEIVING) {
     azr__listener_set_error(l, "no HTTP request %llu awaiting a response", (unsigned long long)id);
     return AZR_E_INVALID_CONN_ID;

@@ -59,7 +59,7 @@ static int init(azr_listener *l, uv_loop_t *loop) {
   }
   azr__settings_init(&l->set);
   l->log.level = l->set.log_level;
-  azr__strmap_init(&l->conn_map, l->mem);
+  azr__idmap_init(&l->conn_map, l->mem);
   azr__http_init(l);
   uint8_t seed[8];
   azr__random_bytes(seed, sizeof seed);
@@ -99,8 +99,8 @@ int azr_listener_new_on_uv(azr_listener **out, uv_loop_t *loop) {
 }
 
 static void release_memory(azr_listener *l) {
-  azr__strmap_free(&l->conn_map);
-  azr__strmap_free(&l->http_map);
+  azr__idmap_free(&l->conn_map);
+  azr__idmap_free(&l->http_map);
   azr__free(l->mem, l->rejects);
   azr__settings_free(l->mem, &l->set);
   azr__free(l->mem, l->server_cert_pem);

@@ -16,7 +16,7 @@
 #include "proto/hc_cmd.h"
 #include "util/buf.h"
 #include "util/log.h"
-#include "util/strmap.h"
+#include "util/idmap.h"
 
 enum azr__conn_state {
   AZR__CONN_PENDING,    /* request fired, decision deferred by the application */
@@ -41,7 +41,6 @@ struct azr__conn {
   struct azr__conn *prev, *next;
   azr_listener *l;
   azr_conn_id id;
-  char key[24]; /* decimal id: the table key */
   enum azr__conn_state state;
   struct azr__ws *ws;
   uv_timer_t timer; /* deferred-decision deadline; closing it releases the connection */
@@ -93,11 +92,11 @@ struct azr_listener {
   struct azr__conn *conns;
   size_t conn_count;
   uint64_t next_id;
-  struct azr__strmap conn_map;
+  struct azr__idmap conn_map;
   struct azr__ws **rejects; /* reject handshakes in flight */
   size_t reject_count;
   /* HTTP mode */
-  struct azr__strmap http_map;         /* request id -> struct azr__http_req */
+  struct azr__idmap http_map;          /* request id -> struct azr__http_req */
   struct azr__http_req *http_reqs;     /* all pending requests */
   size_t http_count;
   struct azr__http_req *http_body_req; /* a control-channel request whose body message comes next */
