@@ -13,8 +13,8 @@
 #include "io/connect.h"
 #include "io/loop.h"
 #include "io/websocket.h"
-#include "listener/settings.h"
-#include "listener/token_source.h"
+#include "config/settings.h"
+#include "config/token_source.h"
 #include "proto/azbridge.h"
 #include "proto/connstr.h"
 #include "proto/hc_url.h"
@@ -193,34 +193,12 @@ int azr_client_config(azr_client *c, const char *setting) {
   return rc;
 }
 
-static int config2(azr_client *c, const char *name, const char *value) {
-  char err[256] = "";
-  struct azr__settings_context ctx = {false};
-  int rc = azr__settings_set(c->mem, &c->set, &ctx, name, strlen(name), value, err, sizeof err);
-  if (rc) set_error(c, "%s", err);
-  return rc;
-}
-
 int azr_client_set_connection_string(azr_client *c, const char *connection_string) {
   if (!c || !connection_string) return AZR_E_INVALID_ARG;
-  struct azr__connstr cs;
+  struct azr__settings_context ctx = {false};
   char err[256];
-  int rc = azr__connstr_parse(c->mem, connection_string, &cs, err, sizeof err);
-  if (rc) {
-    set_error(c, "connection string: %s", err);
-    return rc;
-  }
-  char ns[300];
-  bool v6 = strchr(cs.host, ':') != NULL;
-  if (cs.port) snprintf(ns, sizeof ns, "%s%s%s:%u", v6 ? "[" : "", cs.host, v6 ? "]" : "", cs.port);
-  else snprintf(ns, sizeof ns, "%s", cs.host);
-  rc = config2(c, "NamespaceAddress", ns);
-  if (!rc && cs.entity_path) rc = config2(c, "HybridConnection", cs.entity_path);
-  if (!rc && cs.key_name) rc = config2(c, "AccessKeyName", cs.key_name);
-  if (!rc && cs.key) rc = config2(c, "AccessKey", cs.key);
-  if (!rc && cs.sas) rc = config2(c, "SasToken", cs.sas);
-  if (!rc) rc = config2(c, "UseDevelopmentEmulator", cs.use_development_emulator ? "true" : "false");
-  azr__connstr_free(c->mem, &cs);
+  int rc = azr__settings_apply_connection_string(c->mem, &c->set, &ctx, connection_string, err, sizeof err);
+  if (rc) set_error(c, "connection string: %s", err);
   return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "azrelay/common.h"
+#include "util/str.h"
 #include "io/connect.h"
 #include "io/tls_socket.h"
 #include "io/transports.h"
@@ -645,8 +646,8 @@ static void apply_options(CURL *e, const struct azr__connect_options *o, CURLSH 
   }
   if (o->proxy_kind != AZR__PROXY_NONE && o->proxy_host) {
     char proxy[300];
-    bool v6 = strchr(o->proxy_host, ':') && o->proxy_host[0] != '[';
-    snprintf(proxy, sizeof proxy, v6 ? "[%s]" : "%s", o->proxy_host); /* IPv6 literals need brackets */
+    if (o->proxy_host[0] == '[') snprintf(proxy, sizeof proxy, "%s", o->proxy_host);
+    else azr__host_port(proxy, sizeof proxy, o->proxy_host, 0); /* IPv6 literals need brackets */
     curl_easy_setopt(e, CURLOPT_PROXY, proxy);
     curl_easy_setopt(e, CURLOPT_PROXYPORT, (long)o->proxy_port);
     curl_easy_setopt(e, CURLOPT_PROXYTYPE, proxy_type(o->proxy_kind));
@@ -703,10 +704,9 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   cc->tls_observer_ud = o->tls_observer_ud;
   s->transport = &curl_transport;
   s->transport_data = cc;
-  bool v6 = strchr(o->host, ':') != NULL;
-  uint16_t port = o->port ? o->port : (o->tls ? 443 : 80);
-  snprintf(cc->url, sizeof cc->url, "%s://%s%s%s:%u/", o->tls ? "https" : "http", v6 ? "[" : "", o->host,
-           v6 ? "]" : "", port);
+  char authority[280];
+  azr__host_port(authority, sizeof authority, o->host, o->port ? o->port : (o->tls ? 443 : 80));
+  snprintf(cc->url, sizeof cc->url, "%s://%s/", o->tls ? "https" : "http", authority);
   curl_easy_setopt(e, CURLOPT_URL, cc->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cc->errbuf);

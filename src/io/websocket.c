@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "azrelay/common.h"
+#include "util/str.h"
 #include "io/keepalive.h"
 #include "proto/hc_url.h"
 #include "proto/ws_handshake.h"
@@ -736,11 +737,7 @@ int azr__ws_connect(struct azr__curl *curl, const struct azr__connect_options *t
   if (!ws) return AZR_E_NOMEM;
   /* Request head: Host carries the port only when it is not the scheme's default. */
   char host_header[300];
-  bool v6 = memchr(u.host.ptr, ':', u.host.len) != NULL;
-  if (u.port && u.port != (tls ? 443 : 80))
-    snprintf(host_header, sizeof host_header, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", u.port);
-  else
-    snprintf(host_header, sizeof host_header, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
+  azr__host_port(host_header, sizeof host_header, host, u.port && u.port != (tls ? 443 : 80) ? u.port : 0);
   struct azr__buf target;
   azr__buf_init(&target, ws->mem, AZR_MAX_URL);
   int rc = azr__buf_append(&target, u.path.len ? u.path.ptr : "/", u.path.len ? u.path.len : 1);

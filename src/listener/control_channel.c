@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/token_source.h"
 #include "listener/listener_internal.h"
-#include "listener/token_source.h"
 #include "proto/backoff.h"
 #include "proto/control_policy.h"
 #include "proto/hc_url.h"
 #include "proto/sas.h"
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/str.h"
 #include "util/limits.h"
 
 static void connect_now(azr_listener *l);
@@ -161,9 +162,7 @@ static void c_open(struct azr__ws *ws, int status, const struct azr__http_head *
     uint16_t port;
     if (rev.accept && location[0] && azr__namespace_split(location, ns, sizeof ns, &port) == AZR_OK) {
       char value[320], err[256];
-      bool v6 = strchr(ns, ':') != NULL; /* an IPv6 literal keeps its brackets */
-      if (port) snprintf(value, sizeof value, v6 ? "[%s]:%u" : "%s:%u", ns, port);
-      else snprintf(value, sizeof value, v6 ? "[%s]" : "%s", ns);
+      azr__host_port(value, sizeof value, ns, port); /* an IPv6 literal keeps its brackets */
       /* NamespaceAddress is fixed for the application while listening; here the relay moves it. */
       struct azr__settings_context own = {false};
       if (azr__settings_set(l->mem, &l->set, &own, "NamespaceAddress", 16, value, err, sizeof err) == AZR_OK &&

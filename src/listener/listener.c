@@ -225,26 +225,10 @@ int azr_listener_set_token_provider(azr_listener *l, azr_token_provider_fn fn, v
 
 int azr_listener_set_connection_string(azr_listener *l, const char *connection_string) {
   if (!l || !connection_string) return AZR_E_INVALID_ARG;
-  struct azr__connstr cs;
+  struct azr__settings_context ctx = {azr__listener_listening(l)};
   char err[256];
-  int rc = azr__connstr_parse(l->mem, connection_string, &cs, err, sizeof err);
-  if (rc) {
-    azr__listener_set_error(l, "connection string: %s", err);
-    return rc;
-  }
-  char ns[300];
-  bool v6 = strchr(cs.host, ':') != NULL;
-  if (cs.port)
-    snprintf(ns, sizeof ns, "%s%s%s:%u", v6 ? "[" : "", cs.host, v6 ? "]" : "", cs.port);
-  else
-    snprintf(ns, sizeof ns, "%s", cs.host);
-  rc = set_string(l, "NamespaceAddress", ns);
-  if (!rc && cs.entity_path) rc = set_string(l, "HybridConnection", cs.entity_path);
-  if (!rc && cs.key_name) rc = set_string(l, "AccessKeyName", cs.key_name);
-  if (!rc && cs.key) rc = set_string(l, "AccessKey", cs.key);
-  if (!rc && cs.sas) rc = set_string(l, "SasToken", cs.sas);
-  if (!rc) rc = set_string(l, "UseDevelopmentEmulator", cs.use_development_emulator ? "true" : "false");
-  azr__connstr_free(l->mem, &cs);
+  int rc = azr__settings_apply_connection_string(l->mem, &l->set, &ctx, connection_string, err, sizeof err);
+  if (rc) azr__listener_set_error(l, "connection string: %s", err);
   return rc;
 }
 

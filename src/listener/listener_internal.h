@@ -11,7 +11,7 @@
 #include "azrelay/listener.h"
 #include "io/connect.h"
 #include "io/websocket.h"
-#include "listener/settings.h"
+#include "config/settings.h"
 #include "proto/control_policy.h"
 #include "proto/hc_cmd.h"
 #include "util/buf.h"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The one util file that uses OpenSSL: hashes, HMAC and secure random bytes. proto/ code receives
- * these as function pointers so it stays free of OpenSSL. */
+/* The one util file that uses OpenSSL: hashes, HMAC and secure random bytes, declared without any
+ * OpenSSL type so that proto/ can call them and still compile without OpenSSL's headers (checked by
+ * test_layering). sas.c alone takes its HMAC as a function pointer, so token signing and checking can
+ * be driven by the fuzzer and the emulator alike. */
 #ifndef AZR_UTIL_CRYPTO_H
 #define AZR_UTIL_CRYPTO_H
 

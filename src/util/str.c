@@ -2,6 +2,8 @@
 /* Span helpers. */
 #include "util/str.h"
 
+#include <stdio.h>
+
 #include <string.h>
 #include <strings.h>
 
@@ -79,3 +81,9 @@ bool azr__span_to_i64(struct azr__span a, int64_t *out) {
 }
 
 bool azr__str_ieq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+
+int azr__host_port(char *out, size_t cap, const char *host, uint16_t port) {
+  bool v6 = strchr(host, ':') != NULL;
+  if (port) return snprintf(out, cap, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+  return snprintf(out, cap, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
+}

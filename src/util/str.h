@@ -26,5 +26,8 @@ bool azr__span_to_u64(struct azr__span a, uint64_t *out);
 bool azr__span_to_i64(struct azr__span a, int64_t *out);
 /* Case-insensitive ASCII comparison of whole strings. */
 bool azr__str_ieq(const char *a, const char *b);
+/* "host:port" with an IPv6 literal (a host containing ':') in brackets, the port left out when 0;
+ * truncated to cap. Returns what snprintf would have written. */
+int azr__host_port(char *out, size_t cap, const char *host, uint16_t port);
 
 #endif

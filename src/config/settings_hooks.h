@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Private to settings.c and settings_transport.c: the table row type and the hooks that convert
  * settings which do not map 1:1 onto a field (certificates, cipher suites, groups, proxies). */
-#ifndef AZR_LISTENER_SETTINGS_HOOKS_H
-#define AZR_LISTENER_SETTINGS_HOOKS_H
+#ifndef AZR_CONFIG_SETTINGS_HOOKS_H
+#define AZR_CONFIG_SETTINGS_HOOKS_H
 
 #include <stdint.h>
 
-#include "listener/settings.h"
-#include "listener/settings_table.h"
+#include "config/settings.h"
+#include "config/settings_table.h"
 #include "util/buf.h"
 #include "util/mem.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Token creation for the listen and connect handshakes and for renewals. */
-#include "listener/token_source.h"
+#include "config/token_source.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
 
 #include "azrelay/common.h"
 #include "io/websocket.h"
-#include "listener/settings_hooks.h"
+#include "config/settings_hooks.h"
 #include "util/crypto.h"
 #include "util/encoding.h"
 #include "util/str.h"

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <ftw.h>
 
-#include "listener/settings_table.h"
+#include "config/settings_table.h"
 
 #ifndef AZR_FEATURES_MD
 #define AZR_FEATURES_MD "docs/FEATURES.md"

@@ -11,9 +11,10 @@
 #include <strings.h>
 
 #include "azrelay/common.h"
-#include "listener/settings.h"
-#include "listener/settings_hooks.h"
-#include "listener/settings_table.h"
+#include "config/settings.h"
+#include "proto/connstr.h"
+#include "config/settings_hooks.h"
+#include "config/settings_table.h"
 #include "proto/access_list.h"
 #include "util/limits.h"
 #include "util/str.h"
@@ -677,4 +678,24 @@ int azr__settings_get(const struct azr__listener_settings *s, const char *name, 
     }
   }
   return AZR_E_INVALID_ARG;
+}
+
+int azr__settings_apply_connection_string(const struct azr__mem *mem, struct azr__listener_settings *s,
+                                          const struct azr__settings_context *ctx, const char *text, char *err,
+                                          size_t err_len) {
+  struct azr__connstr cs;
+  int rc = azr__connstr_parse(mem, text, &cs, err, err_len);
+  if (rc) return rc;
+  char ns[300];
+  azr__host_port(ns, sizeof ns, cs.host, cs.port);
+  const char *values[][2] = {{"NamespaceAddress", ns},
+                             {"HybridConnection", cs.entity_path},
+                             {"AccessKeyName", cs.key_name},
+                             {"AccessKey", cs.key},
+                             {"SasToken", cs.sas},
+                             {"UseDevelopmentEmulator", cs.use_development_emulator ? "true" : "false"}};
+  for (size_t i = 0; !rc && i < sizeof values / sizeof *values; i++)
+    if (values[i][1]) rc = azr__settings_set(mem, s, ctx, values[i][0], strlen(values[i][0]), values[i][1], err, err_len);
+  azr__connstr_free(mem, &cs);
+  return rc;
 }

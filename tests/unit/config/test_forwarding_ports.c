@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "azrelay/common.h"
-#include "listener/settings.h"
+#include "config/settings.h"
 
 static struct azr__forwarding_port ports[8];
 static char err[300];

@@ -18,7 +18,7 @@
 #include "azrelay/common.h"
 #include "emulator/cert.h"
 #include "io/websocket.h"
-#include "listener/settings.h"
+#include "config/settings.h"
 #include "util/encoding.h"
 
 static char last_err[512];

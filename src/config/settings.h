@@ -2,8 +2,8 @@
 /* Every listener setting (the reference's properties and config settings, plus ours) in one struct,
  * described by one table (settings.c) that serves azr_listener_config(), the typed setters, the
  * CLI's --set option and docs/FEATURES.md. */
-#ifndef AZR_LISTENER_SETTINGS_H
-#define AZR_LISTENER_SETTINGS_H
+#ifndef AZR_CONFIG_SETTINGS_H
+#define AZR_CONFIG_SETTINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -135,6 +135,13 @@ int azr__settings_forwarding_ports_parse(const char *text, struct azr__forwardin
 
 /* Transport options for the relay connections, from the TLS, proxy, firewall and socket settings.
  * Strings point into s (valid while s is unchanged). */
+/* Applies a portal connection string (proto/connstr.h) as NamespaceAddress, HybridConnection
+ * (EntityPath), AccessKeyName/AccessKey or SasToken, and UseDevelopmentEmulator. On failure err
+ * holds a sentence without the connection string's values. */
+int azr__settings_apply_connection_string(const struct azr__mem *mem, struct azr__listener_settings *s,
+                                          const struct azr__settings_context *ctx, const char *text, char *err,
+                                          size_t err_len);
+
 void azr__settings_connect_options(const struct azr__listener_settings *s, struct azr__connect_options *o);
 /* The control channel's TCP_USER_TIMEOUT: the time TCP keep-alive needs to give up on a silent peer
  * (KeepAliveTime + KeepAliveInterval * KeepAliveRetryCount), so a dead relay is noticed as soon as

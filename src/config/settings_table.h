@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Read-only view of the listener settings table (settings.c): one descriptor per property and
  * config setting of the reference plus azrelay's own, for help texts, docs and tests. */
-#ifndef AZR_LISTENER_SETTINGS_TABLE_H
-#define AZR_LISTENER_SETTINGS_TABLE_H
+#ifndef AZR_CONFIG_SETTINGS_TABLE_H
+#define AZR_CONFIG_SETTINGS_TABLE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "azrelay/common.h"
-#include "listener/settings.h"
-#include "listener/settings_table.h"
+#include "config/settings.h"
+#include "config/settings_table.h"
 
 static char last_err[512];
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "azrelay/common.h"
-#include "listener/settings.h"
+#include "config/settings.h"
 #include "proto/azbridge.h"
 #include "util/str.h"
 

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Where tokens come from (a key, a pre-issued token, or the application's provider) and how a
  * NamespaceAddress splits into host and port; shared by the listener and the sender client. */
-#ifndef AZR_LISTENER_TOKEN_SOURCE_H
-#define AZR_LISTENER_TOKEN_SOURCE_H
+#ifndef AZR_CONFIG_TOKEN_SOURCE_H
+#define AZR_CONFIG_TOKEN_SOURCE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "azrelay/listener.h"
-#include "listener/settings.h"
+#include "config/settings.h"
 
 struct azr__token_source {
   const struct azr__listener_settings *set;
