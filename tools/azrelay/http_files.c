@@ -3,6 +3,9 @@
  * the files, streaming the large ones with azr_http_response_begin/_write/_end. */
 #include "http_files.h"
 
+#include "cli.h"
+#include "cli_log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,20 +36,20 @@ struct http_files {
   char root[PATH_MAX];
   size_t root_len;
   char *hc;
-  bool quiet;
+  bool dotfiles;
   struct stream *streams;
   size_t nstreams;
 };
 
-struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool quiet) {
+struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool dotfiles) {
   struct http_files *f = calloc(1, sizeof *f);
   if (!f) return NULL;
   f->l = l;
-  f->quiet = quiet;
+  f->dotfiles = dotfiles;
   struct stat st;
   errno = 0;
   if (!realpath(dir, f->root) || stat(f->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "azrelay listen: --http-dir %s: %s\n", dir, errno ? strerror(errno) : "not a folder");
+    cli_usage_error("listen", "--http-dir %s: %s", dir, errno ? strerror(errno) : "not a folder");
     free(f);
     return NULL;
   }
@@ -149,8 +152,8 @@ static void send_status(struct http_files *f, const azr_http_request_event *ev, 
   int n = snprintf(body, sizeof body, "%d %s\n", status, text);
   bool head = !strcasecmp(ev->method, "HEAD");
   int rc = azr_http_response_send(f->l, ev->request_id, status, text, headers, body, head ? 0 : (size_t)n);
-  if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
-  else if (!f->quiet) fprintf(stderr, "HTTP %s %s -> %d\n", ev->method, ev->request_target, status);
+  if (rc) cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
+  else cli_log(CLI_INFO, "HTTP %s %s -> %d", ev->method, ev->request_target, status);
 }
 
 /* realpath() of `path` when it exists and lies inside the root; false otherwise. */
@@ -192,14 +195,14 @@ static void pump(struct http_files *f, struct stream *s) {
     if (s->off == s->len) {
       if (!s->left) {
         int rc = azr_http_response_end(f->l, s->id);
-        if (rc) fprintf(stderr, "HTTP response %llu: end failed: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+        if (rc) cli_log(CLI_WARN, "HTTP response %llu: end failed: %s", (unsigned long long)s->id, azr_strerror(rc));
         stream_drop(f, s);
         return;
       }
       ssize_t n = read_some(s->fd, s->buf, s->left < CHUNK ? (size_t)s->left : CHUNK);
       if (n <= 0) {
         /* The file shrank or failed under us: the status is gone already, so end what was sent. */
-        fprintf(stderr, "HTTP response %llu: file read failed: %s; response cut short\n", (unsigned long long)s->id,
+        cli_log(CLI_WARN, "HTTP response %llu: file read failed: %s; response cut short", (unsigned long long)s->id,
                 n < 0 ? strerror(errno) : "unexpected end of file");
         s->left = 0;
         continue;
@@ -214,7 +217,7 @@ static void pump(struct http_files *f, struct stream *s) {
       return;
     }
     if (rc) {
-      fprintf(stderr, "HTTP response %llu: write failed: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+      cli_log(CLI_WARN, "HTTP response %llu: write failed: %s", (unsigned long long)s->id, azr_strerror(rc));
       stream_drop(f, s);
       return;
     }
@@ -245,8 +248,8 @@ static void send_file(struct http_files *f, const azr_http_request_event *ev, in
     }
     int rc = azr_http_response_send(f->l, ev->request_id, 200, "OK", headers, body, head ? 0 : (size_t)size);
     free(body);
-    if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
-    else if (!f->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%llu bytes)\n", ev->method, ev->request_target, (unsigned long long)size);
+    if (rc) cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
+    else cli_log(CLI_INFO, "HTTP %s %s -> 200 (%llu bytes)", ev->method, ev->request_target, (unsigned long long)size);
     return;
   }
   struct stream *s = f->nstreams < MAX_STREAMS ? malloc(sizeof *s) : NULL;
@@ -257,12 +260,12 @@ static void send_file(struct http_files *f, const azr_http_request_event *ev, in
   }
   int rc = azr_http_response_begin(f->l, ev->request_id, 200, "OK", headers);
   if (rc) {
-    fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
+    cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
     close(fd);
     free(s);
     return;
   }
-  if (!f->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%llu bytes, streamed)\n", ev->method, ev->request_target, (unsigned long long)size);
+  cli_log(CLI_INFO, "HTTP %s %s -> 200 (%llu bytes, streamed)", ev->method, ev->request_target, (unsigned long long)size);
   s->id = ev->request_id;
   s->fd = fd;
   s->left = size;
