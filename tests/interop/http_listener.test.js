@@ -278,10 +278,10 @@ test('azrelay request: GET, POST -d, --data-file, -H, -i, statuses and exit code
   assert.equal(big.code, 0, big.stderr);
   assert.equal(relay.sha256(big.stdout), relay.sha256(patternBytes(8 * MiB, 'm8.png')));
   const missing = await cli.runCli([...fileBase, '/missing.txt']);
-  assert.equal(missing.code, 1, 'exit 1 for a 404');
-  assert.match(missing.stderr, /^HTTP\/1\.1 404 Not Found/m);
+  assert.equal(missing.code, 6, 'exit 6 (the listener answered 4xx/5xx) for a 404');
+  assert.match(missing.stderr, /^azrelay request: the listener answered HTTP 404 Not Found$/m);
   const del = await cli.runCli([...fileBase, '-X', 'DELETE', '/k1.json']);
-  assert.equal(del.code, 1, 'exit 1 for a 405');
+  assert.equal(del.code, 6, 'exit 6 for a 405');
   assert.match(del.stderr, /405 Method Not Allowed/);
   const headReq = await cli.runCli([...fileBase, '-X', 'HEAD', '-i', '/k65.bin']);
   assert.equal(headReq.code, 0, headReq.stderr);
@@ -290,8 +290,8 @@ test('azrelay request: GET, POST -d, --data-file, -H, -i, statuses and exit code
   const noPath = await cli.runCli([...base]);
   assert.equal(noPath.code, 2, 'usage error without PATH');
   const badToken = await cli.runCli(['request', '-c', emu.connectionString('hc1').replace(/SharedAccessKey=[^;]+/, 'SharedAccessKey=wrong'), '--cacert', emu.cert, '/x']);
-  assert.equal(badToken.code, 1);
-  assert.match(badToken.stderr, /^HTTP\/1\.1 401 /m);
+  assert.equal(badToken.code, 3, 'exit 3: the relay refused the credentials');
+  assert.match(badToken.stderr, /^azrelay request: the relay refused the credentials \(HTTP 401 /m);
 });
 
 // ---- the examples (registered when they are built) ---------------------------------------------
