@@ -1,8 +1,17 @@
 # SPDX-License-Identifier: MIT
-# CLI features end to end against the emulator (tests/integration/cli): `listen --metrics`.
+# CLI features end to end against the emulator (tests/integration/cli).
 find_program(AZR_BASH bash)
 if(AZR_BASH)
   azr_integration_test(cli_metrics COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/metrics_test.sh
     LABELS "integration;cli" TIMEOUT 120)
   set_tests_properties(cli_metrics PROPERTIES SKIP_RETURN_CODE 77)
+
+  add_executable(azr_swap_symlink ${CMAKE_CURRENT_SOURCE_DIR}/cli/swap_symlink.c)
+  azr_program(azr_swap_symlink)
+  foreach(c dotfiles symlink_race)
+    azr_integration_test(cli_http_dir_${c} COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/http_dir_security_test.sh ${c}
+      LABELS "integration;cli;security" TIMEOUT 180)
+    set_tests_properties(cli_http_dir_${c} PROPERTIES SKIP_RETURN_CODE 77)
+  endforeach()
+  set_property(TEST cli_http_dir_symlink_race APPEND PROPERTY ENVIRONMENT "AZR_SWAP_SYMLINK=$<TARGET_FILE:azr_swap_symlink>")
 endif()
