@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -247,9 +248,17 @@ static const char *listener_error(void *h) { return azr_listener_last_error(h); 
 static int client_config(void *h, const char *s) { return azr_client_config(h, s); }
 static const char *client_error(void *h) { return azr_client_last_error(h); }
 
+/* what: the option ("--cacert", "--set Name"). The library's detail starts with the setting's name
+ * already ("MaxFrameSize: 'abc' is not a number"); that name is not repeated. */
 static int setting_failed(const struct cli_common *c, const struct target *t, const char *what, int rc) {
   const char *detail = t->last_error(t->h);
-  return cli_usage_error(c->cmd, "%s: %s", what, detail && *detail ? detail : azr_strerror(rc));
+  if (!detail || !*detail) detail = azr_strerror(rc);
+  const char *name = strrchr(what, ' ');
+  name = name ? name + 1 : what;
+  size_t n = strlen(name);
+  if (!strncasecmp(detail, name, n) && detail[n] == ':' && detail[n + 1] == ' ') detail += n + 2;
+  const char *hint = rc == AZR_E_NOT_FOUND ? " (docs/FEATURES.md lists the settings)" : "";
+  return cli_usage_error(c->cmd, "%s: %s%s", what, detail, hint);
 }
 
 static int configure(const struct cli_common *c, const struct target *t, const char *const *sets, int nsets) {

@@ -92,8 +92,11 @@ static bool send_message(struct connect_state *st, const char *data, size_t len,
     st->waiting_ready = true;
     return false;
   }
-  cli_log(CLI_ERROR, "send failed: %s", azr_client_last_error(st->c)[0] ? azr_client_last_error(st->c) : azr_strerror(rc));
-  fail(st, rc == AZR_E_CLOSED ? CLI_CLOSED : CLI_FAIL);
+  /* A closed connection is reported by on_close, with its close code. */
+  if (rc != AZR_E_CLOSED) {
+    cli_log(CLI_ERROR, "send failed: %s", azr_client_last_error(st->c)[0] ? azr_client_last_error(st->c) : azr_strerror(rc));
+    fail(st, CLI_FAIL);
+  }
   return false;
 }
 
