@@ -30,3 +30,20 @@ if(AZR_BASH)
     set_tests_properties(cli_proxy_${c} PROPERTIES SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+if(AZR_BASH)
+  azr_integration_test(cli_systemd_unit COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/systemd_test.sh
+    LABELS "integration;cli;security" TIMEOUT 120)
+  set_tests_properties(cli_systemd_unit PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+# The examples are defined after tests/; generator expressions resolve at generate time.
+if(AZR_BASH AND AZR_BUILD_EXAMPLES)
+  azr_integration_test(cli_readme_sample COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/readme_test.sh
+    LABELS "integration;cli" TIMEOUT 120)
+  set_property(TEST cli_readme_sample APPEND PROPERTY ENVIRONMENT
+    "AZR_EXAMPLE_MINIMAL_LISTENER=$<TARGET_FILE:example_minimal_listener>")
+endif()
+if(AZR_BASH)
+  azr_integration_test(cli_manpage COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/cli/manpage_test.sh
+    LABELS "integration;cli;docs" TIMEOUT 60)
+  set_tests_properties(cli_manpage PROPERTIES SKIP_RETURN_CODE 77)
+endif()

@@ -321,7 +321,8 @@ case_emulator() {
   grep -qF "SharedAccessKey=$key;" "$T/emu-env.out" || fail "the connection string does not use AZRELAY_EMULATOR_KEY"
   kill -TERM "$LAST_PID"
   log "ok: AZRELAY_EMULATOR_KEY is used"
-  "$AZRELAY_BIN" emulator --help | grep -q 'AZRELAY_EMULATOR_KEY' || fail "emulator --help does not mention AZRELAY_EMULATOR_KEY"
+  "$AZRELAY_BIN" emulator --help >"$T/emu-help.out"
+  grep -q 'AZRELAY_EMULATOR_KEY' "$T/emu-help.out" || fail "emulator --help does not mention AZRELAY_EMULATOR_KEY"
   : >"$T/empty.txt"
   expect emu-key-empty 2 "^azrelay emulator: --key-file $T/empty.txt is empty$" -- emulator --key-file "$T/empty.txt"
   start_bg nohc "$AZRELAY_BIN" emulator --port 0
