@@ -47,7 +47,7 @@ bool cli_parse_long(const char *text, long lo, long hi, long *out) {
   return true;
 }
 
-char *cli_read_small_file(const char *path, size_t max_len) {
+char *cli_read_small_file(const char *path, size_t max_len, bool first_line) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   char *text = malloc(max_len + 1);
@@ -59,6 +59,12 @@ char *cli_read_small_file(const char *path, size_t max_len) {
     free(text);
     errno = saved;
     return NULL;
+  }
+  if (first_line) {
+    size_t end = 0;
+    while (end < n && text[end] != '\n' && text[end] != '\r') end++;
+    explicit_bzero(text + end, n - end); /* what follows may be secret too */
+    n = end;
   }
   while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '\t')) n--;
   text[n] = 0;
@@ -139,7 +145,7 @@ static int resolve_connstr(struct cli_common *c) {
     c->connstr = strdup(c->connstr_arg);
     c->connstr_source = "-c";
   } else if (c->connstr_file) {
-    c->connstr = cli_read_small_file(c->connstr_file, MAX_CONNSTR_FILE);
+    c->connstr = cli_read_small_file(c->connstr_file, MAX_CONNSTR_FILE, true);
     if (!c->connstr)
       return cli_usage_error(c->cmd, "--connection-string-file %s: %s", c->connstr_file, strerror(errno));
     snprintf(file_source, sizeof file_source, "--connection-string-file %s", c->connstr_file);
@@ -175,7 +181,7 @@ static int resolve_connstr(struct cli_common *c) {
  * surface as a TLS failure much later. */
 static int check_cacert(const struct cli_common *c) {
   if (!c->cacert) return -1;
-  char *pem = cli_read_small_file(c->cacert, MAX_CACERT_FILE);
+  char *pem = cli_read_small_file(c->cacert, MAX_CACERT_FILE, false);
   if (!pem) return cli_usage_error(c->cmd, "--cacert %s: %s", c->cacert, strerror(errno));
   bool has_cert = strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL;
   free(pem);

@@ -59,8 +59,9 @@ void cli_common_free(struct cli_common *c);
 int cli_configure_listener(const struct cli_common *c, azr_listener *l, const char *const *sets, int nsets);
 int cli_configure_client(const struct cli_common *c, azr_client *cl, const char *const *sets, int nsets);
 
-/* Reads a small text file (trailing blanks and newlines cut) into a new string; NULL with errno. */
-char *cli_read_small_file(const char *path, size_t max_len);
+/* Reads a small text file (only its first line when first_line; trailing blanks and newlines
+ * cut) into a new string; NULL with errno. */
+char *cli_read_small_file(const char *path, size_t max_len, bool first_line);
 
 /* Parses a decimal in [lo, hi]; false for anything else. */
 bool cli_parse_long(const char *text, long lo, long hi, long *out);

@@ -107,24 +107,6 @@ static int random_key(char *out) {
   return 0;
 }
 
-/* Reads a whole (small) PEM file; NULL with errno set on failure. */
-static char *read_text_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *text = malloc((size_t)MAX_PEM_FILE + 1);
-  size_t n = text ? fread(text, 1, (size_t)MAX_PEM_FILE + 1, f) : 0;
-  int failed = !text || ferror(f) || n > (size_t)MAX_PEM_FILE;
-  int saved = !text ? ENOMEM : n > (size_t)MAX_PEM_FILE ? EFBIG : errno ? errno : EIO;
-  fclose(f);
-  if (failed) {
-    free(text);
-    errno = saved;
-    return NULL;
-  }
-  text[n] = 0;
-  return text;
-}
-
 static int write_text_file(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
@@ -198,7 +180,7 @@ static int resolve_key(struct args *a) {
   const char *env = getenv(ENV_KEY);
   if (a->key && a->key_file) return cli_usage_error(CMD, "give the key once: --key or --key-file");
   if (a->key_file) {
-    a->key_owned = cli_read_small_file(a->key_file, MAX_KEY_FILE);
+    a->key_owned = cli_read_small_file(a->key_file, MAX_KEY_FILE, true);
     if (!a->key_owned) return cli_usage_error(CMD, "--key-file %s: %s", a->key_file, strerror(errno));
     if (!*a->key_owned) return cli_usage_error(CMD, "--key-file %s is empty", a->key_file);
     a->key = a->key_owned;
@@ -247,7 +229,8 @@ static int emulator_error(azr_emulator *em, int rc, const char *what, int usage_
 /* Creates, configures and starts the emulator. Returns CLI_OK with *out set, or an exit code. */
 static int start_emulator(const struct args *a, azr_emulator **out) {
   char *cert = NULL, *key = NULL;
-  if (a->tls_cert && (!(cert = read_text_file(a->tls_cert)) || !(key = read_text_file(a->tls_key)))) {
+  if (a->tls_cert && (!(cert = cli_read_small_file(a->tls_cert, MAX_PEM_FILE, false)) ||
+                      !(key = cli_read_small_file(a->tls_key, MAX_PEM_FILE, false)))) {
     cli_usage_error(CMD, "cannot read %s: %s", cert ? a->tls_key : a->tls_cert, strerror(errno));
     free(cert);
     return CLI_USAGE;
