@@ -278,6 +278,7 @@ case_logging() {
 case_progress() {
   start_emulator
   start_bg echo "$AZRELAY_BIN" listen -c "$CS" --cacert "$CERT" --echo -q
+  ECHO_PID=$LAST_PID
   # wait until the listener is online (quiet: probe with a sender)
   for _ in $(seq 50); do
     printf 'x\n' | timeout 10 "$AZRELAY_BIN" connect -c "$CS" --cacert "$CERT" -q >/dev/null 2>&1 && break
@@ -303,6 +304,15 @@ case_progress() {
   grep -q $'\rsent 64.0 KiB' "$T/tty.typescript" || fail "no meter on the terminal: $(cat -v "$T/tty.typescript")"
   grep -q $'\rsent 128.0 KiB .*received 128.0 KiB' "$T/tty.typescript" || fail "the meter's last line: $(cat -v "$T/tty.typescript")"
   log "ok: the meter on a terminal: $(tr '\r' '\n' <"$T/tty.typescript" | grep -a 'sent 128' | head -n 1)"
+  # request on a terminal ends a body without a newline, so what follows starts on its own line.
+  stop_bg "$ECHO_PID"
+  start_bg http "$AZRELAY_BIN" listen -c "$CS" --cacert "$CERT" --http-echo
+  wait_lines "$T/http.err" '^listening$' 1 20 "$LAST_PID" || fail "the HTTP listener did not come online"
+  cmd="'$AZRELAY_BIN' request -c '$CS' --cacert '$CERT' -d no-newline /x; echo NEXT"
+  timeout 30 script -qec "$cmd" "$T/req.typescript" >/dev/null </dev/null || fail "request on a terminal failed"
+  grep -qa $'^no-newline\r$' "$T/req.typescript" && grep -qa '^NEXT' "$T/req.typescript" ||
+    fail "the body ran into the next line: $(cat -v "$T/req.typescript")"
+  log "ok: request ends the body's line on a terminal"
 }
 
 case_emulator() {
