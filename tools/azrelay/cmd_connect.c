@@ -22,7 +22,7 @@
 #include "connect_tcp.h"
 
 #define READ_CHUNK (64 * 1024)
-#define CLOSE_GRACE_MS 1000 /* after --max-time: time for our Close to leave */
+#define CLOSE_GRACE_MS 1000 /* how long a close handshake may still take (--max-time, a Close crossing ours) */
 
 /* What configures every client of this command. */
 struct client_config {
@@ -100,10 +100,15 @@ static bool send_message(struct connect_state *st, const char *data, size_t len,
   return false;
 }
 
+static void on_grace_over(uv_timer_t *t);
+
 static void maybe_close(struct connect_state *st) {
   if (st->stdin_done && !st->waiting_ready && !st->closing && azr_client_is_open(st->c)) {
     st->closing = true;
-    if (azr_client_close(st->c, 1000, "stdin closed") != AZR_OK) finish(st);
+    /* Refused when the listener's Close is already on its way: on_close reports it (its code
+     * decides the exit status), so wait for it rather than end here. */
+    if (azr_client_close(st->c, 1000, "stdin closed") != AZR_OK)
+      uv_timer_start(&st->grace, on_grace_over, CLOSE_GRACE_MS, 0);
   }
 }
 
@@ -236,7 +241,14 @@ static void on_signal(uv_signal_t *h, int sig) {
   if (azr_client_close(st->c, 1000, "interrupted") != AZR_OK) finish(st);
 }
 
-static void on_grace_over(uv_timer_t *t) { finish(t->data); }
+static void on_grace_over(uv_timer_t *t) {
+  struct connect_state *st = t->data;
+  if (!st->exit_code) {
+    cli_log(CLI_ERROR, "the connection ended without a close handshake");
+    fail(st, CLI_CLOSED);
+  }
+  finish(st);
+}
 
 static void on_max_time(uv_timer_t *t) {
   struct connect_state *st = t->data;
