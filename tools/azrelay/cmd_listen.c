@@ -421,8 +421,10 @@ int cmd_listen(int argc, char **argv) {
     return rc;
   }
   signal(SIGPIPE, SIG_IGN);
+  /* The callbacks below report these events in one line each; -v adds the library's own lines. */
   cli_log_hide_category("control");
   cli_log_hide_category("listener");
+  cli_log_hide_category("rendezvous");
   azr_listener_callbacks cb = {0};
   cb.on_connected = on_connected;
   cb.on_disconnected = on_disconnected;
