@@ -4,6 +4,9 @@
 
 log() { printf '%s\n' "$*" >&2; }
 
+# The scripts read the CLI's stderr lines as they are (no timestamps).
+export AZRELAY_LOG_FORMAT=plain
+
 # bench_work_dir NAME: creates $WORK and arranges that on exit every PID in pids[] is stopped and
 # $WORK removed (kept when keep=1).
 bench_work_dir() {

@@ -62,6 +62,7 @@ if [[ ! -f $BUILD/CMakeCache.txt ]]; then
 fi
 cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" --target azrelay_cli >/dev/null
 AZRELAY=$ROOT/$BUILD/azrelay
+export AZRELAY_LOG_FORMAT=plain # its stderr lines are read as they are (no timestamps)
 
 # ---- processes (each in its own process group, stopped by PID) -----------------------------------
 W=$(mktemp -d "${TMPDIR:-/tmp}/azr-redis-bench.XXXXXX")

@@ -67,7 +67,14 @@ int main(int argc, char **argv) {
   }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
-  while (!stop) (void)azr_listener_run(listener, 1000); /* DoEvents */
+  /* DoEvents, until a signal or until the listener stops (wrong key, unknown hybrid connection,
+   * untrusted certificate: the library does not retry those before it was ever online). */
+  while (!stop && azr_listener_state_get(listener) != AZR_STATE_STOPPED) (void)azr_listener_run(listener, 1000);
+  if (!stop) {
+    fprintf(stderr, "stopped listening: %s\n", azr_listener_last_error(listener));
+    azr_listener_free(listener);
+    return 1;
+  }
   (void)azr_listener_shutdown(listener); /* close the control channel politely */
   (void)azr_listener_run(listener, 300);
   azr_listener_free(listener);

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The main demo, all on this machine: the relay emulator, an echo listener and a sender exchanging
-# messages through it. Installs what is needed and builds first.
+# messages through it. Installs what building needs (install-deps.sh --build) and builds first;
+# leaves the command in build/release/azrelay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh
-echo "== building"
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_BUILD_TESTS=OFF >/dev/null
-cmake --build build/release -j"$(nproc 2>/dev/null || echo 2)" --target azrelay_cli >/dev/null
+./scripts/install-deps.sh --build
+echo "== building build/release/azrelay"
+# Everything `cmake --install` needs (library, CLI, man pages, examples), no tests or benchmarks.
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_BUILD_TESTS=OFF -DAZR_BUILD_BENCH=OFF \
+  -DAZR_BUILD_EXAMPLES=ON -DAZR_SANITIZE=OFF >/dev/null
+cmake --build build/release -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
 azrelay=$PWD/build/release/azrelay
 
 work=$(mktemp -d)
@@ -37,7 +40,7 @@ echo "   connection string: ${connstr/SharedAccessKey=*;/SharedAccessKey=***;}"
 echo "== starting an echo listener (libazrelay) on hybrid connection 'demo'"
 "$azrelay" listen -c "$connstr" --cacert "$work/emulator.pem" --echo >"$work/listener.out" 2>"$work/listener.err" &
 pids+=($!)
-wait_for "$work/listener.err" '^listening' 10
+wait_for "$work/listener.err" 'listening$' 10
 echo "   listener is online"
 
 echo "== a sender connects and sends three messages; the listener echoes them back"
@@ -56,3 +59,8 @@ echo "   sent $sent... received $got..."
 echo "== what the listener saw"
 sed 's/^/   /' "$work/listener.err"
 echo "== demo finished: OK"
+echo
+echo "The command is $azrelay (try: $azrelay --help)."
+echo "To install it with the library, headers, man pages and the systemd unit (in /usr/local):"
+echo "   sudo cmake --install build/release"
+echo "or as a Debian package: (cd build/release && cpack -G DEB) && sudo apt-get install ./build/release/azrelay_*.deb"

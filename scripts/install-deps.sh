@@ -1,21 +1,40 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package azrelay needs to build, test and run its demo (idempotent).
+# Installs the Debian 12 packages azrelay needs (idempotent):
+#   install-deps.sh --build   to build azrelay and run its demo
+#   install-deps.sh [--all]   also everything the test suite runs (real peers, proxies, fuzzing,
+#                             valgrind, the man page, systemd unit and package checks)
 set -euo pipefail
+
+mode=${1:---all}
+case $mode in
+--build | --all) ;;
+*)
+  echo "usage: $0 [--build|--all]" >&2
+  exit 2
+  ;;
+esac
 
 packages=(
   # build
   cmake make gcc pkg-config
   # libraries
-  libuv1-dev libcurl4-openssl-dev libssl-dev libcjson-dev libhttp-parser-dev
-  # tests, fuzzing, real peers
-  libcmocka-dev clang libfuzzer-14-dev valgrind curl openssl ca-certificates nodejs npm
-  # proxy tests (tests/integration/proxy): each test runs its own instance on a free loopback port;
-  # openssh-server only for `sshd -i` behind ssh -D (SOCKS4A), iproute2 for ss, stunnel4 for TLS in
-  # front of tinyproxy (an HTTPS proxy, ProxySSL=1)
-  tinyproxy squid dante-server microsocks openssh-server openssh-client iproute2 stunnel4
-  # forwarding tests and bench (tests/integration/forward, bench/redis_bridge.sh): a real TCP service
-  redis-server redis-tools
+  libuv1-dev libcurl4-openssl-dev libssl-dev libcjson-dev libhttp-parser-dev ca-certificates
 )
+if [[ $mode == --all ]]; then
+  packages+=(
+    # tests, fuzzing, real peers
+    libcmocka-dev clang libfuzzer-14-dev valgrind curl openssl nodejs npm
+    # proxy tests (tests/integration/proxy, tests/integration/cli): each test runs its own instance on
+    # a free loopback port; openssh-server only for `sshd -i` behind ssh -D (SOCKS4A), iproute2 for
+    # ss, stunnel4 for TLS in front of tinyproxy (an HTTPS proxy, ProxySSL=1)
+    tinyproxy squid dante-server microsocks openssh-server openssh-client iproute2 stunnel4
+    # forwarding tests and bench (tests/integration/forward, bench/redis_bridge.sh): a real TCP service
+    redis-server redis-tools
+    # CLI and package tests: groff for the man pages, systemd-analyze for the unit, dpkg-dev and
+    # file for cpack's dependency scan, bsdutils for script(1) (a terminal for the progress meter)
+    groff-base systemd dpkg-dev file bsdutils
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,33 +1,41 @@
 #!/usr/bin/env bash
 # One command for the whole test suite: installs dependencies, builds twice (warnings as errors, and
-# with AddressSanitizer + UndefinedBehaviorSanitizer), runs every test in both builds (the release
-# build also runs the C API tests under valgrind), then gives each fuzz target a short libFuzzer run
+# with AddressSanitizer + UndefinedBehaviorSanitizer) with tests and examples, runs every test in
+# both builds (the release build also runs the C API tests under valgrind), installs the release
+# build into a prefix and as a Debian package and builds and runs programs against them
+# (tests/install/install_test.sh), then gives each fuzz target a short libFuzzer run
 # (AZR_FUZZ_SECONDS, default 10; 0 skips it; fuzz/run.sh is the long campaign).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh
+./scripts/install-deps.sh --all
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 
 jobs=$(nproc 2>/dev/null || echo 2)
 build() { # dir, extra cmake args...
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DAZR_WERROR=ON "$@" >/dev/null
+  # Every option the tests need is given here: a build directory configured before (by demo.sh,
+  # with AZR_BUILD_TESTS=OFF) must not silently run no tests.
+  cmake -S . -B "$dir" -DAZR_WERROR=ON -DAZR_BUILD_TESTS=ON -DAZR_BUILD_EXAMPLES=ON -DAZR_BUILD_BENCH=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs" >/dev/null
 }
+# ctest fails when no test ran (a build without tests is a failure, not a pass).
+run_ctest() { (cd "$1" && ctest --output-on-failure --no-tests=error -j"$jobs"); }
 
 echo "== build (RelWithDebInfo, -Werror)"
-build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_SANITIZE=OFF
 echo "== build (ASan + UBSan)"
 build build/asan -DCMAKE_BUILD_TYPE=Debug -DAZR_SANITIZE=ON
 
 echo "== tests (release build)"
-(cd build/release && ctest --output-on-failure -j"$jobs")
+run_ctest build/release
+echo "== install and package (release build)"
+./tests/install/install_test.sh build/release
 echo "== tests (ASan + UBSan build)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build/asan && ctest --output-on-failure -j"$jobs")
+run_ctest build/asan
 
 fuzz_seconds=${AZR_FUZZ_SECONDS:-10}
 if ((fuzz_seconds > 0)); then

@@ -9,24 +9,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "azrelay.h"
 #include "azrelay/uv.h"
 #include "cli.h"
+#include "cli_errors.h"
+#include "cli_log.h"
+#include "cli_opts.h"
+#include "connect_progress.h"
 #include "connect_tcp.h"
 
 #define READ_CHUNK (64 * 1024)
+#define CLOSE_GRACE_MS 1000 /* how long a close handshake may still take (--max-time, a Close crossing ours) */
+
+/* What configures every client of this command. */
+struct client_config {
+  struct cli_common common;
+  const char *path, *protocol;
+  const char *azbridge_port;
+  const char *headers[32], *sets[64];
+  int nheaders, nsets;
+  bool binary;
+  long local_port;
+  const char *bind_addr;
+  long max_time_s;
+  int progress; /* -1 never, 0 auto, 1 always */
+};
 
 struct connect_state {
   uv_loop_t loop;
   uv_fs_t read_req;
   uv_signal_t sigint, sigterm;
+  uv_timer_t max_time, grace;
+  struct progress progress;
+  const struct client_config *cfg;
   azr_client *c;
-  bool binary;
-  bool quiet;
   char buf[READ_CHUNK];
-  char *line;         /* line mode: partial line carried between reads */
+  char *line; /* line mode: partial line carried between reads */
   size_t line_len;
   bool reading;
   bool stdin_done;
@@ -34,9 +55,9 @@ struct connect_state {
   char *pending;      /* bytes not sent yet because of WOULDBLOCK */
   size_t pending_len;
   bool pending_text;
-  bool closing;
+  bool closing;    /* we started the close (stdin ended, signal, --max-time) */
+  bool timed_out;
   int exit_code;
-  bool opened;
 };
 
 static void start_read(struct connect_state *st);
@@ -46,14 +67,22 @@ static void finish(struct connect_state *st) {
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
   }
+  progress_stop(&st->progress);
   /* A blocked stdin read (a terminal) would keep the loop alive: stop it explicitly. */
   uv_stop(&st->loop);
+}
+
+static void fail(struct connect_state *st, int code) {
+  if (!st->exit_code) st->exit_code = code;
 }
 
 /* Sends one message; on WOULDBLOCK keeps it and waits for ReadyToSend. Returns false to stop reading. */
 static bool send_message(struct connect_state *st, const char *data, size_t len, bool text) {
   int rc = azr_client_send(st->c, text ? AZR_DATA_TEXT : AZR_DATA_BINARY, data, len, true);
-  if (rc == AZR_OK) return true;
+  if (rc == AZR_OK) {
+    progress_sent(&st->progress, len);
+    return true;
+  }
   if (rc == AZR_E_WOULDBLOCK) {
     st->pending = malloc(len ? len : 1);
     if (!st->pending) return false;
@@ -63,15 +92,23 @@ static bool send_message(struct connect_state *st, const char *data, size_t len,
     st->waiting_ready = true;
     return false;
   }
-  fprintf(stderr, "azrelay connect: send failed: %s\n", azr_strerror(rc));
-  st->exit_code = CLI_FAIL;
+  /* A closed connection is reported by on_close, with its close code. */
+  if (rc != AZR_E_CLOSED) {
+    cli_log(CLI_ERROR, "send failed: %s", azr_client_last_error(st->c)[0] ? azr_client_last_error(st->c) : azr_strerror(rc));
+    fail(st, CLI_FAIL);
+  }
   return false;
 }
+
+static void on_grace_over(uv_timer_t *t);
 
 static void maybe_close(struct connect_state *st) {
   if (st->stdin_done && !st->waiting_ready && !st->closing && azr_client_is_open(st->c)) {
     st->closing = true;
-    if (azr_client_close(st->c, 1000, "stdin closed") != AZR_OK) finish(st);
+    /* Refused when the listener's Close is already on its way: on_close reports it (its code
+     * decides the exit status), so wait for it rather than end here. */
+    if (azr_client_close(st->c, 1000, "stdin closed") != AZR_OK)
+      uv_timer_start(&st->grace, on_grace_over, CLOSE_GRACE_MS, 0);
   }
 }
 
@@ -80,16 +117,19 @@ static void on_read(uv_fs_t *req) {
   ssize_t n = req->result;
   uv_fs_req_cleanup(req);
   st->reading = false;
-  if (n < 0) fprintf(stderr, "azrelay connect: reading stdin: %s\n", uv_strerror((int)n));
+  if (n < 0) {
+    cli_log(CLI_ERROR, "reading stdin: %s", uv_strerror((int)n));
+    fail(st, CLI_FAIL);
+  }
   if (n <= 0) {
-    if (!st->binary && st->line_len) send_message(st, st->line, st->line_len, true);
+    if (!st->cfg->binary && st->line_len) send_message(st, st->line, st->line_len, true);
     st->line_len = 0;
     st->stdin_done = true;
     maybe_close(st);
     return;
   }
   bool go_on = true;
-  if (st->binary) {
+  if (st->cfg->binary) {
     go_on = send_message(st, st->buf, (size_t)n, false);
   } else {
     for (ssize_t i = 0; i < n; i++) {
@@ -124,25 +164,30 @@ static void on_open(azr_client *c, int status, int http_status, const char *desc
   (void)c;
   struct connect_state *st = ud;
   if (status) {
-    if (http_status)
-      fprintf(stderr, "azrelay connect: %s HTTP %d %s\n", azr_strerror(status), http_status, description);
-    else
-      fprintf(stderr, "azrelay connect: %s %s\n", azr_strerror(status), description);
-    st->exit_code = CLI_FAIL;
+    char why[1200];
+    fail(st, cli_explain_failure(&st->cfg->common, CLI_ROLE_SENDER, status, http_status, description, why, sizeof why));
+    cli_log(CLI_ERROR, "%s", why);
     finish(st);
     return;
   }
-  st->opened = true;
-  if (!st->quiet) fprintf(stderr, "connected\n");
+  cli_log(CLI_INFO, "connected");
+  progress_start(&st->progress);
   start_read(st);
 }
 
 static void on_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   (void)c;
   struct connect_state *st = ud;
-  fwrite(ev->data, 1, ev->len, stdout);
-  if (ev->eom && !st->binary) fputc('\n', stdout);
-  fflush(stdout);
+  progress_received(&st->progress, ev->len);
+  if (fwrite(ev->data, 1, ev->len, stdout) != ev->len || (ev->eom && !st->cfg->binary && fputc('\n', stdout) == EOF) ||
+      fflush(stdout) != 0) {
+    if (!st->exit_code) cli_log(CLI_ERROR, "writing stdout failed");
+    fail(st, CLI_FAIL);
+    if (!st->closing && azr_client_is_open(st->c)) {
+      st->closing = true;
+      if (azr_client_close(st->c, 1001, "output closed") != AZR_OK) finish(st);
+    }
+  }
 }
 
 static void on_ready(azr_client *c, void *ud) {
@@ -152,6 +197,7 @@ static void on_ready(azr_client *c, void *ud) {
     int rc = azr_client_send(st->c, st->pending_text ? AZR_DATA_TEXT : AZR_DATA_BINARY, st->pending, st->pending_len,
                              true);
     if (rc == AZR_E_WOULDBLOCK) return;
+    if (rc == AZR_OK) progress_sent(&st->progress, st->pending_len);
     free(st->pending);
     st->pending = NULL;
   }
@@ -160,11 +206,27 @@ static void on_ready(azr_client *c, void *ud) {
   maybe_close(st);
 }
 
+/* 1000 is a normal close; 1005 (a Close without a code) is what some peers send for the same. */
+static bool normal_close(int code) { return code == 1000 || code == 1005; }
+
 static void on_close(azr_client *c, int code, const char *reason, int error, void *ud) {
   (void)c;
   struct connect_state *st = ud;
-  if (!st->quiet || error) fprintf(stderr, "closed: %d %s%s%s\n", code, reason, error ? " / " : "", error ? azr_strerror(error) : "");
-  if (error && !st->closing) st->exit_code = CLI_FAIL;
+  if (st->timed_out) {
+    finish(st);
+    return;
+  }
+  if (!error && normal_close(code)) {
+    cli_log(CLI_INFO, "closed: %d %s", code, reason);
+  } else {
+    /* The peer ended it abnormally (1011 forwarding target failed, 1009 message too big, ...) or
+     * the connection was lost: the transfer is not complete, even when our Close came first. */
+    if (error)
+      cli_log(CLI_ERROR, "the connection was lost: %d %s (%s)", code, reason, azr_strerror(error));
+    else
+      cli_log(CLI_ERROR, "the listener closed the connection abnormally: %d %s", code, reason);
+    fail(st, CLI_CLOSED);
+  }
   finish(st);
 }
 
@@ -179,42 +241,50 @@ static void on_signal(uv_signal_t *h, int sig) {
   if (azr_client_close(st->c, 1000, "interrupted") != AZR_OK) finish(st);
 }
 
-/* What configures every client of this command. */
-struct client_config {
-  const char *connstr, *cacert;
-  const char *azbridge_port;
-  bool insecure;
-  const char **headers, **sets;
-  int nheaders, nsets;
-};
+static void on_grace_over(uv_timer_t *t) {
+  struct connect_state *st = t->data;
+  if (!st->exit_code) {
+    cli_log(CLI_ERROR, "the connection ended without a close handshake");
+    fail(st, CLI_CLOSED);
+  }
+  finish(st);
+}
+
+static void on_max_time(uv_timer_t *t) {
+  struct connect_state *st = t->data;
+  cli_log(CLI_ERROR, "timed out after %ld s (--max-time)", st->cfg->max_time_s);
+  fail(st, CLI_TIMEOUT);
+  st->timed_out = true;
+  if (azr_client_is_open(st->c) && !st->closing) {
+    st->closing = true;
+    if (azr_client_close(st->c, 1001, "time limit reached") == AZR_OK) {
+      uv_timer_start(&st->grace, on_grace_over, CLOSE_GRACE_MS, 0);
+      return;
+    }
+  }
+  finish(st);
+}
 
 static int configure_client(const struct client_config *cfg, azr_client *c) {
-  int rc = azr_client_set_connection_string(c, cfg->connstr);
+  int rc = cli_configure_client(&cfg->common, c, cfg->sets, cfg->nsets);
+  if (rc) return rc;
+  azr_client_set_log(c, cli_log_library, NULL);
   char setting[4096];
-  if (!rc && cfg->cacert) {
-    snprintf(setting, sizeof setting, "OpenSSLCAFile=%s", cfg->cacert);
-    rc = azr_client_config(c, setting);
-  }
-  if (!rc && cfg->insecure) rc = azr_client_config(c, "SSLAcceptServerCertEncoded=*");
-  if (!rc && cfg->azbridge_port) {
+  if (cfg->azbridge_port) {
     snprintf(setting, sizeof setting, "AzbridgePortName=%s", cfg->azbridge_port);
-    rc = azr_client_config(c, setting);
+    if (azr_client_config(c, setting))
+      return cli_usage_error("connect", "--azbridge-port: %s", azr_client_last_error(c));
   }
-  for (int i = 0; !rc && i < cfg->nsets; i++) rc = azr_client_config(c, cfg->sets[i]);
-  for (int i = 0; !rc && i < cfg->nheaders; i++) {
+  for (int i = 0; i < cfg->nheaders; i++) {
     const char *colon = strchr(cfg->headers[i], ':');
-    if (!colon) {
-      fprintf(stderr, "azrelay connect: header '%s' has no ':'\n", cfg->headers[i]);
-      return AZR_E_INVALID_ARG;
-    }
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)(colon - cfg->headers[i]), cfg->headers[i]);
     const char *value = colon + 1;
     while (*value == ' ') value++;
-    rc = azr_client_add_header(c, name, value);
+    if (azr_client_add_header(c, name, value))
+      return cli_usage_error("connect", "--header '%s': %s", name, azr_client_last_error(c));
   }
-  if (rc) fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(c)[0] ? azr_client_last_error(c) : azr_strerror(rc));
-  return rc;
+  return CLI_OK;
 }
 
 static int make_bridge_client(struct tcp_bridge_server *srv, azr_client **out) {
@@ -225,6 +295,12 @@ static int make_bridge_client(struct tcp_bridge_server *srv, azr_client **out) {
     *out = NULL;
   }
   return rc;
+}
+
+static int explain_bridge_failure(struct tcp_bridge_server *srv, int status, int http_status, const char *description,
+                                  char *out, size_t out_len) {
+  const struct client_config *cfg = srv->ud;
+  return cli_explain_failure(&cfg->common, CLI_ROLE_SENDER, status, http_status, description, out, out_len);
 }
 
 /* --local-port: the server, and what stops it. */
@@ -251,121 +327,143 @@ static void on_bridge_signal(uv_signal_t *h, int sig) {
 
 /* Like the stdin mode, the process ends without tearing the loop down: relayed connections may
  * still be closing inside the library, and the exit closes every socket. */
-static _Noreturn void exit_local_port(int status) {
+static _Noreturn void exit_now(int status) {
   fflush(stdout);
   fflush(stderr);
   _Exit(status);
 }
 
 /* --local-port: a local TCP server whose every client gets its own relayed connection. */
-static int run_local_port(const struct client_config *cfg, const char *bind_addr, int port, const char *path,
-                          bool quiet) {
+static int run_local_port(struct client_config *cfg) {
   struct local_port_run run;
   memset(&run, 0, sizeof run);
   uv_loop_init(&run.loop);
-  run.srv = (struct tcp_bridge_server){.loop = &run.loop, .path = path, .quiet = quiet,
-                                       .make_client = make_bridge_client, .ud = (void *)cfg};
+  run.srv = (struct tcp_bridge_server){.loop = &run.loop, .path = cfg->path, .make_client = make_bridge_client,
+                                       .explain = explain_bridge_failure, .ud = cfg};
   /* Check the configuration once before accepting anybody. */
   azr_client *probe;
   int rc = make_bridge_client(&run.srv, &probe);
-  if (rc) exit_local_port(CLI_USAGE);
+  if (rc) exit_now(rc);
   azr_client_free(probe);
-  rc = tcp_bridge_listen(&run.srv, bind_addr, port);
-  if (rc) exit_local_port(rc);
+  rc = tcp_bridge_listen(&run.srv, cfg->bind_addr, (int)cfg->local_port);
+  if (rc) exit_now(rc);
   uv_signal_init(&run.loop, &run.sigint);
   uv_signal_init(&run.loop, &run.sigterm);
   run.sigint.data = run.sigterm.data = &run;
   uv_signal_start(&run.sigint, on_bridge_signal, SIGINT);
   uv_signal_start(&run.sigterm, on_bridge_signal, SIGTERM);
   uv_run(&run.loop, UV_RUN_DEFAULT);
-  exit_local_port(CLI_OK);
+  exit_now(CLI_OK);
 }
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: azrelay connect -c CONNSTR [options]\n"
-          "  -c, --connection-string S  Azure portal connection string (or AZRELAY_CONNECTION_STRING)\n"
-          "      --cacert FILE          trust this CA certificate (PEM)\n"
-          "      --insecure             do not verify the relay's certificate\n"
+          "usage: azrelay connect [-c CONNSTR] [options]\n"
+          "\n"
+          "Connects to a hybrid connection as a sender: stdin lines go out as text messages, received\n"
+          "messages come out on stdout, one per line (--binary: raw bytes both ways).\n"
+          "\n"
+          "  -c, --connection-string S  (or --connection-string-file FILE, or AZRELAY_CONNECTION_STRING)\n"
+          "      --cacert FILE          trust this CA certificate (PEM), e.g. the emulator's --cert-out\n"
+          "      --insecure             do not verify the relay's certificate (tests only)\n"
+          "      --proxy URL            http(s)://, socks4(a)://, socks5(h):// [user:password@]host[:port]\n"
           "      --path P               path and query after the hybrid connection, e.g. /orders?x=1\n"
           "  -H, --header 'K: V'        extra handshake header (reaches the listener); repeatable\n"
           "      --protocol P           offered WebSocket sub-protocol(s)\n"
           "      --binary               raw bytes both ways instead of lines\n"
-          "      --local-port N         accept local TCP clients on N; each gets its own relayed connection\n"
+          "  -m, --max-time SECONDS     give up after this long (exit 10)\n"
+          "      --progress, --no-progress  bytes and rate on stderr (default: when stderr is a\n"
+          "                             terminal and stdin is not)\n"
+          "      --local-port N         accept local TCP clients on N, each over its own connection\n"
           "      --bind ADDR            address for --local-port (default 127.0.0.1)\n"
-          "      --azbridge-port NAME   speak azbridge's preamble: ask the listener for logical port NAME\n"
-          "                             (an azbridge -T/-R listener, or azrelay listen --forward NAME=...)\n"
+          "      --azbridge-port NAME   ask the listener for azbridge logical port NAME\n"
           "      --set Name=Value       any connection setting; repeatable\n"
-          "  -q, --quiet                only errors on stderr\n");
+          "  -v, --verbose, -q, --quiet, --log-level N, --log-format F, -h, --help, --version\n"
+          "Exit codes: 0 closed normally, 2 usage, 3 credentials refused, 4 no such hybrid connection,\n"
+          "5 no listener online, 6 refused by the listener, 7 TLS, 8 network, 9 closed abnormally\n"
+          "(e.g. 1011, 1009), 10 --max-time (see man azrelay).\n");
+}
+
+enum { O_PATH = 256, O_PROTOCOL, O_BINARY, O_LOCAL_PORT, O_BIND, O_AZB_PORT, O_SET, O_PROGRESS, O_NO_PROGRESS };
+
+static int parse_option(void *ctx, int ch, char *arg) {
+  struct client_config *cfg = ctx;
+  switch (ch) {
+  case O_PATH: cfg->path = arg; break;
+  case 'H':
+    if (cfg->nheaders == 32) return cli_usage_error("connect", "too many --header options (32 at most)");
+    if (!strchr(arg, ':') || arg[0] == ':') return cli_usage_error("connect", "--header '%s' is not 'Name: value'", arg);
+    cfg->headers[cfg->nheaders++] = arg;
+    break;
+  case O_PROTOCOL: cfg->protocol = arg; break;
+  case O_BINARY: cfg->binary = true; break;
+  case O_LOCAL_PORT:
+    if (!cli_parse_long(arg, 1, 65535, &cfg->local_port))
+      return cli_usage_error("connect", "--local-port must be 1-65535 (got '%s')", arg);
+    break;
+  case O_BIND: cfg->bind_addr = arg; break;
+  case O_AZB_PORT: cfg->azbridge_port = arg; break;
+  case O_SET:
+    if (cfg->nsets == 64) return cli_usage_error("connect", "too many --set options (64 at most)");
+    cfg->sets[cfg->nsets++] = arg;
+    break;
+  case 'm':
+    if (!cli_parse_long(arg, 1, 100000000, &cfg->max_time_s))
+      return cli_usage_error("connect", "--max-time takes whole seconds, 1 or more (got '%s')", arg);
+    break;
+  case O_PROGRESS: cfg->progress = 1; break;
+  case O_NO_PROGRESS: cfg->progress = -1; break;
+  }
+  return -1;
 }
 
 int cmd_connect(int argc, char **argv) {
-  static const struct option longopts[] = {{"connection-string", required_argument, NULL, 'c'},
-                                           {"cacert", required_argument, NULL, 'C'},
-                                           {"insecure", no_argument, NULL, 'k'},
-                                           {"path", required_argument, NULL, 'p'},
+  static const struct option longopts[] = {{"path", required_argument, NULL, O_PATH},
                                            {"header", required_argument, NULL, 'H'},
-                                           {"protocol", required_argument, NULL, 'P'},
-                                           {"binary", no_argument, NULL, 'b'},
-                                           {"local-port", required_argument, NULL, 'l'},
-                                           {"bind", required_argument, NULL, 'B'},
-                                           {"azbridge-port", required_argument, NULL, 'z'},
-                                           {"set", required_argument, NULL, 's'},
-                                           {"quiet", no_argument, NULL, 'q'},
-                                           {"help", no_argument, NULL, 'h'},
+                                           {"protocol", required_argument, NULL, O_PROTOCOL},
+                                           {"binary", no_argument, NULL, O_BINARY},
+                                           {"local-port", required_argument, NULL, O_LOCAL_PORT},
+                                           {"bind", required_argument, NULL, O_BIND},
+                                           {"azbridge-port", required_argument, NULL, O_AZB_PORT},
+                                           {"set", required_argument, NULL, O_SET},
+                                           {"max-time", required_argument, NULL, 'm'},
+                                           {"progress", no_argument, NULL, O_PROGRESS},
+                                           {"no-progress", no_argument, NULL, O_NO_PROGRESS},
                                            {NULL, 0, NULL, 0}};
-  const char *connstr = getenv("AZRELAY_CONNECTION_STRING"), *cacert = NULL, *path = "", *protocol = NULL;
-  bool insecure = false;
-  int local_port = 0;
-  const char *bind_addr = "127.0.0.1";
-  const char *azbridge_port = NULL;
-  const char *headers[32], *sets[64];
-  int nheaders = 0, nsets = 0;
-  struct connect_state st;
-  memset(&st, 0, sizeof st);
-  int ch;
-  optind = 1;
-  while ((ch = getopt_long(argc, argv, "c:H:qh", longopts, NULL)) != -1) {
-    switch (ch) {
-    case 'c': connstr = optarg; break;
-    case 'C': cacert = optarg; break;
-    case 'k': insecure = true; break;
-    case 'p': path = optarg; break;
-    case 'H':
-      if (nheaders == 32) return cli_usage_error("connect", "too many --header options");
-      headers[nheaders++] = optarg;
-      break;
-    case 'P': protocol = optarg; break;
-    case 'b': st.binary = true; break;
-    case 'l': local_port = atoi(optarg); break;
-    case 'B': bind_addr = optarg; break;
-    case 'z': azbridge_port = optarg; break;
-    case 's':
-      if (nsets == 64) return cli_usage_error("connect", "too many --set options");
-      sets[nsets++] = optarg;
-      break;
-    case 'q': st.quiet = true; break;
-    case 'h': usage(stdout); return CLI_OK;
-    default: usage(stderr); return CLI_USAGE;
-    }
+  static struct client_config cfg; /* outlives the loop, which may still run after return paths */
+  memset(&cfg, 0, sizeof cfg);
+  cfg.path = "";
+  cfg.bind_addr = "127.0.0.1";
+  cfg.common = (struct cli_common){.cmd = "connect", .usage = usage,
+                                   .uses = CLI_USES_CONNSTR | CLI_NEEDS_ENTITY | CLI_USES_TLS | CLI_USES_PROXY};
+  int rc = cli_parse(&cfg.common, argc, argv, "H:m:", longopts, parse_option, &cfg);
+  if (rc == -1 && optind < argc) rc = cli_usage_error("connect", "unexpected argument '%s'", argv[optind]);
+  if (rc == -1 && cfg.azbridge_port && !*cfg.azbridge_port)
+    rc = cli_usage_error("connect", "--azbridge-port needs a NAME");
+  if (rc == -1 && cfg.azbridge_port && !cfg.local_port && !cfg.binary)
+    rc = cli_usage_error("connect", "--azbridge-port carries a byte stream: use it with --local-port or --binary");
+  if (rc == -1 && cfg.local_port && cfg.max_time_s)
+    rc = cli_usage_error("connect", "--max-time limits one connection; it does not apply to --local-port");
+  if (rc != -1) {
+    cli_common_free(&cfg.common);
+    return rc;
   }
-  if (!connstr) return cli_usage_error("connect", "a connection string is required (-c)");
   signal(SIGPIPE, SIG_IGN);
-  if (azbridge_port && !*azbridge_port) return cli_usage_error("connect", "--azbridge-port needs a NAME");
-  if (azbridge_port && !local_port && !st.binary)
-    return cli_usage_error("connect", "--azbridge-port carries a byte stream: use it with --local-port or --binary");
-  struct client_config cfg = {connstr, cacert, azbridge_port, insecure, headers, sets, nheaders, nsets};
-  if (local_port) {
-    if (local_port < 1 || local_port > 65535) return cli_usage_error("connect", "--local-port must be 1-65535");
-    return run_local_port(&cfg, bind_addr, local_port, path, st.quiet);
+  if (cfg.local_port) {
+    /* A long-running server: its log lines get timestamps under --log-format auto. */
+    cli_log_setup("connect", cfg.common.verbosity, cfg.common.log_format, true);
+    return run_local_port(&cfg);
   }
+  static struct connect_state st;
+  memset(&st, 0, sizeof st);
+  st.cfg = &cfg;
   uv_loop_init(&st.loop);
-  if (azr_client_new_on_uv(&st.c, &st.loop) != AZR_OK) return CLI_FAIL;
-  int rc = configure_client(&cfg, st.c);
-  int status = CLI_OK;
-  if (rc) {
-    status = CLI_USAGE;
-  } else {
+  if (azr_client_new_on_uv(&st.c, &st.loop) != AZR_OK) exit_now(CLI_FAIL);
+  int status = configure_client(&cfg, st.c);
+  if (!status) {
+    bool show = cfg.progress > 0 ||
+                (cfg.progress == 0 && cfg.common.verbosity >= 1 && isatty(STDERR_FILENO) && !isatty(STDIN_FILENO));
+    progress_init(&st.progress, &st.loop, show, isatty(STDERR_FILENO));
     azr_client_callbacks cb = {on_open, on_data, on_ready, on_close};
     (void)azr_client_set_callbacks(st.c, &cb, sizeof cb, &st);
     uv_signal_init(&st.loop, &st.sigint);
@@ -373,20 +471,19 @@ int cmd_connect(int argc, char **argv) {
     st.sigint.data = st.sigterm.data = &st;
     uv_signal_start(&st.sigint, on_signal, SIGINT);
     uv_signal_start(&st.sigterm, on_signal, SIGTERM);
-    rc = azr_client_connect(st.c, path, protocol);
-    if (rc) {
-      fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(st.c));
+    uv_timer_init(&st.loop, &st.max_time);
+    uv_timer_init(&st.loop, &st.grace);
+    st.max_time.data = st.grace.data = &st;
+    if (cfg.max_time_s) uv_timer_start(&st.max_time, on_max_time, (uint64_t)cfg.max_time_s * 1000u, 0);
+    if (azr_client_connect(st.c, cfg.path, cfg.protocol) != AZR_OK) {
+      cli_log(CLI_ERROR, "%s", azr_client_last_error(st.c));
+      fail(&st, CLI_USAGE);
       finish(&st);
-      status = CLI_FAIL;
     }
     uv_run(&st.loop, UV_RUN_DEFAULT);
-    if (!status) status = st.exit_code;
+    status = st.exit_code;
   }
-  azr_client_free(st.c);
-  /* The stdin read may still be blocked in the thread pool; we are done with it. */
-  uv_run(&st.loop, UV_RUN_NOWAIT);
-  free(st.line);
-  free(st.pending);
-  fflush(stdout);
-  _Exit(status);
+  /* The stdin read may still be blocked in the thread pool, and the client may be mid-close: the
+   * process ends here without tearing the loop down. */
+  exit_now(status);
 }

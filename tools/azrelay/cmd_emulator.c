@@ -10,6 +10,8 @@
 
 #include "azrelay.h"
 #include "cli.h"
+#include "cli_log.h"
+#include "cli_opts.h"
 
 #define CMD "emulator"
 #define DEFAULT_HOST "127.0.0.1"
@@ -19,6 +21,9 @@
 #define MAX_PEM_FILE (1024L * 1024L)
 /* How long one azr_emulator_run() slice lasts, so a signal is noticed promptly. */
 #define RUN_SLICE_MS 200
+
+#define ENV_KEY "AZRELAY_EMULATOR_KEY"
+#define MAX_KEY_FILE 4096
 
 /* Set by SIGINT/SIGTERM; a signal handler can only talk to the loop through such a flag. */
 static volatile sig_atomic_t stop_signal;
@@ -38,7 +43,9 @@ static void usage(FILE *out) {
           "                       (default " DEFAULT_NAMESPACE ")\n"
           "  --key-name NAME      name of the namespace rule with Listen, Send and Manage\n"
           "                       (default " DEFAULT_KEY_NAME ")\n"
-          "  --key KEY            its key (default: 32 random bytes, base64)\n"
+          "  --key-file FILE      its key, from a file (or the environment variable " ENV_KEY ";\n"
+          "                       --key KEY also works but shows the key in ps); default: 32 random\n"
+          "                       bytes, base64\n"
           "  --hc PATH[,PATH...]  hybrid connections to create (client authorization required); repeatable\n"
           "  --config FILE        JSON config file: rules, hybrid connections, settings (docs/EMULATOR.md)\n"
           "  --set NAME=VALUE     emulator setting (docs/EMULATOR.md); repeatable\n"
@@ -46,26 +53,22 @@ static void usage(FILE *out) {
           "  --tls-cert FILE      server certificate (PEM); default: a generated P-256 certificate\n"
           "  --tls-key FILE       private key for --tls-cert (PEM)\n"
           "  --cert-out FILE      write the server certificate (PEM) there, for clients to trust\n"
-          "  --log-level N        0 none, 1 info, 2 verbose, 3 debug (default 1), on stderr\n"
-          "  -h, --help           show this help\n");
+          "  -v, --verbose        more detail (-vv: protocol detail); -q, --quiet: errors only\n"
+          "  --log-level N        0 errors, 1 info (default), 2 verbose, 3 debug\n"
+          "  --log-format F       auto (default), text (timestamps), plain, json\n"
+          "  -h, --help           this help; --version: versions\n"
+          "Exit codes: 0 stopped by a signal, 1 failure, 2 usage (see man azrelay).\n");
 }
 
+/* The emulator's log: "[emulator] message", or "[emulator] category: message". */
 static void log_to_stderr(int level, const char *category, const char *message, void *user_data) {
-  (void)level;
-  (void)user_data;
-  if (!category || !strcmp(category, "emulator")) fprintf(stderr, "[emulator] %s\n", message);
-  else fprintf(stderr, "[emulator] %s: %s\n", category, message);
-}
-
-/* A whole decimal number within [lo, hi]. */
-static int parse_long(const char *s, long lo, long hi, long *out) {
-  if (!s || *s < '0' || *s > '9') return -1;
-  errno = 0;
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
+  if (!category || !strcmp(category, "emulator")) {
+    cli_log_library(level, "emulator", message, user_data);
+    return;
+  }
+  char line[2048];
+  snprintf(line, sizeof line, "%s: %s", category, message);
+  cli_log_library(level, "emulator", line, user_data);
 }
 
 /* 127.0.0.0/8, ::1, ::ffff:127.x.x.x or the name localhost. */
@@ -104,24 +107,6 @@ static int random_key(char *out) {
   return 0;
 }
 
-/* Reads a whole (small) text file; NULL with errno set on failure. */
-static char *read_text_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *text = malloc((size_t)MAX_PEM_FILE + 1);
-  size_t n = text ? fread(text, 1, (size_t)MAX_PEM_FILE + 1, f) : 0;
-  int failed = !text || ferror(f) || n > (size_t)MAX_PEM_FILE;
-  int saved = !text ? ENOMEM : n > (size_t)MAX_PEM_FILE ? EFBIG : errno ? errno : EIO;
-  fclose(f);
-  if (failed) {
-    free(text);
-    errno = saved;
-    return NULL;
-  }
-  text[n] = 0;
-  return text;
-}
-
 static int write_text_file(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
@@ -148,8 +133,10 @@ static int add_hc_names(const char *value, char ***list, size_t *count) {
 }
 
 struct args {
-  const char *host, *namespace_host, *key_name, *key, *config, *tls_cert, *tls_key, *cert_out;
-  long port, log_level;
+  struct cli_common common;
+  const char *host, *namespace_host, *key_name, *key, *key_file, *config, *tls_cert, *tls_key, *cert_out;
+  char *key_owned; /* from --key-file or the environment; wiped */
+  long port;
   int plain;
   char **hcs;
   size_t hc_count;
@@ -157,74 +144,66 @@ struct args {
   size_t set_count;
 };
 
+enum { O_HOST = 256, O_PORT, O_NS, O_KEY_NAME, O_KEY, O_KEY_FILE, O_HC, O_CONFIG, O_PLAIN, O_CERT, O_KEYFILE,
+       O_CERT_OUT, O_SET };
+
+static int parse_option(void *ctx, int opt, char *arg) {
+  struct args *a = ctx;
+  int rc;
+  switch (opt) {
+  case O_HOST: a->host = arg; break;
+  case O_PORT:
+    if (!cli_parse_long(arg, 0, 65535, &a->port)) return cli_usage_error(CMD, "--port needs a number 0-65535");
+    break;
+  case O_NS: a->namespace_host = arg; break;
+  case O_KEY_NAME: a->key_name = arg; break;
+  case O_KEY: a->key = arg; break;
+  case O_KEY_FILE: a->key_file = arg; break;
+  case O_HC:
+    if ((rc = add_hc_names(arg, &a->hcs, &a->hc_count)) != CLI_OK) return rc;
+    break;
+  case O_CONFIG: a->config = arg; break;
+  case O_PLAIN: a->plain = 1; break;
+  case O_CERT: a->tls_cert = arg; break;
+  case O_KEYFILE: a->tls_key = arg; break;
+  case O_CERT_OUT: a->cert_out = arg; break;
+  case O_SET:
+    if (!strchr(arg, '=') || arg[0] == '=') return cli_usage_error(CMD, "--set needs NAME=VALUE, got '%s'", arg);
+    a->sets[a->set_count++] = arg;
+    break;
+  }
+  return -1;
+}
+
+/* The key from --key, --key-file or the environment (NULL: generate one). */
+static int resolve_key(struct args *a) {
+  const char *env = getenv(ENV_KEY);
+  if (a->key && a->key_file) return cli_usage_error(CMD, "give the key once: --key or --key-file");
+  if (a->key_file) {
+    a->key_owned = cli_read_small_file(a->key_file, MAX_KEY_FILE, true);
+    if (!a->key_owned) return cli_usage_error(CMD, "--key-file %s: %s", a->key_file, strerror(errno));
+    if (!*a->key_owned) return cli_usage_error(CMD, "--key-file %s is empty", a->key_file);
+    a->key = a->key_owned;
+  } else if (!a->key && env) {
+    if (!*env) return cli_usage_error(CMD, ENV_KEY " is empty");
+    a->key = env;
+  }
+  return -1;
+}
+
 /* Parses argv into *a. Returns -1 to go on, else the exit code (help, usage error). */
 static int parse_args(int argc, char **argv, struct args *a) {
-  enum { O_HOST = 256, O_PORT, O_NS, O_KEY_NAME, O_KEY, O_HC, O_CONFIG, O_PLAIN, O_CERT, O_KEYFILE, O_CERT_OUT,
-         O_SET, O_LOG };
   static const struct option options[] = {
       {"host", required_argument, NULL, O_HOST},         {"port", required_argument, NULL, O_PORT},
       {"namespace", required_argument, NULL, O_NS},      {"key-name", required_argument, NULL, O_KEY_NAME},
-      {"key", required_argument, NULL, O_KEY},           {"hc", required_argument, NULL, O_HC},
-      {"config", required_argument, NULL, O_CONFIG},     {"plain", no_argument, NULL, O_PLAIN},
-      {"tls-cert", required_argument, NULL, O_CERT},     {"tls-key", required_argument, NULL, O_KEYFILE},
-      {"cert-out", required_argument, NULL, O_CERT_OUT}, {"set", required_argument, NULL, O_SET},
-      {"log-level", required_argument, NULL, O_LOG},     {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  int opt, rc;
-  opterr = 0;
-  optind = 1;
-  while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-    switch (opt) {
-    case O_HOST:
-      a->host = optarg;
-      break;
-    case O_PORT:
-      if (parse_long(optarg, 0, 65535, &a->port)) return cli_usage_error(CMD, "--port needs a number 0-65535");
-      break;
-    case O_NS:
-      a->namespace_host = optarg;
-      break;
-    case O_KEY_NAME:
-      a->key_name = optarg;
-      break;
-    case O_KEY:
-      a->key = optarg;
-      break;
-    case O_HC:
-      if ((rc = add_hc_names(optarg, &a->hcs, &a->hc_count)) != CLI_OK) return rc;
-      break;
-    case O_CONFIG:
-      a->config = optarg;
-      break;
-    case O_PLAIN:
-      a->plain = 1;
-      break;
-    case O_CERT:
-      a->tls_cert = optarg;
-      break;
-    case O_KEYFILE:
-      a->tls_key = optarg;
-      break;
-    case O_CERT_OUT:
-      a->cert_out = optarg;
-      break;
-    case O_SET:
-      if (!strchr(optarg, '=') || optarg[0] == '=')
-        return cli_usage_error(CMD, "--set needs NAME=VALUE, got '%s'", optarg);
-      a->sets[a->set_count++] = optarg;
-      break;
-    case O_LOG:
-      if (parse_long(optarg, 0, 3, &a->log_level)) return cli_usage_error(CMD, "--log-level needs a number 0-3");
-      break;
-    case 'h':
-      usage(stdout);
-      return CLI_OK;
-    case ':':
-      return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-    default:
-      return cli_usage_error(CMD, "unknown option '%s' (see azrelay emulator --help)", argv[optind - 1]);
-    }
-  }
+      {"key", required_argument, NULL, O_KEY},           {"key-file", required_argument, NULL, O_KEY_FILE},
+      {"hc", required_argument, NULL, O_HC},             {"config", required_argument, NULL, O_CONFIG},
+      {"plain", no_argument, NULL, O_PLAIN},             {"tls-cert", required_argument, NULL, O_CERT},
+      {"tls-key", required_argument, NULL, O_KEYFILE},   {"cert-out", required_argument, NULL, O_CERT_OUT},
+      {"set", required_argument, NULL, O_SET},           {NULL, 0, NULL, 0}};
+  a->common = (struct cli_common){.cmd = CMD, .usage = usage, .uses = CLI_LONG_RUNNING};
+  int rc = cli_parse(&a->common, argc, argv, "", options, parse_option, a);
+  if (rc != -1) return rc;
   if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
   if (!*a->host) return cli_usage_error(CMD, "--host must not be empty");
   if (!*a->namespace_host) return cli_usage_error(CMD, "--namespace must not be empty");
@@ -235,24 +214,26 @@ static int parse_args(int argc, char **argv, struct args *a) {
     return cli_usage_error(CMD, "--plain cannot be combined with --tls-cert/--tls-key");
   if (a->plain && a->cert_out) return cli_usage_error(CMD, "--cert-out needs TLS (not with --plain)");
   if (!a->tls_cert != !a->tls_key) return cli_usage_error(CMD, "--tls-cert and --tls-key go together");
-  return -1;
+  return resolve_key(a);
 }
 
 /* Reports a failed emulator call: a bad command-line value is a usage error, anything else a failure. */
 static int emulator_error(azr_emulator *em, int rc, const char *what, int usage_status) {
   const char *detail = em ? azr_emulator_last_error(em) : NULL;
-  fprintf(stderr, "azrelay " CMD ": %s: %s\n", what, detail && *detail ? detail : azr_strerror(rc));
-  return usage_status && (rc == AZR_E_INVALID_ARG || rc == AZR_E_TOO_BIG || rc == AZR_E_NOT_FOUND) ? CLI_USAGE
-                                                                                                   : CLI_FAIL;
+  cli_log(CLI_ERROR, "%s: %s", what, detail && *detail ? detail : azr_strerror(rc));
+  bool bad_value = rc == AZR_E_INVALID_ARG || rc == AZR_E_TOO_BIG || rc == AZR_E_NOT_FOUND || rc == AZR_E_PARSE ||
+                   rc == AZR_E_FILE || rc == AZR_E_IO;
+  return usage_status && bad_value ? CLI_USAGE : CLI_FAIL;
 }
 
 /* Creates, configures and starts the emulator. Returns CLI_OK with *out set, or an exit code. */
 static int start_emulator(const struct args *a, azr_emulator **out) {
   char *cert = NULL, *key = NULL;
-  if (a->tls_cert && (!(cert = read_text_file(a->tls_cert)) || !(key = read_text_file(a->tls_key)))) {
-    fprintf(stderr, "azrelay " CMD ": cannot read %s: %s\n", cert ? a->tls_key : a->tls_cert, strerror(errno));
+  if (a->tls_cert && (!(cert = cli_read_small_file(a->tls_cert, MAX_PEM_FILE, false)) ||
+                      !(key = cli_read_small_file(a->tls_key, MAX_PEM_FILE, false)))) {
+    cli_usage_error(CMD, "cannot read %s: %s", cert ? a->tls_key : a->tls_cert, strerror(errno));
     free(cert);
-    return CLI_FAIL;
+    return CLI_USAGE;
   }
   azr_emulator_options o = {0};
   o.bind_host = a->host;
@@ -261,8 +242,8 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
   o.plain = a->plain != 0;
   o.tls_cert_pem = cert;
   o.tls_key_pem = key;
-  o.log = a->log_level > 0 ? log_to_stderr : NULL;
-  o.log_level = (int)a->log_level;
+  o.log = log_to_stderr;
+  o.log_level = a->common.verbosity;
   azr_emulator *em = NULL;
   int rc = azr_emulator_new(&em, &o);
   free(cert);
@@ -271,26 +252,27 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
     free(key);
   }
   if (rc)
-    return emulator_error(NULL, rc, a->tls_cert ? "cannot use --tls-cert/--tls-key" : "cannot create the emulator", 0);
+    return emulator_error(NULL, rc, a->tls_cert ? "cannot use --tls-cert/--tls-key" : "cannot create the emulator",
+                          a->tls_cert != NULL);
 
   int status = CLI_OK;
   char generated_key[4 * ((KEY_BYTES + 2) / 3) + 1];
   const char *sas_key = a->key;
   if (!sas_key) {
     if (random_key(generated_key)) {
-      fprintf(stderr, "azrelay " CMD ": cannot read /dev/urandom\n");
+      cli_log(CLI_ERROR, "cannot read /dev/urandom");
       status = CLI_FAIL;
     }
     sas_key = generated_key;
   }
   if (!status && (rc = azr_emulator_add_rule(em, a->key_name, sas_key, NULL,
                                              AZR_RIGHT_LISTEN | AZR_RIGHT_SEND | AZR_RIGHT_MANAGE, NULL)))
-    status = emulator_error(em, rc, "--key-name/--key", 1);
+    status = emulator_error(em, rc, a->key_file ? "--key-name/--key-file" : "--key-name/--key", 1);
   for (size_t i = 0; !status && i < a->hc_count; i++)
     if ((rc = azr_emulator_add_hybrid_connection(em, a->hcs[i], true)))
       status = emulator_error(em, rc, "--hc", 1);
   if (!status && a->config && (rc = azr_emulator_load_config(em, a->config)))
-    status = emulator_error(em, rc, "--config", 0);
+    status = emulator_error(em, rc, "--config", 1);
   for (size_t i = 0; !status && i < a->set_count; i++) {
     if ((rc = azr_emulator_config(em, a->sets[i]))) {
       char what[256];
@@ -299,6 +281,9 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
     }
   }
   if (!status && (rc = azr_emulator_start(em))) status = emulator_error(em, rc, "cannot start", 0);
+  if (!status && azr_emulator_hybrid_connection_count(em) == 0)
+    cli_log(CLI_WARN, "no hybrid connection is defined, so every listener and sender will get 404: add one with "
+                      "--hc NAME (repeatable, or NAME,NAME) or in a --config file");
   explicit_bzero(generated_key, sizeof generated_key);
   if (status) {
     azr_emulator_free(em);
@@ -313,7 +298,7 @@ static int announce(azr_emulator *em, const struct args *a) {
   if (a->cert_out) {
     const char *pem = azr_emulator_certificate_pem(em);
     if (!pem || write_text_file(a->cert_out, pem)) {
-      fprintf(stderr, "azrelay " CMD ": cannot write %s: %s\n", a->cert_out, pem ? strerror(errno) : "no certificate");
+      cli_log(CLI_ERROR, "cannot write %s: %s", a->cert_out, pem ? strerror(errno) : "no certificate");
       return CLI_FAIL;
     }
   }
@@ -340,7 +325,7 @@ static int run_until_signal(azr_emulator *em) {
   sigemptyset(&sa.sa_mask);
   stop_signal = 0;
   if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL)) {
-    fprintf(stderr, "azrelay " CMD ": cannot install signal handlers: %s\n", strerror(errno));
+    cli_log(CLI_ERROR, "cannot install signal handlers: %s", strerror(errno));
     return CLI_FAIL;
   }
   while (!stop_signal) {
@@ -351,8 +336,7 @@ static int run_until_signal(azr_emulator *em) {
 }
 
 int cmd_emulator(int argc, char **argv) {
-  struct args a = {.host = DEFAULT_HOST, .namespace_host = DEFAULT_NAMESPACE, .key_name = DEFAULT_KEY_NAME,
-                   .log_level = AZR_LOG_INFO};
+  struct args a = {.host = DEFAULT_HOST, .namespace_host = DEFAULT_NAMESPACE, .key_name = DEFAULT_KEY_NAME};
   a.sets = calloc((size_t)argc + 1, sizeof *a.sets); /* at most one --set per argument */
   int status = a.sets ? parse_args(argc, argv, &a) : CLI_FAIL;
   azr_emulator *em = NULL;
@@ -367,5 +351,10 @@ int cmd_emulator(int argc, char **argv) {
   for (size_t i = 0; i < a.hc_count; i++) free(a.hcs[i]);
   free(a.hcs);
   free(a.sets);
+  if (a.key_owned) {
+    explicit_bzero(a.key_owned, strlen(a.key_owned));
+    free(a.key_owned);
+  }
+  cli_common_free(&a.common);
   return status;
 }

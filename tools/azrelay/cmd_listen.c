@@ -11,6 +11,9 @@
 
 #include "azrelay.h"
 #include "cli.h"
+#include "cli_errors.h"
+#include "cli_log.h"
+#include "cli_opts.h"
 #include "http_files.h"
 #include "metrics.h"
 
@@ -21,12 +24,26 @@ static void on_signal(int sig) {
 }
 
 struct listen_opts {
+  struct cli_common common;
   bool echo;
   bool http_echo;
   const char *http_dir;
+  bool http_dotfiles;
+  bool retry;
   struct http_files *files; /* --http-dir */
-  int log_level;
-  bool quiet;
+  const char *metrics_at;
+  const char *forwards[64];
+  int nforwards;
+  bool azbridge;
+  const char *sets[64];
+  int nsets;
+  /* the last refused attempt (on_connected), for the line on_disconnected prints */
+  int refused_status, refused_http;
+  char refused_desc[600];
+  bool refused;
+  /* why the listener stopped on its own (set when on_disconnected says it will not reconnect) */
+  int fatal_code;
+  char fatal[1200];
 };
 
 /* Fragments the send queue could not take yet, in order; the connection stays paused until they
@@ -42,42 +59,64 @@ struct echo_backlog {
   struct echo_fragment *head, *tail;
 };
 
-static void log_sink(int level, const char *category, const char *message, void *ud) {
-  (void)level;
-  (void)ud;
-  fprintf(stderr, "[%s] %s\n", category, message);
-}
-
 static void on_connected(azr_listener *l, const azr_connected_event *ev, void *ud) {
   (void)l;
   struct listen_opts *o = ud;
   if (ev->status_code == 0) {
-    if (!o->quiet) fprintf(stderr, "listening\n");
-  } else {
-    fprintf(stderr, "control channel: %s (%s)\n", ev->description, azr_status_name(ev->status_code));
+    cli_log(CLI_INFO, "listening");
+    return;
   }
+  /* Reported with the disconnect that follows: one line per attempt, or the final one. */
+  o->refused = true;
+  o->refused_status = ev->status_code;
+  o->refused_http = ev->http_status;
+  snprintf(o->refused_desc, sizeof o->refused_desc, "%s", ev->description);
 }
 
 static void on_disconnected(azr_listener *l, const azr_disconnected_event *ev, void *ud) {
   (void)l;
   struct listen_opts *o = ud;
-  if (!o->quiet || ev->status_code)
-    fprintf(stderr, "control channel closed: %s%s\n", ev->description, ev->will_reconnect ? " (reconnecting)" : "");
+  bool refused = o->refused;
+  o->refused = false;
+  int status = refused ? o->refused_status : ev->status_code;
+  const char *desc = refused ? o->refused_desc : ev->description;
+  if (stop_requested) {
+    cli_log(CLI_VERBOSE, "control channel closed: %s", desc);
+  } else if (ev->will_reconnect) {
+    cli_log(CLI_INFO, "control channel%s: %s (%s); reconnecting in %.1f s", refused ? "" : " closed", desc,
+            azr_status_name(status), ev->reconnect_in_ms / 1000.0);
+  } else {
+    o->fatal_code = cli_explain_failure(&o->common, CLI_ROLE_LISTENER, status, refused ? o->refused_http : 0, desc,
+                                        o->fatal, sizeof o->fatal);
+  }
+}
+
+static void on_error(azr_listener *l, const azr_error_event *ev, void *ud) {
+  (void)ud;
+  /* The error that stops the listener is reported once, by the loop in cmd_listen. */
+  if (azr_listener_state_get(l) != AZR_STATE_STOPPED) cli_log(CLI_WARN, "%s", ev->description);
 }
 
 static void on_request(azr_listener *l, azr_connection_request_event *ev, void *ud) {
   (void)l;
   struct listen_opts *o = ud;
-  if (!o->quiet)
-    fprintf(stderr, "connection %llu requested from %s:%u%s\n", (unsigned long long)ev->conn_id, ev->remote_address,
-            ev->remote_port, ev->accept ? "" : " (refused by AllowedClients/BlockedClients/MaxConnections)");
+  if (ev->accept && !o->echo && !o->nforwards) {
+    /* HTTP modes only: a WebSocket sender is told so instead of being served by nothing. */
+    ev->accept = false;
+    ev->status_code = 501;
+    snprintf(ev->status_description, sizeof ev->status_description,
+             "this listener serves HTTP requests only (no --echo or --forward)");
+  }
+  cli_log(CLI_INFO, "connection %llu requested from %s:%u%s%s", (unsigned long long)ev->conn_id, ev->remote_address,
+          ev->remote_port, ev->accept ? "" : " (refused: ", ev->accept ? "" : ev->status_description);
+  if (!ev->accept) cli_log(CLI_VERBOSE, "connection %llu refused with %d", (unsigned long long)ev->conn_id, ev->status_code);
 }
 
 static void on_conn_connected(azr_listener *l, const azr_connection_event *ev, void *ud) {
   (void)l;
-  struct listen_opts *o = ud;
-  if (ev->status_code) fprintf(stderr, "connection %llu failed: %s\n", (unsigned long long)ev->conn_id, ev->description);
-  else if (!o->quiet) fprintf(stderr, "connection %llu open\n", (unsigned long long)ev->conn_id);
+  (void)ud;
+  if (ev->status_code) cli_log(CLI_WARN, "connection %llu failed: %s", (unsigned long long)ev->conn_id, ev->description);
+  else cli_log(CLI_INFO, "connection %llu open", (unsigned long long)ev->conn_id);
 }
 
 static bool backlog_push(struct echo_backlog *b, azr_data_format format, const uint8_t *data, size_t len, bool eom) {
@@ -111,7 +150,7 @@ static void on_data(azr_listener *l, const azr_data_in_event *ev, void *ud) {
   if (!b) {
     int rc = azr_conn_send_fragment(l, ev->conn_id, format, ev->data, ev->len, ev->eom);
     if (rc != AZR_E_WOULDBLOCK) {
-      if (rc) fprintf(stderr, "connection %llu: echo failed: %s\n", (unsigned long long)ev->conn_id, azr_strerror(rc));
+      if (rc) cli_log(CLI_WARN, "connection %llu: echo failed: %s", (unsigned long long)ev->conn_id, azr_strerror(rc));
       return;
     }
     b = calloc(1, sizeof *b);
@@ -143,15 +182,14 @@ static void on_ready(azr_listener *l, const azr_connection_event *ev, void *ud) 
 }
 
 static void on_conn_disconnected(azr_listener *l, const azr_connection_disconnected_event *ev, void *ud) {
-  struct listen_opts *o = ud;
+  (void)ud;
   backlog_free(azr_conn_get_user_data(l, ev->conn_id));
-  if (!o->quiet)
-    fprintf(stderr, "connection %llu closed: %d %s\n", (unsigned long long)ev->conn_id, ev->status_code, ev->description);
+  cli_log(CLI_INFO, "connection %llu closed: %d %s", (unsigned long long)ev->conn_id, ev->status_code, ev->description);
 }
 
 /* --http-echo: 200 with the request body (the request target when there is none), same Content-Type;
  * an X-Echo request header comes back as is (shows that a header reached the listener). */
-static void http_echo(azr_listener *l, const azr_http_request_event *ev, const struct listen_opts *o) {
+static void http_echo(azr_listener *l, const azr_http_request_event *ev) {
   char ctype[256] = "text/plain; charset=utf-8", echo[1024];
   if (ev->len && azr_http_header(ev, "Content-Type", ctype, sizeof ctype) != AZR_OK)
     snprintf(ctype, sizeof ctype, "application/octet-stream");
@@ -163,8 +201,8 @@ static void http_echo(azr_listener *l, const azr_http_request_event *ev, const s
   const void *body = ev->len ? (const void *)ev->data : (const void *)ev->request_target;
   size_t len = ev->len ? ev->len : strlen(ev->request_target);
   int rc = azr_http_response_send(l, ev->request_id, 200, "OK", headers, body, len);
-  if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
-  else if (!o->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%zu bytes)\n", ev->method, ev->request_target, len);
+  if (rc) cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
+  else cli_log(CLI_INFO, "HTTP %s %s -> 200 (%zu bytes)", ev->method, ev->request_target, len);
 }
 
 static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud) {
@@ -172,10 +210,11 @@ static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud)
   if (o->files) {
     http_files_serve(o->files, ev);
   } else if (o->http_echo) {
-    http_echo(l, ev, o);
+    http_echo(l, ev);
   } else {
-    static const char msg[] = "no HTTP handler in this mode";
+    static const char msg[] = "this listener serves no HTTP requests (no --http-echo or --http-dir)\n";
     (void)azr_http_response_send(l, ev->request_id, 501, NULL, NULL, msg, sizeof msg - 1);
+    cli_log(CLI_INFO, "HTTP %s %s -> 501 (no HTTP mode)", ev->method, ev->request_target);
   }
 }
 
@@ -204,191 +243,192 @@ static const char *named_forward_problem(const char *const *forwards, int i) {
   return NULL;
 }
 
+/* A library refusal of a setting an option made, as a usage error. */
+static int setting_refused(azr_listener *l, const char *what, int rc) {
+  const char *detail = azr_listener_last_error(l);
+  return cli_usage_error("listen", "%s: %s", what, detail && *detail ? detail : azr_strerror(rc));
+}
+
 /* --forward HOST:PORT (raw; azbridge with --azbridge) or NAME=HOST:PORT (azbridge logical ports).
- * Returns AZR_E_INVALID_ARG after printing a usage error, or the status of a setting. */
+ * Returns CLI_OK, or CLI_USAGE after printing why. */
 static int configure_forwarding(azr_listener *l, const char *const *forwards, int n, bool azbridge) {
   int named = 0;
   for (int i = 0; i < n; i++) named += strchr(forwards[i], '=') != NULL;
   if (named) azbridge = true;
-  if (n > 1 && named < n) {
-    cli_usage_error("listen", "several --forward options must all be NAME=HOST:PORT (azbridge logical ports)");
-    return AZR_E_INVALID_ARG;
-  }
+  if (n > 1 && named < n)
+    return cli_usage_error("listen", "several --forward options must all be NAME=HOST:PORT (azbridge logical ports)");
   char setting[8192];
   int rc = azr_listener_config(l, azbridge ? "ForwardingMode=1" : "ForwardingMode=0");
-  if (rc) return rc;
+  if (rc) return setting_refused(l, "--azbridge", rc);
   if (named) {
     /* The library checks names, hosts, ports and duplicates; check them now rather than at the
      * first connection. */
     size_t len = (size_t)snprintf(setting, sizeof setting, "ForwardingPorts=");
     for (int i = 0; i < n; i++) {
       int w = snprintf(setting + len, sizeof setting - len, "%s%s", i ? "," : "", forwards[i]);
-      if (w < 0 || (size_t)w >= sizeof setting - len) {
-        cli_usage_error("listen", "--forward lists are too long");
-        return AZR_E_INVALID_ARG;
-      }
+      if (w < 0 || (size_t)w >= sizeof setting - len) return cli_usage_error("listen", "--forward lists are too long");
       len += (size_t)w;
-      if (strchr(forwards[i], ',')) {
-        cli_usage_error("listen", "--forward '%s': one NAME=HOST:PORT per option", forwards[i]);
-        return AZR_E_INVALID_ARG;
-      }
+      if (strchr(forwards[i], ','))
+        return cli_usage_error("listen", "--forward '%s': one NAME=HOST:PORT per option", forwards[i]);
     }
     for (int i = 0; i < n; i++) {
       const char *why = named_forward_problem(forwards, i);
-      if (why) {
-        cli_usage_error("listen", "--forward '%s': %s", forwards[i], why);
-        return AZR_E_INVALID_ARG;
-      }
+      if (why) return cli_usage_error("listen", "--forward '%s': %s", forwards[i], why);
     }
-    return azr_listener_config(l, setting);
+    rc = azr_listener_config(l, setting);
+    return rc ? setting_refused(l, "--forward", rc) : CLI_OK;
   }
   /* HOST:PORT, or [IPv6]:PORT */
   const char *forward = forwards[0];
   const char *colon = strrchr(forward, ':');
   char host[256];
-  if (!colon || colon == forward || (size_t)(colon - forward) >= sizeof host) {
-    cli_usage_error("listen", "--forward takes HOST:PORT or NAME=HOST:PORT");
-    return AZR_E_INVALID_ARG;
-  }
+  if (!colon || colon == forward || (size_t)(colon - forward) >= sizeof host)
+    return cli_usage_error("listen", "--forward '%s': expected HOST:PORT or NAME=HOST:PORT", forward);
+  long port;
+  if (!cli_parse_long(colon + 1, 1, 65535, &port))
+    return cli_usage_error("listen", "--forward '%s': PORT must be 1-65535", forward);
   snprintf(host, sizeof host, "%.*s", (int)(colon - forward), forward);
   if (host[0] == '[' && host[strlen(host) - 1] == ']') {
     memmove(host, host + 1, strlen(host));
     host[strlen(host) - 1] = 0;
   }
   snprintf(setting, sizeof setting, "ForwardingHost=%s", host);
-  rc = azr_listener_config(l, setting);
-  snprintf(setting, sizeof setting, "ForwardingPort=%s", colon + 1);
-  if (!rc) rc = azr_listener_config(l, setting);
-  return rc;
+  if ((rc = azr_listener_config(l, setting))) return setting_refused(l, "--forward", rc);
+  snprintf(setting, sizeof setting, "ForwardingPort=%ld", port);
+  if ((rc = azr_listener_config(l, setting))) return setting_refused(l, "--forward", rc);
+  return CLI_OK;
 }
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: azrelay listen -c CONNSTR [options]\n"
-          "  -c, --connection-string S  Azure portal connection string (or AZRELAY_CONNECTION_STRING)\n"
-          "      --cacert FILE          trust this CA certificate (PEM), e.g. the emulator's --cert-out\n"
-          "      --insecure             do not verify the relay's certificate\n"
+          "usage: azrelay listen [-c CONNSTR] MODE... [options]\n"
+          "\n"
+          "Listens on a hybrid connection until SIGINT/SIGTERM (exit 0). A mistake (wrong key, unknown\n"
+          "hybrid connection, untrusted certificate) ends it with one line and a non-zero exit.\n"
+          "\n"
+          "Modes: at most one for WebSocket senders and one for HTTP requests (what has none gets 501):\n"
           "      --echo                 echo every message back in its own format\n"
-          "      --http-echo            answer HTTP requests with 200 and the request body (or target),\n"
-          "                             same Content-Type; an X-Echo request header comes back\n"
-          "      --http-dir DIR         serve the files of DIR to HTTP GET and HEAD requests\n"
-          "      --forward HOST:PORT    carry every accepted connection to a TCP service (ForwardingHost/Port)\n"
-          "      --forward NAME=HOST:PORT\n"
-          "                             azbridge logical port NAME (repeatable; implies --azbridge)\n"
-          "      --azbridge             connections start with azbridge's preamble naming a port; a single\n"
-          "                             unnamed --forward answers numeric names, as azbridge does\n"
-          "      --set Name=Value       any listener setting (see docs/FEATURES.md); repeatable\n"
-          "      --log-level N          0 none, 1 info (default), 2 verbose, 3 debug\n"
-          "      --metrics HOST:PORT    serve the listener's counters as OpenMetrics at http://HOST:PORT/metrics\n"
-          "                             (port 0: a free one, printed on stderr)\n"
-          "  -q, --quiet                only errors on stderr\n");
+          "      --forward HOST:PORT    carry every connection to a TCP service\n"
+          "      --forward NAME=HOST:PORT  azbridge logical port NAME (repeatable; implies --azbridge)\n"
+          "      --azbridge             connections start with azbridge's preamble naming a port\n"
+          "      --http-echo            answer HTTP requests with 200 and the request body\n"
+          "      --http-dir DIR         serve the files of DIR to GET and HEAD (no symbolic links)\n"
+          "      --http-dotfiles        with --http-dir: also serve names starting with '.'\n"
+          "Options:\n"
+          "  -c, --connection-string S  (or --connection-string-file FILE, or AZRELAY_CONNECTION_STRING)\n"
+          "      --cacert FILE          trust this CA certificate (PEM), e.g. the emulator's --cert-out\n"
+          "      --insecure             do not verify the relay's certificate (tests only)\n"
+          "      --proxy URL            http://, https://, socks4://, socks4a://, socks5://, socks5h://\n"
+          "                             [user:password@]host[:port] (default: https_proxy, no_proxy)\n"
+          "      --retry                keep retrying start-up mistakes too (RetryOnStartupError)\n"
+          "      --set Name=Value       any listener setting (docs/FEATURES.md); repeatable\n"
+          "      --metrics HOST:PORT    serve counters as OpenMetrics at http://HOST:PORT/metrics\n"
+          "  -v, --verbose              more detail (-vv: protocol detail); -q, --quiet: errors only\n"
+          "      --log-level N          0 errors, 1 info (default), 2 verbose, 3 debug\n"
+          "      --log-format F         auto (default), text (timestamps), plain, json\n"
+          "  -h, --help                 this help; --version: versions\n"
+          "Exit codes: 0 stopped by a signal, 2 usage, 3 credentials refused, 4 no such hybrid\n"
+          "connection, 7 TLS, 8 network (see man azrelay).\n");
+}
+
+static int parse_option(void *ctx, int ch, char *arg) {
+  struct listen_opts *o = ctx;
+  switch (ch) {
+  case 'e': o->echo = true; break;
+  case 'E': o->http_echo = true; break;
+  case 'F':
+    if (o->nforwards == 64) return cli_usage_error("listen", "too many --forward options (64 at most)");
+    o->forwards[o->nforwards++] = arg;
+    break;
+  case 'A': o->azbridge = true; break;
+  case 'D': o->http_dir = arg; break;
+  case 'O': o->http_dotfiles = true; break;
+  case 'R': o->retry = true; break;
+  case 's':
+    if (o->nsets == 64) return cli_usage_error("listen", "too many --set options (64 at most)");
+    o->sets[o->nsets++] = arg;
+    break;
+  case 'M': o->metrics_at = arg; break;
+  }
+  return -1;
+}
+
+/* The modes given must make sense together. */
+static int check_modes(const struct listen_opts *o) {
+  if (o->echo && o->nforwards)
+    return cli_usage_error("listen", "--echo and --forward both serve WebSocket senders: choose one");
+  if (o->http_echo && o->http_dir)
+    return cli_usage_error("listen", "--http-echo and --http-dir both answer HTTP requests: choose one");
+  if (!o->echo && !o->nforwards && !o->http_echo && !o->http_dir)
+    return cli_usage_error("listen", "choose a mode: --echo or --forward HOST:PORT for WebSocket senders, "
+                                     "and/or --http-echo or --http-dir DIR for HTTP requests");
+  if (o->azbridge && !o->nforwards) return cli_usage_error("listen", "--azbridge needs --forward");
+  if (o->http_dotfiles && !o->http_dir) return cli_usage_error("listen", "--http-dotfiles needs --http-dir");
+  return CLI_OK;
+}
+
+/* Creates and configures the listener; CLI_OK or an exit code after a message. */
+static int setup(struct listen_opts *o, azr_listener **out) {
+  azr_listener *l;
+  if (azr_listener_new(&l) != AZR_OK) {
+    cli_log(CLI_ERROR, "out of memory");
+    return CLI_FAIL;
+  }
+  azr_listener_set_log(l, cli_log_library, NULL);
+  int rc = CLI_OK;
+  if (o->retry && (rc = azr_listener_config(l, "RetryOnStartupError=true"))) rc = setting_refused(l, "--retry", rc);
+  if (!rc && o->nforwards) rc = configure_forwarding(l, o->forwards, o->nforwards, o->azbridge);
+  /* The shared options, then --set, so it can refine what the options chose. */
+  if (!rc) rc = cli_configure_listener(&o->common, l, o->sets, o->nsets);
+  if (!rc && o->http_dir) {
+    char hc[1024];
+    if (azr_listener_config_get(l, "HybridConnection", hc, sizeof hc) != AZR_OK || !hc[0])
+      rc = cli_usage_error("listen", "--http-dir needs the hybrid connection's name (EntityPath)");
+    else if (!(o->files = http_files_new(l, o->http_dir, hc, o->http_dotfiles)))
+      rc = CLI_USAGE;
+  }
+  if (rc) {
+    azr_listener_free(l);
+    return rc;
+  }
+  *out = l;
+  return CLI_OK;
 }
 
 int cmd_listen(int argc, char **argv) {
-  static const struct option longopts[] = {{"connection-string", required_argument, NULL, 'c'},
-                                           {"cacert", required_argument, NULL, 'C'},
-                                           {"insecure", no_argument, NULL, 'k'},
-                                           {"echo", no_argument, NULL, 'e'},
+  static const struct option longopts[] = {{"echo", no_argument, NULL, 'e'},
                                            {"http-echo", no_argument, NULL, 'E'},
                                            {"forward", required_argument, NULL, 'F'},
                                            {"azbridge", no_argument, NULL, 'A'},
                                            {"http-dir", required_argument, NULL, 'D'},
+                                           {"http-dotfiles", no_argument, NULL, 'O'},
+                                           {"retry", no_argument, NULL, 'R'},
                                            {"set", required_argument, NULL, 's'},
-                                           {"log-level", required_argument, NULL, 'L'},
-                                           {"quiet", no_argument, NULL, 'q'},
                                            {"metrics", required_argument, NULL, 'M'},
-                                           {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
-  const char *connstr = getenv("AZRELAY_CONNECTION_STRING");
-  const char *metrics_at = NULL;
-  const char *cacert = NULL;
-  bool insecure = false;
-  const char *forwards[64];
-  int nforwards = 0;
-  bool azbridge = false;
-  const char *sets[64];
-  int nsets = 0;
-  struct listen_opts o = {.log_level = 1};
-  int ch;
-  optind = 1;
-  while ((ch = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
-    switch (ch) {
-    case 'c': connstr = optarg; break;
-    case 'C': cacert = optarg; break;
-    case 'k': insecure = true; break;
-    case 'e': o.echo = true; break;
-    case 'E': o.http_echo = true; break;
-    case 'F':
-      if (nforwards == 64) return cli_usage_error("listen", "too many --forward options");
-      forwards[nforwards++] = optarg;
-      break;
-    case 'A': azbridge = true; break;
-    case 'D': o.http_dir = optarg; break;
-    case 's':
-      if (nsets == 64) return cli_usage_error("listen", "too many --set options");
-      sets[nsets++] = optarg;
-      break;
-    case 'L': o.log_level = atoi(optarg); break;
-    case 'q': o.quiet = true; break;
-    case 'M': metrics_at = optarg; break;
-    case 'h': usage(stdout); return CLI_OK;
-    default: usage(stderr); return CLI_USAGE;
-    }
+  struct listen_opts o;
+  memset(&o, 0, sizeof o);
+  o.common = (struct cli_common){.cmd = "listen", .usage = usage,
+                                 .uses = CLI_USES_CONNSTR | CLI_NEEDS_ENTITY | CLI_USES_TLS | CLI_USES_PROXY |
+                                         CLI_LONG_RUNNING};
+  int rc = cli_parse(&o.common, argc, argv, "", longopts, parse_option, &o);
+  if (rc == -1 && optind < argc) rc = cli_usage_error("listen", "unexpected argument '%s'", argv[optind]);
+  if (rc == -1 && (rc = check_modes(&o)) == CLI_OK) rc = -1;
+  azr_listener *l = NULL;
+  if (rc == -1) rc = setup(&o, &l);
+  if (rc != CLI_OK || !l) {
+    cli_common_free(&o.common);
+    return rc;
   }
-  if (!connstr) return cli_usage_error("listen", "a connection string is required (-c)");
-  if (optind < argc) return cli_usage_error("listen", "unexpected argument '%s'", argv[optind]);
-  bool forward = nforwards > 0;
-  if (azbridge && !forward) return cli_usage_error("listen", "--azbridge needs --forward");
-  if (!o.echo && !o.http_echo && !o.http_dir && !forward)
-    return cli_usage_error("listen", "choose a mode: --echo or --forward HOST:PORT, and/or one of --http-echo, --http-dir");
-  if (o.echo && forward) return cli_usage_error("listen", "--echo and --forward exclude each other");
-  if (o.http_echo && o.http_dir) return cli_usage_error("listen", "--http-echo and --http-dir exclude each other");
   signal(SIGPIPE, SIG_IGN);
-  azr_listener *l;
-  if (azr_listener_new(&l) != AZR_OK) return CLI_FAIL;
-  int rc = azr_listener_set_connection_string(l, connstr);
-  if (rc) {
-    fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
-    azr_listener_free(l);
-    return CLI_USAGE;
-  }
-  char setting[4096];
-  snprintf(setting, sizeof setting, "LogLevel=%d", o.log_level);
-  rc = azr_listener_config(l, setting);
-  if (!rc && cacert) {
-    snprintf(setting, sizeof setting, "OpenSSLCAFile=%s", cacert);
-    rc = azr_listener_config(l, setting);
-  }
-  if (!rc && insecure) rc = azr_listener_config(l, "SSLAcceptServerCertEncoded=*");
-  if (!rc && forward) {
-    rc = configure_forwarding(l, forwards, nforwards, azbridge);
-    if (rc == AZR_E_INVALID_ARG) {
-      azr_listener_free(l);
-      return CLI_USAGE;
-    }
-  }
-  for (int i = 0; !rc && i < nsets; i++) rc = azr_listener_config(l, sets[i]);
-  if (rc) {
-    fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
-    azr_listener_free(l);
-    return CLI_USAGE;
-  }
-  if (o.http_dir) {
-    char hc[1024];
-    if (azr_listener_config_get(l, "HybridConnection", hc, sizeof hc) != AZR_OK || !hc[0]) {
-      azr_listener_free(l);
-      return cli_usage_error("listen", "--http-dir needs the hybrid connection (EntityPath)");
-    }
-    o.files = http_files_new(l, o.http_dir, hc, o.quiet);
-    if (!o.files) {
-      azr_listener_free(l);
-      return CLI_USAGE;
-    }
-  }
-  azr_listener_set_log(l, log_sink, NULL);
+  /* The callbacks below report these events in one line each; -v adds the library's own lines. */
+  cli_log_hide_category("control");
+  cli_log_hide_category("listener");
+  cli_log_hide_category("rendezvous");
   azr_listener_callbacks cb = {0};
   cb.on_connected = on_connected;
   cb.on_disconnected = on_disconnected;
+  cb.on_error = on_error;
   cb.on_connection_request = on_request;
   cb.on_connection_connected = on_conn_connected;
   cb.on_connection_data_in = on_data;
@@ -397,39 +437,50 @@ int cmd_listen(int argc, char **argv) {
   cb.on_http_request = on_http;
   cb.on_http_ready_to_send = on_http_ready;
   (void)azr_listener_set_callbacks(l, &cb, sizeof cb, &o);
-  rc = azr_listener_start(l);
-  if (rc) {
-    fprintf(stderr, "azrelay listen: %s\n", azr_listener_last_error(l));
-    http_files_free(o.files);
-    azr_listener_free(l);
-    return CLI_FAIL;
-  }
   struct metrics_server *metrics = NULL;
-  if (metrics_at) {
+  if (o.metrics_at) {
     char err[300];
-    metrics = metrics_open(metrics_at, err, sizeof err);
+    metrics = metrics_open(o.metrics_at, err, sizeof err);
     if (!metrics) {
-      fprintf(stderr, "azrelay listen: %s\n", err);
-      (void)azr_listener_shutdown(l);
+      cli_usage_error("listen", "%s", err);
       http_files_free(o.files);
       azr_listener_free(l);
+      cli_common_free(&o.common);
       return CLI_USAGE;
     }
-    fprintf(stderr, "metrics on port %u (GET /metrics)\n", metrics_port(metrics));
+    cli_log(CLI_INFO, "metrics on port %u (GET /metrics)", metrics_port(metrics));
+  }
+  rc = azr_listener_start(l);
+  if (rc) {
+    cli_log(CLI_ERROR, "cannot start listening: %s", azr_listener_last_error(l));
+    metrics_close(metrics);
+    http_files_free(o.files);
+    azr_listener_free(l);
+    cli_common_free(&o.common);
+    return CLI_FAIL;
   }
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  int status = CLI_OK;
   while (!stop_requested) {
     (void)azr_listener_run(l, metrics ? 50 : 200);
     if (o.files) http_files_tick(o.files);
     metrics_tick(metrics, l);
+    if (azr_listener_state_get(l) == AZR_STATE_STOPPED) {
+      /* The library gave up (fail-fast policy): say why once and exit. */
+      if (!o.fatal[0]) snprintf(o.fatal, sizeof o.fatal, "stopped listening: %s", azr_listener_last_error(l));
+      cli_log(CLI_ERROR, "%s", o.fatal);
+      status = o.fatal_code ? o.fatal_code : CLI_FAIL;
+      break;
+    }
   }
   metrics_close(metrics);
   (void)azr_listener_shutdown(l);
   (void)azr_listener_run(l, 300);
   http_files_free(o.files);
   azr_listener_free(l);
-  return CLI_OK;
+  cli_common_free(&o.common);
+  return status;
 }

@@ -9,6 +9,7 @@
 #include "azrelay.h"
 #include "azrelay/uv.h"
 #include "cli.h"
+#include "cli_log.h"
 #include "connect_tcp.h"
 
 #define MAX_PENDING_WRITE (1024 * 1024) /* bytes written to the local client but not yet sent */
@@ -125,10 +126,9 @@ static void c_open(azr_client *c, int status, int http_status, const char *descr
   (void)c;
   struct bridge *b = ud;
   if (status) {
-    if (http_status)
-      fprintf(stderr, "azrelay connect: relay refused a connection: HTTP %d %s\n", http_status, description);
-    else
-      fprintf(stderr, "azrelay connect: relayed connection failed: %s (%s)\n", description, azr_status_name(status));
+    char why[1200];
+    (void)b->srv->explain(b->srv, status, http_status, description, why, sizeof why);
+    cli_log(CLI_WARN, "relayed connection failed: %s", why);
     relay_done(b, false);
     return;
   }
@@ -187,7 +187,7 @@ static void c_ready(azr_client *c, void *ud) {
 static void c_close(azr_client *c, int code, const char *reason, int error, void *ud) {
   (void)c;
   struct bridge *b = ud;
-  if (error && !b->srv->quiet) fprintf(stderr, "relayed connection ended: %d %s\n", code, reason);
+  if (error) cli_log(CLI_INFO, "relayed connection ended: %d %s (%s)", code, reason, azr_status_name(error));
   b->open = false;
   /* Let the local client get what is already written, then close it. */
   relay_done(b, !error);
@@ -214,7 +214,7 @@ static void on_local_client(uv_stream_t *server, int status) {
   azr_client_callbacks cb = {c_open, c_data, c_ready, c_close};
   (void)azr_client_set_callbacks(b->c, &cb, sizeof cb, b);
   if (azr_client_connect(b->c, srv->path, NULL) != AZR_OK) {
-    fprintf(stderr, "azrelay connect: %s\n", azr_client_last_error(b->c));
+    cli_log(CLI_WARN, "%s", azr_client_last_error(b->c));
     b->relay_closed = true;
     close_tcp_now(b);
   }
@@ -224,18 +224,17 @@ int tcp_bridge_listen(struct tcp_bridge_server *srv, const char *bind_addr, int 
   struct sockaddr_storage addr;
   if (uv_ip4_addr(bind_addr, port, (struct sockaddr_in *)&addr) != 0 &&
       uv_ip6_addr(bind_addr, port, (struct sockaddr_in6 *)&addr) != 0) {
-    fprintf(stderr, "azrelay connect: bad --bind address '%s'\n", bind_addr);
-    return CLI_USAGE;
+    return cli_usage_error("connect", "--bind '%s' is not an IPv4 or IPv6 address", bind_addr);
   }
   uv_tcp_init(srv->loop, &srv->server);
   srv->server.data = srv;
   int rc = uv_tcp_bind(&srv->server, (const struct sockaddr *)&addr, 0);
   if (!rc) rc = uv_listen((uv_stream_t *)&srv->server, 128, on_local_client);
   if (rc) {
-    fprintf(stderr, "azrelay connect: cannot listen on %s:%d: %s\n", bind_addr, port, uv_strerror(rc));
-    return CLI_FAIL;
+    cli_log(CLI_ERROR, "cannot listen on %s:%d: %s", bind_addr, port, uv_strerror(rc));
+    return rc == UV_EADDRINUSE || rc == UV_EACCES || rc == UV_EADDRNOTAVAIL ? CLI_USAGE : CLI_FAIL;
   }
-  if (!srv->quiet) fprintf(stderr, "accepting local connections on %s:%d\n", bind_addr, port);
+  cli_log(CLI_INFO, "accepting local connections on %s:%d", bind_addr, port);
   return CLI_OK;
 }
 

@@ -4,6 +4,7 @@
 #define AZR_CLI_CONNECT_TCP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <uv.h>
 
 struct bridge;
@@ -14,9 +15,11 @@ struct tcp_bridge_server {
   uv_loop_t *loop;
   uv_tcp_t server;
   const char *path;
-  bool quiet;
   /* Makes a configured client (connection string, TLS, settings) for one local connection. */
   int (*make_client)(struct tcp_bridge_server *srv, azr_client **out);
+  /* Words a refused relayed connection (cli_explain_failure); returns the exit code it maps to. */
+  int (*explain)(struct tcp_bridge_server *srv, int status, int http_status, const char *description, char *out,
+                 size_t out_len);
   void *ud;
   struct bridge *bridges; /* live local connections (connect_tcp.c) */
 };

@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* `azrelay listen --http-dir`: maps request targets into one folder (never outside it) and sends
- * the files, streaming the large ones with azr_http_response_begin/_write/_end. */
+ * the files, streaming the large ones with azr_http_response_begin/_write/_end.
+ *
+ * Files are opened beneath a handle on the folder, one path segment at a time with O_NOFOLLOW, and
+ * what was opened is fstat()ed: there is no check-then-open window in which a file swapped for a
+ * symbolic link could lead outside (a realpath() check followed by open() by name had one).
+ * Symbolic links are never followed; names starting with '.' are hidden unless --http-dotfiles. */
 #include "http_files.h"
+
+#include "cli.h"
+#include "cli_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,32 +38,29 @@ struct stream {
 
 struct http_files {
   azr_listener *l;
-  char root[PATH_MAX];
-  size_t root_len;
+  int root_fd; /* the served folder, opened once at start */
   char *hc;
-  bool quiet;
+  bool dotfiles;
   struct stream *streams;
   size_t nstreams;
 };
 
-struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool quiet) {
+struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool dotfiles) {
   struct http_files *f = calloc(1, sizeof *f);
   if (!f) return NULL;
   f->l = l;
-  f->quiet = quiet;
-  struct stat st;
-  errno = 0;
-  if (!realpath(dir, f->root) || stat(f->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "azrelay listen: --http-dir %s: %s\n", dir, errno ? strerror(errno) : "not a folder");
+  f->dotfiles = dotfiles;
+  f->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (f->root_fd < 0) {
+    cli_usage_error("listen", "--http-dir %s: %s", dir, errno == ENOTDIR ? "not a folder" : strerror(errno));
     free(f);
     return NULL;
   }
-  f->root_len = strlen(f->root);
-  if (f->root_len == 1) f->root_len = 0; /* "/": every absolute path is inside */
   /* Targets carry the hybrid connection without surrounding slashes. */
   while (*hc == '/') hc++;
   f->hc = strdup(hc);
   if (!f->hc) {
+    close(f->root_fd);
     free(f);
     return NULL;
   }
@@ -79,6 +84,7 @@ static void stream_drop(struct http_files *f, struct stream *s) {
 void http_files_free(struct http_files *f) {
   if (!f) return;
   while (f->streams) stream_drop(f, f->streams);
+  close(f->root_fd);
   free(f->hc);
   free(f);
 }
@@ -112,7 +118,8 @@ int http_files_target_path(const char *target, const char *hc, char *out, size_t
     out[n++] = (char)c;
   }
   out[n] = '\0';
-  /* Decoded ".." segments are refused outright; realpath() later also catches symbolic links. */
+  /* Decoded ".." segments are refused outright; opening refuses symbolic links and, unless asked
+   * for, other names starting with '.'. */
   for (const char *seg = out; seg;) {
     const char *slash = strchr(seg, '/');
     size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
@@ -149,34 +156,73 @@ static void send_status(struct http_files *f, const azr_http_request_event *ev, 
   int n = snprintf(body, sizeof body, "%d %s\n", status, text);
   bool head = !strcasecmp(ev->method, "HEAD");
   int rc = azr_http_response_send(f->l, ev->request_id, status, text, headers, body, head ? 0 : (size_t)n);
-  if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
-  else if (!f->quiet) fprintf(stderr, "HTTP %s %s -> %d\n", ev->method, ev->request_target, status);
+  if (rc) cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
+  else cli_log(CLI_INFO, "HTTP %s %s -> %d", ev->method, ev->request_target, status);
 }
 
-/* realpath() of `path` when it exists and lies inside the root; false otherwise. */
-static bool resolve_inside(const struct http_files *f, const char *path, char *out) {
-  if (!realpath(path, out)) return false;
-  return strncmp(out, f->root, f->root_len) == 0 && (out[f->root_len] == '/' || out[f->root_len] == '\0');
-}
-
-/* Opens the regular file a request names (index.html for a folder); -1 when there is none. */
-static int open_target(const struct http_files *f, const char *rel, struct stat *st, char *resolved) {
-  char path[PATH_MAX];
-  if ((size_t)snprintf(path, sizeof path, "%s/%s", f->root, rel) >= sizeof path) return -1;
-  if (!resolve_inside(f, path, resolved)) return -1;
-  if (stat(resolved, st) != 0) return -1;
-  if (S_ISDIR(st->st_mode)) {
-    if ((size_t)snprintf(path, sizeof path, "%s/index.html", resolved) >= sizeof path) return -1;
-    if (!resolve_inside(f, path, resolved)) return -1;
-  }
-  /* O_NONBLOCK: a FIFO swapped in after the checks must not hang the listener; fstat decides. */
-  int fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return -1;
-  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-    close(fd);
-    return -1;
-  }
+/* Opens one segment beneath dir_fd: no symbolic link (O_NOFOLLOW), and O_NONBLOCK so a FIFO
+ * cannot hang the listener (fstat decides what may be served). */
+static int open_segment(int dir_fd, const char *name, bool want_dir) {
+  int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (want_dir ? O_DIRECTORY : 0);
+  int fd;
+  do fd = openat(dir_fd, name, flags);
+  while (fd < 0 && errno == EINTR);
   return fd;
+}
+
+/* Opens the regular file a request names (index.html for a folder) beneath the root; -1 when
+ * there is none, it is hidden or a path segment is a symbolic link. `name` gets the file's last
+ * segment (for its Content-Type). */
+static int open_target(const struct http_files *f, const char *rel, struct stat *st, char *name, size_t name_len) {
+  char segment[NAME_MAX + 1];
+  int dir_fd = f->root_fd, fd = -1;
+  snprintf(name, name_len, "index.html");
+  for (const char *p = rel;;) {
+    while (*p == '/') p++;
+    size_t len = strcspn(p, "/");
+    if (!len) break; /* the folder itself, or a trailing '/' */
+    if (len > NAME_MAX) goto fail;
+    memcpy(segment, p, len);
+    segment[len] = 0;
+    p += len;
+    bool last = *p == '\0' || p[strspn(p, "/")] == '\0';
+    if (!strcmp(segment, ".")) {
+      if (!last) continue;
+      break; /* "dir/." names the folder */
+    }
+    if (segment[0] == '.' && (!f->dotfiles || !strcmp(segment, ".."))) goto fail;
+    int next = open_segment(dir_fd, segment, !last);
+    if (dir_fd != f->root_fd) close(dir_fd);
+    dir_fd = -1;
+    if (next < 0) goto fail;
+    if (last) {
+      fd = next;
+      snprintf(name, name_len, "%s", segment);
+      break;
+    }
+    dir_fd = next;
+  }
+  if (fd < 0) {
+    /* The request named a folder (the root or one whose name ended with '/'). */
+    fd = openat(dir_fd, ".", O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    if (dir_fd != f->root_fd) close(dir_fd);
+    dir_fd = -1;
+    if (fd < 0) goto fail;
+  }
+  if (fstat(fd, st) != 0) goto fail;
+  if (S_ISDIR(st->st_mode)) {
+    int index = open_segment(fd, "index.html", false);
+    close(fd);
+    fd = index;
+    snprintf(name, name_len, "index.html");
+    if (fd < 0 || fstat(fd, st) != 0) goto fail;
+  }
+  if (!S_ISREG(st->st_mode)) goto fail;
+  return fd;
+fail:
+  if (dir_fd >= 0 && dir_fd != f->root_fd) close(dir_fd);
+  if (fd >= 0) close(fd);
+  return -1;
 }
 
 static ssize_t read_some(int fd, void *buf, size_t len) {
@@ -192,14 +238,14 @@ static void pump(struct http_files *f, struct stream *s) {
     if (s->off == s->len) {
       if (!s->left) {
         int rc = azr_http_response_end(f->l, s->id);
-        if (rc) fprintf(stderr, "HTTP response %llu: end failed: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+        if (rc) cli_log(CLI_WARN, "HTTP response %llu: end failed: %s", (unsigned long long)s->id, azr_strerror(rc));
         stream_drop(f, s);
         return;
       }
       ssize_t n = read_some(s->fd, s->buf, s->left < CHUNK ? (size_t)s->left : CHUNK);
       if (n <= 0) {
         /* The file shrank or failed under us: the status is gone already, so end what was sent. */
-        fprintf(stderr, "HTTP response %llu: file read failed: %s; response cut short\n", (unsigned long long)s->id,
+        cli_log(CLI_WARN, "HTTP response %llu: file read failed: %s; response cut short", (unsigned long long)s->id,
                 n < 0 ? strerror(errno) : "unexpected end of file");
         s->left = 0;
         continue;
@@ -214,7 +260,7 @@ static void pump(struct http_files *f, struct stream *s) {
       return;
     }
     if (rc) {
-      fprintf(stderr, "HTTP response %llu: write failed: %s\n", (unsigned long long)s->id, azr_strerror(rc));
+      cli_log(CLI_WARN, "HTTP response %llu: write failed: %s", (unsigned long long)s->id, azr_strerror(rc));
       stream_drop(f, s);
       return;
     }
@@ -245,8 +291,8 @@ static void send_file(struct http_files *f, const azr_http_request_event *ev, in
     }
     int rc = azr_http_response_send(f->l, ev->request_id, 200, "OK", headers, body, head ? 0 : (size_t)size);
     free(body);
-    if (rc) fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
-    else if (!f->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%llu bytes)\n", ev->method, ev->request_target, (unsigned long long)size);
+    if (rc) cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
+    else cli_log(CLI_INFO, "HTTP %s %s -> 200 (%llu bytes)", ev->method, ev->request_target, (unsigned long long)size);
     return;
   }
   struct stream *s = f->nstreams < MAX_STREAMS ? malloc(sizeof *s) : NULL;
@@ -257,12 +303,12 @@ static void send_file(struct http_files *f, const azr_http_request_event *ev, in
   }
   int rc = azr_http_response_begin(f->l, ev->request_id, 200, "OK", headers);
   if (rc) {
-    fprintf(stderr, "HTTP %s %s: response failed: %s\n", ev->method, ev->request_target, azr_strerror(rc));
+    cli_log(CLI_WARN, "HTTP %s %s: response failed: %s", ev->method, ev->request_target, azr_strerror(rc));
     close(fd);
     free(s);
     return;
   }
-  if (!f->quiet) fprintf(stderr, "HTTP %s %s -> 200 (%llu bytes, streamed)\n", ev->method, ev->request_target, (unsigned long long)size);
+  cli_log(CLI_INFO, "HTTP %s %s -> 200 (%llu bytes, streamed)", ev->method, ev->request_target, (unsigned long long)size);
   s->id = ev->request_id;
   s->fd = fd;
   s->left = size;
@@ -285,13 +331,13 @@ void http_files_serve(struct http_files *f, const azr_http_request_event *ev) {
   else if (status == 414) send_status(f, ev, 414, "URI Too Long", NULL);
   if (status == 400 || status == 414) return;
   struct stat st;
-  char resolved[PATH_MAX];
-  int fd = status ? -1 : open_target(f, rel, &st, resolved);
+  char name[NAME_MAX + 1];
+  int fd = status ? -1 : open_target(f, rel, &st, name, sizeof name);
   if (fd < 0) {
     send_status(f, ev, 404, "Not Found", NULL);
     return;
   }
-  send_file(f, ev, fd, &st, resolved);
+  send_file(f, ev, fd, &st, name);
 }
 
 static struct stream *find_stream(struct http_files *f, azr_conn_id id) {

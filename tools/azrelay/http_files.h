@@ -10,9 +10,10 @@
 
 struct http_files;
 
-/* Serves `dir` (resolved with realpath now) for hybrid connection `hc` (the first segment of every
- * request target). Returns NULL with a message on stderr when the folder is unusable. */
-struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool quiet);
+/* Serves `dir` (opened now; symbolic links beneath it are never followed) for hybrid connection
+ * `hc` (the first segment of every request target); names starting with '.' only when
+ * `dotfiles`. Returns NULL with a message on stderr when the folder is unusable. */
+struct http_files *http_files_new(azr_listener *l, const char *dir, const char *hc, bool dotfiles);
 /* Closes the files still being sent; their responses are left to the relay's timeout. */
 void http_files_free(struct http_files *f);
 

@@ -72,8 +72,9 @@ case_tinyproxy() {
     --set "FirewallPort=$PROXY_PORT"
   https_proxy="http://127.0.0.1:$PROXY_PORT" send_echo autodetect "proxy from https_proxy" --set ProxyAutoDetect=true
   https_proxy="http://127.0.0.1:$PROXY_PORT" send_echo fwautodetect "firewall from https_proxy" --set FirewallAutoDetect=true
-  # Without ProxyAutoDetect the environment's proxy is ignored (this one would refuse everything).
-  https_proxy="http://127.0.0.1:1" send_echo noauto "https_proxy ignored"
+  # With ProxyAutoDetect=false the environment's proxy is ignored (this one would refuse everything);
+  # the CLI's default is true, as curl honours https_proxy.
+  https_proxy="http://127.0.0.1:1" send_echo noauto "https_proxy ignored" --set ProxyAutoDetect=false
   stop_pid "$lpid"
   # Listener: control channel + 5 rendezvous; senders: FirewallType=1, ProxyAutoDetect, FirewallAutoDetect.
   expect_count "$TINYPROXY_LOG" "CONNECT localhost:$EMU_PORT HTTP" 9 "tinyproxy carried every listener connection and 3 senders"
