@@ -247,6 +247,7 @@ static void test_malformed(void **state) {
       "{\"accept\":{\"id\":\"b\"}}",
       "{\"accept\":{\"address\":\"a\"}}",
       "{\"accept\":{\"address\":null,\"id\":\"b\"}}",
+      "{\"request\":{\"id\":\"b\"}}",
       "{\"response\":{\"statusCode\":200}}",
       "{\"response\":{\"requestId\":\"r\"}}",
       "{\"renewToken\":{}}",
@@ -453,8 +454,19 @@ static void test_writers(void **state) {
   assert_int_equal(azr__hc_cmd_write_accept(&b, &bare), AZR_E_INVALID_ARG);
   a.remote.port = 70000;
   assert_int_equal(azr__hc_cmd_write_accept(&b, &a), AZR_E_INVALID_ARG);
+  /* A full request may leave its address out (it travels over a rendezvous), the
+   * rendezvous-only form may not. */
+  char *address = r.address, *method = r.method;
   r.address = NULL;
+  size_t before = b.len;
+  assert_int_equal(azr__hc_cmd_write_request(&b, &r), AZR_OK);
+  assert_null(strstr(azr__buf_cstr(&b) + before, "address"));
+  assert_int_equal(memcmp(b.data + before, "{\"request\":{\"id\":", 17), 0);
+  b.len = before;
+  r.method = NULL;
   assert_int_equal(azr__hc_cmd_write_request(&b, &r), AZR_E_INVALID_ARG);
+  r.address = address;
+  r.method = method;
   /* Invalid UTF-8 anywhere: AZR_E_UTF8, nothing written. */
   assert_int_equal(azr__hc_cmd_write_renew_token(&b, "bad \xc3"), AZR_E_UTF8);
   a.remote.port = 1;
