@@ -830,8 +830,11 @@ static int enqueue(struct azr__ws *ws, struct ws_item *it) {
 int azr__ws_send_part(struct azr__ws *ws, uint8_t opcode, const void *data, size_t len, bool fin) {
   if (ws->state != WS_OPEN || ws->close_requested) return AZR_E_CLOSED;
   if (opcode != AZR__WS_TEXT && opcode != AZR__WS_BINARY) return AZR_E_INVALID_ARG;
+  /* A message is always accepted when no other message waits (bytes the stream holds while corked or
+   * while the socket is slow are at most a frame or two: pump_output stops encoding past
+   * ENCODE_LOW_WATER), so one larger than the cap can still be sent on its own. */
   size_t queued = azr__ws_queued(ws);
-  if (queued > 0 && queued + len > ws->opt.send_queue_cap) {
+  if (ws->item_bytes > 0 && queued + len > ws->opt.send_queue_cap) {
     ws->want_writable = true;
     return AZR_E_WOULDBLOCK;
   }
