@@ -298,8 +298,8 @@ static const struct azr__settings_entry table[] = {
          "empty = OpenSSL's defaults."),
      .set = azr__settings_set_sigalgs},
     {ROW("TLS13SupportedGroups", T_STR, 0, OFF(curves), 0, LIST_MAX, "", NULL,
-         "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups. Empty: P-384 (key share "
-         "sent first, as Azure's front ends prefer it), X25519, P-256, P-521."),
+         "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups. Empty: X25519, P-384, "
+         "P-256, P-521, and once a relay has chosen another group than X25519 (Azure: P-384) that one first."),
      .set = azr__settings_set_groups, .get = azr__settings_get_groups},
 
     /* ---- azrelay's own ---- */

@@ -699,6 +699,45 @@ static void test_client_certificate_chain(void **state) {
   assert_true(with != AZR_OK && with != AZR_E_TLS_HANDSHAKE && with != AZR_E_TLS_CREDENTIALS && with != AZR_E_CONN_RESET);
 }
 
+/* A server that only takes P-384 (as Azure's front ends choose it): the listener's first handshake
+ * offers X25519 and gets a HelloRetryRequest; every later one offers P-384 first and gets none. */
+static void test_learns_the_relays_group(void **state) {
+  if (!have_openssl()) fail_msg("the openssl command is not installed (Debian package openssl)");
+  struct h_world *w = *state = h_world_new(true, NULL);
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/azr-group-XXXXXX");
+  assert_non_null(mkdtemp(tmpdir));
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost "
+           "-addext subjectAltName=DNS:localhost -keyout server.key -out server.pem",
+           tmpdir);
+  if (run_quiet(cmd) != 0) {
+    remove_tmpdir();
+    fail_msg("cannot generate the test certificate with openssl");
+  }
+  char out[300];
+  snprintf(out, sizeof out, "%s/s_server.out", tmpdir);
+  const char *p384_only[] = {"-groups", "P-384", NULL};
+  uint16_t port;
+  pid_t pid = s_server_start_with(&port, out, p384_only);
+  struct h_listener *hl = h_listener_new(w, false);
+  char ns[64], ca[300];
+  snprintf(ns, sizeof ns, "NamespaceAddress=localhost:%u", port);
+  snprintf(ca, sizeof ca, "OpenSSLCAFile=%s/server.pem", tmpdir);
+  h_listener_config(hl, ns);
+  h_listener_config(hl, ca);
+  h_listener_config(hl, "ReconnectDelayFirstMs=100"); /* s_server answers 200: each attempt fails after TLS */
+  assert_int_equal(azr_listener_start(hl->l), AZR_OK);
+  H_WAIT(w, count(hl->ssl_status, "TLS handshake done") >= 3, 10000);
+  s_server_stop(pid);
+  remove_tmpdir();
+  print_message("SSLStatus:\n%s", hl->ssl_status);
+  assert_int_equal(count(hl->ssl_status, "(after a HelloRetryRequest)"), 1);
+  const char *first = strstr(hl->ssl_status, "TLS handshake done");
+  assert_non_null(strstr(first, "(after a HelloRetryRequest)"));
+  assert_true(strstr(first, "(after a HelloRetryRequest)") < strstr(first + 1, "TLS handshake done"));
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
@@ -714,6 +753,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_reuse_ssl_session, teardown),
       cmocka_unit_test_teardown(test_client_certificate, teardown),
       cmocka_unit_test_teardown(test_client_certificate_chain, teardown),
+      cmocka_unit_test_teardown(test_learns_the_relays_group, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
