@@ -217,7 +217,7 @@ static void on_close(azr_client *c, int code, const char *reason, int error, voi
     return;
   }
   if (!error && normal_close(code)) {
-    cli_log(CLI_INFO, "closed: %d %s", code, reason);
+    cli_log(CLI_INFO, "closed: %d%s%s", code, reason && *reason ? " " : "", reason ? reason : "");
   } else {
     /* The peer ended it abnormally (1011 forwarding target failed, 1009 message too big, ...) or
      * the connection was lost: the transfer is not complete, even when our Close came first. */

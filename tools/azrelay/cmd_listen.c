@@ -107,9 +107,12 @@ static void on_request(azr_listener *l, azr_connection_request_event *ev, void *
     snprintf(ev->status_description, sizeof ev->status_description,
              "this listener serves HTTP requests only (no --echo or --forward)");
   }
-  cli_log(CLI_INFO, "connection %llu requested from %s:%u%s%s", (unsigned long long)ev->conn_id, ev->remote_address,
-          ev->remote_port, ev->accept ? "" : " (refused: ", ev->accept ? "" : ev->status_description);
-  if (!ev->accept) cli_log(CLI_VERBOSE, "connection %llu refused with %d", (unsigned long long)ev->conn_id, ev->status_code);
+  if (ev->accept)
+    cli_log(CLI_INFO, "connection %llu requested from %s:%u", (unsigned long long)ev->conn_id, ev->remote_address,
+            ev->remote_port);
+  else
+    cli_log(CLI_INFO, "connection %llu requested from %s:%u: refused with %d %s", (unsigned long long)ev->conn_id,
+            ev->remote_address, ev->remote_port, ev->status_code, ev->status_description);
 }
 
 static void on_conn_connected(azr_listener *l, const azr_connection_event *ev, void *ud) {
