@@ -60,7 +60,7 @@ static const struct azr__settings_entry table[] = {
     {ROW("Connected", T_BOOL, PROP | RO | LST1, NO_FIELD, 0, 1, "false", NULL,
          "True while the control channel is open: azr_listener_is_connected().")},
     {ROW("AzureRelayConnectionCount", T_INT, PROP | RO | LST1, NO_FIELD, 0, 0, "0", NULL,
-         "Connections open or being accepted: azr_listener_connection_count().")},
+         "Connections open or being accepted: azr_listener_get_connection_count().")},
     {ROW("AzureRelayConnectionAcceptData", T_BOOL, PROP | LST, NO_FIELD, 0, 1, "true", NULL,
          "False pauses reading from the connection: azr_conn_pause() / azr_conn_resume().")},
     {ROW("AzureRelayConnectionAddress", T_STR, PROP | RO | LST, NO_FIELD, 0, 0, "", NULL,

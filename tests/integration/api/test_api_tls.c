@@ -118,7 +118,7 @@ static void test_trusted_ca_and_tls_connections(void **state) {
   h_listener_get(hl, name, v, sizeof v);
   assert_true(atoi(v) > 0);
   snprintf(name, sizeof name, "SSLNegotiatedVersion[%llu]", (unsigned long long)(id + 99));
-  assert_int_equal(azr_listener_config_get(hl->l, name, v, sizeof v), AZR_E_INVALID_CONN_ID);
+  assert_int_equal(azr_listener_get_config(hl->l, name, v, sizeof v), AZR_E_INVALID_CONN_ID);
   assert_int_equal(azr_conn_close(hl->l, id, 1000, "tls bye"), AZR_OK);
   H_WAIT(w, hc->n_close == 1, 3000);
   assert_int_equal(hc->close_code, 1000);

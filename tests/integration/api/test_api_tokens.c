@@ -92,7 +92,7 @@ struct provider {
   char token[1024];
 };
 
-static int provide(void *ud, const char *audience, char *out, size_t out_len, int64_t *expiry_s) {
+static int provide(const char *audience, char *out, size_t out_len, int64_t *expiry_s, void *ud) {
   struct provider *p = ud;
   p->calls++;
   snprintf(p->audience, sizeof p->audience, "%s", audience);
@@ -141,7 +141,7 @@ static void test_token_provider(void **state) {
   struct provider r = {0, 1, AZR_E_AUTH, "", ""};
   assert_int_equal(azr_listener_set_token_provider(bad->l, provide, &r), AZR_OK);
   assert_int_equal(azr_listener_start(bad->l), AZR_E_AUTH);
-  assert_true(h_contains(azr_listener_last_error(bad->l), "token provider"));
+  assert_true(h_contains(azr_listener_get_last_error(bad->l), "token provider"));
   assert_false(azr_listener_is_listening(bad->l));
 }
 
@@ -177,7 +177,7 @@ static void test_pre_issued_token(void **state) {
   assert_int_equal(azr_listener_stop(bad->l), AZR_OK);
   h_listener_config(bad, "SasToken=");
   assert_int_equal(azr_listener_start(bad->l), AZR_E_INVALID_ARG);
-  assert_true(h_contains(azr_listener_last_error(bad->l), "credentials"));
+  assert_true(h_contains(azr_listener_get_last_error(bad->l), "credentials"));
   azr_free(token);
   azr_free(forged);
 }
@@ -220,7 +220,7 @@ struct fast_provider {
   int calls;
 };
 
-static int provide_fast(void *ud, const char *audience, char *out, size_t out_len, int64_t *expiry_s) {
+static int provide_fast(const char *audience, char *out, size_t out_len, int64_t *expiry_s, void *ud) {
   struct fast_provider *p = ud;
   p->calls++;
   char *tok = NULL;
@@ -326,7 +326,7 @@ static void test_log_redaction(void **state) {
   H_WAIT(w, bad->n_connected == 1, 3000);
   assert_int_equal(bad->connected_http, 401);
   char last1[600];
-  snprintf(last1, sizeof last1, "%s", azr_listener_last_error(bad->l));
+  snprintf(last1, sizeof last1, "%s", azr_listener_get_last_error(bad->l));
   assert_int_equal(azr_listener_stop(bad->l), AZR_OK);
   assert_int_equal(azr_listener_set_key(bad->l, H_KEY_NAME, H_KEY), AZR_OK);
   h_listener_config(bad, "HybridConnection=nosuch");
@@ -361,7 +361,7 @@ static void test_log_redaction(void **state) {
   assert_no_secret("client log", hc->log, sigs, nsigs);
   assert_no_secret("emulator log", w->em_log, sigs, nsigs);
   assert_no_secret("last error (401)", last1, sigs, nsigs);
-  assert_no_secret("last error (404)", azr_listener_last_error(bad->l), sigs, nsigs);
+  assert_no_secret("last error (404)", azr_listener_get_last_error(bad->l), sigs, nsigs);
   assert_no_secret("on_connected text", bad->connected_desc, sigs, nsigs);
   /* The log did describe the steps (so the check had something to look at). */
   assert_true(h_contains(hl->log, "3 control command: {\"accept\""));
