@@ -400,9 +400,11 @@ static void flush_session(struct azr__ws *ws) {
   azr__keepalive_sent(&ws->keepalive);
   int rc = azr__stream_write(ws->stream, ws->session.out.data, ws->session.out.len);
   azr__buf_reset(&ws->session.out);
-  if (rc != AZR_OK && rc != AZR_E_CLOSED) {
-    /* The stream reports the loss through on_end; nothing else to do here. */
-  }
+  /* A peer that is gone is reported by the stream (on_end, from the loop). Frames the stream could
+   * not even queue (its hard cap, or no memory) are lost: the connection cannot go on without
+   * them, so it ends here, with 1011, rather than silently missing a piece of the message. */
+  if (rc == AZR_E_TOO_BIG || rc == AZR_E_NOMEM)
+    finish(ws, rc, 1011, rc == AZR_E_NOMEM ? "out of memory" : "the send queue overflowed");
 }
 
 static void after_session_input(struct azr__ws *ws, int rc) {
@@ -523,8 +525,10 @@ static void pump_output(struct azr__ws *ws) {
       if (eof) pop_item(ws, AZR_OK);
     }
     flush_session(ws);
+    if (ws->state == WS_DONE) return;
   }
   flush_session(ws);
+  if (ws->state == WS_DONE) return;
   if (!ws->head && ws->close_requested && !ws->session.close_sent && ws->state != WS_DONE) {
     azr__ws_session_send_close(&ws->session, ws->close_code, ws->close_reason);
     flush_session(ws);
