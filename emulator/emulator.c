@@ -138,10 +138,10 @@ static char *dup_or(const struct azr__mem *mem, const char *s, const char *dflt)
   return azr__strdup(mem, s && *s ? s : dflt);
 }
 
-int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
-  if (!out) return AZR_E_INVALID_ARG;
+int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options, size_t options_size) {
+  if (!out || (options && options_size == 0)) return AZR_E_INVALID_ARG;
   azr_emulator_options o = {0};
-  if (options) o = *options;
+  if (options) memcpy(&o, options, options_size < sizeof o ? options_size : sizeof o);
   const struct azr__mem *mem = azr__mem_default();
   azr_emulator *em = azr__calloc(mem, 1, sizeof *em);
   if (!em) return AZR_E_NOMEM;
@@ -376,23 +376,23 @@ void azr_emulator_free(azr_emulator *em) {
   azr__free(em->mem, em);
 }
 
-uint16_t azr_emulator_port(const azr_emulator *em) { return em ? em->port : 0; }
+uint16_t azr_emulator_get_port(const azr_emulator *em) { return em ? em->port : 0; }
 
-const char *azr_emulator_namespace(const azr_emulator *em) { return em ? em->namespace_host : ""; }
+const char *azr_emulator_get_namespace(const azr_emulator *em) { return em ? em->namespace_host : ""; }
 
-size_t azr_emulator_hybrid_connection_count(const azr_emulator *em) { return em ? em->entity_count : 0; }
+size_t azr_emulator_get_hybrid_connection_count(const azr_emulator *em) { return em ? em->entity_count : 0; }
 
-const char *azr_emulator_hybrid_connection_at(const azr_emulator *em, size_t index) {
+const char *azr_emulator_get_hybrid_connection_at(const azr_emulator *em, size_t index) {
   return em && index < em->entity_count ? em->entities[index].path : NULL;
 }
 
-const char *azr_emulator_certificate_pem(const azr_emulator *em) {
+const char *azr_emulator_get_certificate_pem(const azr_emulator *em) {
   return em && em->cert_pem.len ? (const char *)em->cert_pem.data : NULL;
 }
 
-const char *azr_emulator_last_error(const azr_emulator *em) { return em ? em->last_error : ""; }
+const char *azr_emulator_get_last_error(const azr_emulator *em) { return em ? em->last_error : ""; }
 
-int azr_emulator_connection_string(const azr_emulator *em, const char *path, const char *rule_name, char *out,
+int azr_emulator_get_connection_string(const azr_emulator *em, const char *path, const char *rule_name, char *out,
                                    size_t out_len) {
   if (!em || !path || !out) return AZR_E_INVALID_ARG;
   const struct emu_rule *rule = NULL;
@@ -459,7 +459,7 @@ void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]) {
   snprintf(out + n, 128 - n, "_G%llu", (unsigned long long)++em->id_counter);
 }
 
-int64_t azr_emulator_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }
+int64_t azr_emulator_get_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }
 
 int64_t emu_now_s(const azr_emulator *em) {
   /* ClockSpeed > 1 makes token lifetimes pass faster, so a day of renewals fits in minutes: time
