@@ -316,8 +316,8 @@ int azr_emulator_start(azr_emulator *em) {
       return rc;
     }
   }
-  int rc = azr__tcp_server_open(&em->loop, em->mem, em->bind_host, em->port, emu_front_accept, em, &em->server,
-                                &em->port, err, sizeof err);
+  int rc = azr__tcp_server_open(&em->loop, em->mem, &em->log, em->bind_host, em->port, emu_front_accept, em,
+                                &em->server, &em->port, err, sizeof err);
   if (rc) {
     set_error(em, "%s", err);
     return rc;
