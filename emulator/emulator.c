@@ -39,6 +39,7 @@ static const struct setting settings_table[] = {
     SET("ClockSpeed", S_INT, clock_speed, 1, 100000),
     SET("MaxListenersPerHybridConnection", S_UINT, max_listeners, 1, 100000),
     SET("MaxConnections", S_UINT, max_connections, 1, 10000000),
+    SET("MaxPendingConnectionsPerAddress", S_UINT, max_pending_per_address, 1, 10000000),
     SET("AcceptTimeoutMs", S_U32, accept_timeout_ms, 1, 3600000),
     SET("AcceptTimeoutStatus", S_INT, accept_timeout_status, 400, 599),
     SET("HttpResponseTimeoutMs", S_U32, http_timeout_ms, 1, 3600000),
@@ -60,6 +61,7 @@ static void default_settings(struct emu_settings *s) {
   s->clock_speed = 1;
   s->max_listeners = 25;
   s->max_connections = 5000;
+  s->max_pending_per_address = 1024;
   s->accept_timeout_ms = 30000;
   s->accept_timeout_status = 404;
   s->http_timeout_ms = 60000;
@@ -162,6 +164,7 @@ int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
   azr__buf_init(&em->cert_pem, mem, 0);
   azr__buf_init(&em->key_pem, mem, 0);
   azr__strmap_init(&em->pending, mem);
+  azr__strmap_init(&em->pending_by_address, mem);
   default_settings(&em->settings);
   uint8_t seed[8];
   azr__random_bytes(seed, sizeof seed);
@@ -369,6 +372,7 @@ void azr_emulator_free(azr_emulator *em) {
   for (size_t i = 0; i < em->entity_count; i++) azr__free(em->mem, em->entities[i].path);
   azr__free(em->mem, em->entities);
   azr__strmap_free(&em->pending);
+  azr__strmap_free(&em->pending_by_address);
   azr__buf_free(&em->cert_pem);
   azr__buf_free(&em->key_pem);
   azr__free(em->mem, em->bind_host);
@@ -473,4 +477,28 @@ int64_t emu_now_s(const azr_emulator *em) {
 void emu_relay_connections_changed(azr_emulator *em, int delta) {
   if (delta < 0 && (unsigned)-delta > em->relay_connections) em->relay_connections = 0;
   else em->relay_connections = (unsigned)((int)em->relay_connections + delta);
+}
+
+bool emu_peer_acquire(azr_emulator *em, const char *address) {
+  uintptr_t n = (uintptr_t)azr__strmap_get(&em->pending_by_address, address);
+  if (n >= em->settings.max_pending_per_address) return false;
+  return azr__strmap_put(&em->pending_by_address, address, (void *)(n + 1)) == AZR_OK;
+}
+
+void emu_peer_release(azr_emulator *em, const char *address) {
+  uintptr_t n = (uintptr_t)azr__strmap_get(&em->pending_by_address, address);
+  if (n <= 1) azr__strmap_remove(&em->pending_by_address, address);
+  else (void)azr__strmap_put(&em->pending_by_address, address, (void *)(n - 1));
+}
+
+bool emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed) {
+  uint64_t now = azr__now_ms();
+  if (g->at_ms && now - g->at_ms < 60000u) {
+    g->suppressed++;
+    return false;
+  }
+  *suppressed = g->suppressed;
+  g->suppressed = 0;
+  g->at_ms = now;
+  return true;
 }

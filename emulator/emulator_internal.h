@@ -27,7 +27,8 @@ struct emu_settings {
   int64_t clock_skew_s;             /* ClockSkewSeconds: tolerance on a token's expiry */
   int clock_speed;                  /* ClockSpeed: token clocks run this many times faster (>= 1) */
   unsigned max_listeners;           /* MaxListenersPerHybridConnection (25) */
-  unsigned max_connections;         /* MaxConnections per namespace (5000) */
+  unsigned max_connections;         /* MaxConnections per namespace (5000): every connection held */
+  unsigned max_pending_per_address; /* MaxPendingConnectionsPerAddress: before their head, and HTTP */
   uint32_t accept_timeout_ms;       /* AcceptTimeoutMs: sender waits this long for accept/reject */
   int accept_timeout_status;        /* AcceptTimeoutStatus: 404 or 504 */
   uint32_t http_timeout_ms;         /* HttpResponseTimeoutMs (60000) */
@@ -64,6 +65,15 @@ struct emu_entity {
   size_t listener_count;
 };
 
+/* A log line that may repeat at a peer's will is written at most once a minute, with a count of
+ * what was left out. */
+struct emu_log_gate {
+  uint64_t at_ms;
+  unsigned suppressed;
+};
+/* True when a line may be written now; *suppressed receives how many were left out since. */
+bool emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed);
+
 struct azr_emulator {
   const struct azr__mem *mem;
   uv_loop_t loop;
@@ -84,7 +94,11 @@ struct azr_emulator {
   struct emu_settings settings;
   struct azr__strmap pending;  /* rendezvous id -> struct emu_pending (sender or HTTP request) */
   uint64_t id_counter;
-  unsigned relay_connections;  /* listeners + senders + spliced pairs, for MaxConnections */
+  /* For MaxConnections: connections before their request head, listeners, waiting senders,
+   * relayed pairs and HTTP-mode connections. */
+  unsigned relay_connections;
+  struct azr__strmap pending_by_address; /* peer address -> count (uintptr_t) of pending connections */
+  struct emu_log_gate refusal_log;
   void *fronts;                /* list of front connections (front.c) */
   struct emu_sender *senders;  /* senders waiting for accept (sender.c) */
   struct emu_splice *splices;  /* relayed connections (splice.c) */
@@ -111,6 +125,10 @@ void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]);
 uint64_t emu_random(azr_emulator *em);
 int64_t emu_now_s(const azr_emulator *em);
 void emu_relay_connections_changed(azr_emulator *em, int delta);
+/* Pending connections (before their request head, and HTTP-mode connections) of one peer address
+ * against MaxPendingConnectionsPerAddress: acquire fails when the address is at its cap. */
+bool emu_peer_acquire(azr_emulator *em, const char *address);
+void emu_peer_release(azr_emulator *em, const char *address);
 
 /* ---- auth.c ---- */
 /* Checks the token carried by a request (sb-hc-token query, ServiceBusAuthorization header, and for
@@ -174,7 +192,8 @@ void emu_splices_close_all(azr_emulator *em);
 
 /* ---- http_relay.c ---- */
 /* An HTTP request (no $hc) to an entity: the front connection hands over its stream, its parser
- * (heap-allocated with em->mem, stopped after the head) and the parsed head. */
+ * (heap-allocated with em->mem, stopped after the head), the parsed head, its place in
+ * MaxConnections and its pending slot of s->peer_addr (emu_peer_acquire). */
 void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
                       struct azr__http_head *head, struct emu_entity *entity, struct azr__span suffix,
                       const uint8_t *leftover, size_t leftover_len);

@@ -3,6 +3,7 @@
  * part that serves it (control channel, sender, rendezvous, HTTP mode) or refused. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "emulator/emulator_internal.h"
@@ -15,6 +16,8 @@ struct emu_front {
   struct azr__http1 *http; /* heap: http-parser keeps pointers into it, so it never moves */
   struct azr__http_head head;
   bool have_head;
+  bool peer_handed_over; /* the pending slot went to an HTTP connection */
+  char peer[64];         /* the peer's address: its pending slot (emu_peer_acquire) */
   uv_timer_t timer;
 };
 
@@ -34,6 +37,8 @@ static void on_front_timer_closed(uv_handle_t *h) {
 /* Releases the front object; the stream must have been handed over or closed. */
 static void front_done(struct emu_front *f) {
   unlink_front(f);
+  emu_relay_connections_changed(f->em, -1);
+  if (!f->peer_handed_over) emu_peer_release(f->em, f->peer);
   if (f->http) {
     azr__http1_free(f->http);
     azr__free(f->em->mem, f->http);
@@ -126,7 +131,9 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
   memset(head, 0, sizeof *head);
   f->http = NULL;
   f->stream = NULL;
+  f->peer_handed_over = true;
   front_done(f);
+  emu_relay_connections_changed(em, +1); /* the HTTP connection keeps the front's place */
   emu_http_request(em, s, parser, &h, e, suffix, leftover, leftover_len);
 }
 
@@ -169,14 +176,50 @@ static void on_head_timeout(uv_timer_t *t) {
   front_done(f);
 }
 
+/* The peer's address as the stream names it (uv_ip4_name / uv_ip6_name). */
+static void peer_address(int fd, char out[64]) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  out[0] = 0;
+  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) return;
+  if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, out, 64);
+  else if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, out, 64);
+}
+
+/* Drops a connection before it costs anything: a reset, so the peer knows at once. */
+static void refuse_at_accept(azr_emulator *em, int fd, const char *peer, const char *why) {
+  struct linger lg = {1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(fd);
+  unsigned left_out;
+  if (emu_log_gate_open(&em->refusal_log, &left_out))
+    EMU_LOG(em, AZR_LOG_INFO, "refused a connection from %s: %s (%u more refusals since the last report)", peer, why,
+            left_out);
+}
+
 void emu_front_accept(void *ud, int fd) {
   azr_emulator *em = ud;
+  char peer[64];
+  peer_address(fd, peer);
+  /* A connection that has not said anything yet still holds a descriptor and buffers: it counts
+   * against MaxConnections, and one address may hold only so many of them. */
+  if (em->relay_connections >= em->settings.max_connections) {
+    refuse_at_accept(em, fd, peer, "MaxConnections reached");
+    return;
+  }
+  if (!emu_peer_acquire(em, peer)) {
+    refuse_at_accept(em, fd, peer, "MaxPendingConnectionsPerAddress reached");
+    return;
+  }
   struct emu_front *f = azr__calloc(em->mem, 1, sizeof *f);
   if (!f) {
+    emu_peer_release(em, peer);
     close(fd);
     return;
   }
+  emu_relay_connections_changed(em, +1);
   f->em = em;
+  snprintf(f->peer, sizeof f->peer, "%s", peer);
   uv_timer_init(&em->loop, &f->timer);
   f->timer.data = f;
   static const struct azr__http1_callbacks hcb = {on_head, NULL, NULL};
@@ -184,6 +227,8 @@ void emu_front_accept(void *ud, int fd) {
   if (!f->http || azr__http1_init(f->http, AZR__HTTP1_REQUEST, em->mem, &hcb, f) != AZR_OK) {
     azr__free(em->mem, f->http);
     close(fd);
+    emu_relay_connections_changed(em, -1);
+    emu_peer_release(em, peer);
     uv_close((uv_handle_t *)&f->timer, on_front_timer_closed);
     return;
   }

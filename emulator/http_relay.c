@@ -25,6 +25,7 @@ struct emu_http_conn {
   struct azr__ws *rv;        /* sticky rendezvous socket */
   struct emu_listener *rv_listener;
   struct emu_entity *rv_entity;
+  char peer[64]; /* holds a pending slot of this address (emu_peer_acquire) */
   bool closing;
   uv_timer_t reaper; /* closing it frees the connection on a later loop turn, never under a caller */
 };
@@ -594,6 +595,8 @@ static void on_reaper_closed(uv_handle_t *h) {
 
 static void on_conn_closed_free(struct emu_http_conn *c) {
   azr_emulator *em = c->em;
+  emu_peer_release(em, c->peer);
+  emu_relay_connections_changed(em, -1);
   if (c->prev) c->prev->next = c->next;
   else em->http_conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -728,6 +731,8 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   (void)suffix;
   struct emu_http_conn *c = azr__calloc(em->mem, 1, sizeof *c);
   if (!c) {
+    emu_peer_release(em, s->peer_addr);
+    emu_relay_connections_changed(em, -1);
     azr__http1_free(parser);
     azr__free(em->mem, parser);
     azr__http_head_free(head);
@@ -735,6 +740,7 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
     return;
   }
   c->em = em;
+  snprintf(c->peer, sizeof c->peer, "%s", s->peer_addr);
   uv_timer_init(&em->loop, &c->reaper);
   c->reaper.data = c;
   c->s = s;

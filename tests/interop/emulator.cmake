@@ -21,4 +21,7 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
 
   azr_emulator_test(sec_fd_exhaustion LABELS security
     ARGS --ulimit-n 256 --hc hc1 --set RequestHeadTimeoutMs=3000 -- ${_azr_emu_dir}/sec_fd_exhaustion.test.js)
+  azr_emulator_test(sec_pending_connections LABELS security
+    ARGS --hc hc1,hc2 --set MaxConnections=120 --set MaxPendingConnectionsPerAddress=40
+         -- ${_azr_emu_dir}/sec_pending_connections.test.js)
 endif()

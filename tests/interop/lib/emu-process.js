@@ -87,3 +87,31 @@ function destroyAll(sockets) {
 }
 
 module.exports = { pid, cpuSeconds, cpuShare, rssKiB, log, waitForLog, idleConnections, destroyAll };
+
+/**
+ * Opens a TLS (or plain, with emu.plain) connection from `localAddress`, sends `request` (raw text)
+ * and resolves with { socket, response } once a whole response head arrived; the socket stays open.
+ */
+function rawRequest(emu, request, { localAddress = '127.0.0.1', timeoutMs = 10000 } = {}) {
+  const tls = require('node:tls');
+  return withTimeout(new Promise((resolve, reject) => {
+    const opts = { host: '127.0.0.1', port: emu.port, localAddress };
+    const socket = emu.plain
+      ? net.connect(opts)
+      : tls.connect({ ...opts, servername: 'localhost', ca: fs.readFileSync(emu.cert) });
+    socket.closedAt = null;
+    let text = '';
+    socket.on('error', (e) => reject(e));
+    socket.on('close', () => {
+      socket.closedAt = Date.now();
+      reject(new Error(`closed before a response head: ${JSON.stringify(text.slice(0, 200))}`));
+    });
+    socket.on(emu.plain ? 'connect' : 'secureConnect', () => socket.write(request));
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      if (text.includes('\r\n\r\n')) resolve({ socket, response: text });
+    });
+  }), timeoutMs, 'a response head');
+}
+
+module.exports.rawRequest = rawRequest;
