@@ -48,6 +48,7 @@ static const struct setting settings_table[] = {
     SET("ListenerQuotaStatus", S_INT, listener_quota_status, 400, 599),
     SET("LenientRejectParameters", S_BOOL, lenient_reject_params, 0, 1),
     SET("RequestHeadTimeoutMs", S_U32, head_timeout_ms, 1, 3600000),
+    SET("HttpKeepAliveTimeoutMs", S_U32, http_keepalive_timeout_ms, 1, 3600000),
     SET("LatencyMs", S_U32, latency_ms, 0, 600000),
     SET("RendezvousDelayMs", S_U32, rendezvous_delay_ms, 0, 600000),
     SET("RendezvousFailPercent", S_UINT, rendezvous_fail_percent, 0, 100),
@@ -69,6 +70,7 @@ static void default_settings(struct emu_settings *s) {
   s->missing_right_status = 401;
   s->listener_quota_status = 403;
   s->head_timeout_ms = 30000;
+  s->http_keepalive_timeout_ms = 30000;
 }
 
 static void on_maintenance(uv_timer_t *t);

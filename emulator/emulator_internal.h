@@ -37,6 +37,7 @@ struct emu_settings {
   int listener_quota_status;        /* ListenerQuotaStatus (403) */
   bool lenient_reject_params;       /* LenientRejectParameters: accept statusCode= without sb-hc- */
   uint32_t head_timeout_ms;         /* RequestHeadTimeoutMs: a client must send its head in time */
+  uint32_t http_keepalive_timeout_ms; /* HttpKeepAliveTimeoutMs: idle time between HTTP requests */
   /* fault and latency injection */
   uint32_t latency_ms;              /* LatencyMs: delay before each accept/request command */
   uint32_t rendezvous_delay_ms;     /* RendezvousDelayMs: delay before answering a rendezvous */

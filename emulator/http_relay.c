@@ -27,7 +27,12 @@ struct emu_http_conn {
   struct emu_entity *rv_entity;
   char peer[64]; /* holds a pending slot of this address (emu_peer_acquire) */
   bool closing;
+  /* Between requests: the next head must start within HttpKeepAliveTimeoutMs and, once started,
+   * be complete within RequestHeadTimeoutMs (the front door's limit for the first one). */
+  bool awaiting_head, head_started;
+  uv_timer_t wait_timer;
   uv_timer_t reaper; /* closing it frees the connection on a later loop turn, never under a caller */
+  int handles_open;
 };
 
 struct emu_http_req {
@@ -494,6 +499,8 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
 
 static int on_req_head(void *ud, struct azr__http_head *head) {
   struct emu_http_conn *c = ud;
+  c->awaiting_head = c->head_started = false;
+  uv_timer_stop(&c->wait_timer);
   struct azr__http_head h = *head;
   memset(head, 0, sizeof *head);
   start_request(c, &h, NULL, 0);
@@ -533,7 +540,13 @@ static int on_req_complete(void *ud) {
 
 static const struct azr__http1_callbacks parser_cb = {on_req_head, on_req_body, on_req_complete};
 
+static void on_wait_timer(uv_timer_t *t);
+
 static void feed(struct emu_http_conn *c, const uint8_t *data, size_t len) {
+  if (len && c->awaiting_head && !c->head_started) {
+    c->head_started = true;
+    uv_timer_start(&c->wait_timer, on_wait_timer, c->em->settings.head_timeout_ms, 0);
+  }
   while (len && !c->closing) {
     long used = azr__http1_feed(c->http, data, len);
     if (used < 0) {
@@ -585,6 +598,7 @@ static const struct azr__stream_callbacks conn_cb = {NULL, conn_read, conn_end, 
 static void on_reaper_closed(uv_handle_t *h) {
   struct emu_http_conn *c = h->data;
   azr_emulator *em = c->em;
+  if (--c->handles_open > 0) return;
   if (c->http) {
     azr__http1_free(c->http);
     azr__free(em->mem, c->http);
@@ -600,6 +614,8 @@ static void on_conn_closed_free(struct emu_http_conn *c) {
   if (c->prev) c->prev->next = c->next;
   else em->http_conns = c->next;
   if (c->next) c->next->prev = c->prev;
+  uv_timer_stop(&c->wait_timer);
+  uv_close((uv_handle_t *)&c->wait_timer, on_reaper_closed);
   uv_close((uv_handle_t *)&c->reaper, on_reaper_closed);
 }
 
@@ -621,9 +637,23 @@ static void conn_close_at(struct emu_http_conn *c, bool abort, int line) {
   on_conn_closed_free(c);
 }
 
+static void on_wait_timer(uv_timer_t *t) {
+  struct emu_http_conn *c = t->data;
+  if (c->head_started) {
+    EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP connection %s: no complete request head within %u ms", c->peer,
+            (unsigned)c->em->settings.head_timeout_ms);
+    conn_close(c, true);
+  } else {
+    conn_close(c, false); /* idle keep-alive connection: an orderly close */
+  }
+}
+
 /* The previous request is done: continue with pipelined bytes, then the socket. */
 static void conn_next(struct emu_http_conn *c) {
   if (c->closing || !c->s) return;
+  c->awaiting_head = true;
+  c->head_started = false;
+  uv_timer_start(&c->wait_timer, on_wait_timer, c->em->settings.http_keepalive_timeout_ms, 0);
   azr__http1_resume(c->http);
   if (c->backlog.len) {
     struct azr__buf b = c->backlog;
@@ -742,7 +772,9 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   c->em = em;
   snprintf(c->peer, sizeof c->peer, "%s", s->peer_addr);
   uv_timer_init(&em->loop, &c->reaper);
-  c->reaper.data = c;
+  uv_timer_init(&em->loop, &c->wait_timer);
+  c->reaper.data = c->wait_timer.data = c;
+  c->handles_open = 2;
   c->s = s;
   c->http = parser;
   c->http->cb = parser_cb;

@@ -24,4 +24,7 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
   azr_emulator_test(sec_pending_connections LABELS security
     ARGS --hc hc1,hc2 --set MaxConnections=120 --set MaxPendingConnectionsPerAddress=40
          -- ${_azr_emu_dir}/sec_pending_connections.test.js)
+  azr_emulator_test(sec_http_keepalive LABELS security
+    ARGS --hc hc1 --set RequestHeadTimeoutMs=1000 --set HttpKeepAliveTimeoutMs=4000
+         -- ${_azr_emu_dir}/sec_http_keepalive.test.js)
 endif()
