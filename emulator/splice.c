@@ -2,7 +2,7 @@
 /* Relayed connections (§6.6): frames from each leg are unmasked and passed on frame by frame with
  * opcode, FIN and RSV preserved and without buffering whole messages. Pings are answered per leg,
  * Close frames are forwarded, and an abortive loss of one leg aborts the other. A leg whose peer
- * stops reading pauses the opposite leg (the stream's water marks), so memory stays bounded. */
+ * stops reading pauses the opposite leg and itself (its pongs), so memory stays bounded. */
 #include <string.h>
 
 #include "emulator/emulator_internal.h"
@@ -93,8 +93,16 @@ static void handle_control(struct emu_splice *sp, struct splice_leg *from, struc
   }
 }
 
-static void apply_backpressure(struct splice_leg *from, struct splice_leg *to) {
-  if (to->s && from->s && azr__stream_queued(to->s) >= to->s->high_water) azr__stream_pause(from->s);
+/* A leg is read only while both queues its input feeds are below their high-water marks: the other
+ * leg's (the data it relays) and its own (the pongs that answer its pings). A peer that pings
+ * without reading is thus paced like one that sends data nobody reads; on_drain reads again. */
+static void update_reading(struct splice_leg *leg) {
+  struct splice_leg *other = &leg->sp->leg[1 - leg->index];
+  if (!leg->s) return;
+  bool full = azr__stream_queued(leg->s) >= leg->s->high_water ||
+              (other->s && azr__stream_queued(other->s) >= other->s->high_water);
+  if (full) azr__stream_pause(leg->s);
+  else azr__stream_resume(leg->s);
 }
 
 static void relay_bytes(struct emu_splice *sp, int i, uint8_t *data, size_t len) {
@@ -169,7 +177,8 @@ static void relay_guarded(struct emu_splice *sp, int i, uint8_t *data, size_t le
   if (!sp->done) {
     if (sp->leg[1 - i].s) azr__stream_uncork(sp->leg[1 - i].s);
     if (sp->leg[i].s) azr__stream_uncork(sp->leg[i].s);
-    apply_backpressure(&sp->leg[i], &sp->leg[1 - i]);
+    update_reading(&sp->leg[i]);
+    update_reading(&sp->leg[1 - i]);
   }
   if (--sp->busy == 0 && sp->done) azr__free(sp->em->mem, sp);
 }
@@ -197,8 +206,8 @@ static void leg_end(struct azr__stream *s, int status) {
 
 static void leg_drain(struct azr__stream *s) {
   struct splice_leg *leg = leg_of(s);
-  struct splice_leg *other = &leg->sp->leg[1 - leg->index];
-  if (other->s) azr__stream_resume(other->s);
+  update_reading(leg);
+  update_reading(&leg->sp->leg[1 - leg->index]);
 }
 
 static const struct azr__stream_callbacks leg_cb = {NULL, leg_read, leg_end, leg_drain};

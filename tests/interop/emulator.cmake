@@ -27,4 +27,5 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
   azr_emulator_test(sec_http_keepalive LABELS security
     ARGS --hc hc1 --set RequestHeadTimeoutMs=1000 --set HttpKeepAliveTimeoutMs=4000
          -- ${_azr_emu_dir}/sec_http_keepalive.test.js)
+  azr_emulator_test(sec_ping_flood LABELS security ARGS --hc hc1,hc2 -- ${_azr_emu_dir}/sec_ping_flood.test.js)
 endif()
