@@ -450,19 +450,32 @@ uint64_t emu_random(azr_emulator *em) {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]) {
-  char guid[37];
+int emu_new_id(struct azr__span base, char out[128]) {
+  /* The id is the rendezvous address's only secret (§6.3: the address is the credential), so it
+   * ends in 128 bits from the system's CSPRNG; the sender's tracking id in front of them is for
+   * tracing only and may be public. */
+  uint8_t rnd[16];
+  if (azr__random_bytes(rnd, sizeof rnd) != AZR_OK) return AZR_E_IO;
   size_t n = 0;
-  if (base.len == 0) {
-    azr__guid(guid);
-    base = azr__span_of(guid);
-  }
   for (size_t i = 0; i < base.len && n < 80; i++) {
     char c = base.ptr[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     out[n++] = ok ? c : '-';
   }
-  snprintf(out + n, 128 - n, "_G%llu", (unsigned long long)++em->id_counter);
+  if (n == 0) {
+    char guid[37];
+    azr__guid(guid);
+    memcpy(out, guid, 36);
+    n = 36;
+  }
+  out[n++] = '_';
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof rnd; i++) {
+    out[n++] = hex[rnd[i] >> 4];
+    out[n++] = hex[rnd[i] & 15];
+  }
+  out[n] = 0;
+  return AZR_OK;
 }
 
 int64_t azr_emulator_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }

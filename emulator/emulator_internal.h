@@ -94,7 +94,6 @@ struct azr_emulator {
   size_t entity_count;
   struct emu_settings settings;
   struct azr__strmap pending;  /* rendezvous id -> struct emu_pending (sender or HTTP request) */
-  uint64_t id_counter;
   /* For MaxConnections: connections before their request head, listeners, waiting senders,
    * relayed pairs and HTTP-mode connections. */
   unsigned relay_connections;
@@ -121,8 +120,9 @@ struct emu_pending {
 
 /* ---- emulator.c ---- */
 struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix);
-/* A fresh id "<base or GUID>_G<n>" with only URL-safe characters. */
-void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]);
+/* A fresh rendezvous id "<base or a GUID>_<32 hex digits>": the sender's tracking id (URL-safe
+ * characters only, at most 80) and 128 random bits. AZR_E_IO if the random source fails. */
+int emu_new_id(struct azr__span base, char out[128]);
 uint64_t emu_random(azr_emulator *em);
 int64_t emu_now_s(const azr_emulator *em);
 void emu_relay_connections_changed(azr_emulator *em, int delta);

@@ -41,7 +41,8 @@ struct emu_http_req {
   azr_emulator *em;
   struct emu_entity *entity;
   struct emu_listener *listener;
-  char id[128];
+  char id[128];           /* rendezvous id, assigned once the request is authorized */
+  char tracking_id[128];  /* the sender's sb-hc-id, for error texts before that */
   struct azr__http_head head;
   struct azr__buf target;   /* requestTarget for the listener */
   bool is_head;
@@ -102,7 +103,8 @@ static void req_fail(struct emu_http_req *r, int status, const char *code, const
     conn_close(c, true);
     return;
   }
-  emu_reply_http_error(r->em, c->s, status, code, text, r->id, r->entity ? r->entity->path : NULL, keep);
+  emu_reply_http_error(r->em, c->s, status, code, text, r->id[0] ? r->id : r->tracking_id,
+                       r->entity ? r->entity->path : NULL, keep);
   if (!keep) c->s = NULL;
   req_free(r);
   if (keep) conn_next(c);
@@ -704,7 +706,8 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   c->cur = r;
   r->body_done = !r->head.chunked && (!r->head.has_content_length || r->head.content_length == 0);
   r->has_body = !r->body_done; /* known from the head: the rendezvous request must say so up front */
-  emu_new_id(em, target.id, r->id);
+  snprintf(r->tracking_id, sizeof r->tracking_id, "%.*s", (int)(target.id.len < 100 ? target.id.len : 100),
+           target.id.ptr);
   if (azr__hc_request_target(&r->target, &target) != AZR_OK) {
     req_fail(r, 400, "BadRequest", "The request target is malformed.");
     return;
@@ -718,7 +721,8 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
       return;
     }
   }
-  if (azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
+  /* Only an authorized request gets a rendezvous id: nothing about ids leaks before that. */
+  if (emu_new_id(target.id, r->id) != AZR_OK || azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
     r->id[0] = 0;
     req_fail(r, 500, "InternalError", "Internal error.");
     return;

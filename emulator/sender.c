@@ -148,7 +148,8 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
                        tid, entity->path);
     return;
   }
-  struct emu_sender *sd = azr__calloc(em->mem, 1, sizeof *sd);
+  char id[128];
+  struct emu_sender *sd = emu_new_id(target->id, id) == AZR_OK ? azr__calloc(em->mem, 1, sizeof *sd) : NULL;
   if (!sd) {
     emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
     return;
@@ -158,7 +159,7 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
   sd->entity = entity;
   sd->stream = s;
   sd->listener = l;
-  emu_new_id(em, target->id, sd->id);
+  memcpy(sd->id, id, sizeof sd->id);
   const struct azr__http_header *key = azr__http_head_find(head, "Sec-WebSocket-Key");
   snprintf(sd->key, sizeof sd->key, "%.*s", (int)(key->value.len < 60 ? key->value.len : 60), key->value.ptr);
   const struct azr__http_header *proto = azr__http_head_find(head, "Sec-WebSocket-Protocol");
