@@ -62,6 +62,7 @@ struct emu_http_req {
   struct azr__buf resp_json; /* text message being received on the rendezvous */
   uint8_t rv_opcode;
   bool rv_expect_body;
+  uint64_t sender_written_mark; /* the sender's stream's bytes_written when the idle timer was armed */
 };
 
 static void conn_close_at(struct emu_http_conn *c, bool abort, int line);
@@ -111,6 +112,8 @@ static void req_fail(struct emu_http_req *r, int status, const char *code, const
   else conn_close(c, false);
 }
 
+static void on_response_idle(uv_timer_t *t);
+
 static void on_req_timeout(uv_timer_t *t) {
   struct emu_http_req *r = t->data;
   req_fail(r, 504, "GatewayTimeout",
@@ -118,15 +121,27 @@ static void on_req_timeout(uv_timer_t *t) {
 }
 
 /* §7.7: a response streamed over the rendezvous may not stay idle longer than the response timeout.
- * A sender that is slow to read is not the listener idling: wait while its queue drains. */
+ * A listener held back by a sender that reads slowly is not idling, but such a sender may not hold
+ * the request (and its rendezvous) for ever either: it must take SENDER_MIN_PROGRESS bytes per
+ * timeout period, or both are cut off. */
+#define SENDER_MIN_PROGRESS (64u * 1024u)
+
+static void arm_response_idle(struct emu_http_req *r) {
+  r->sender_written_mark = r->conn && r->conn->s ? r->conn->s->bytes_written : 0;
+  uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+}
+
 static void on_response_idle(uv_timer_t *t) {
   struct emu_http_req *r = t->data;
   struct emu_http_conn *c = r->conn;
-  if (c && c->s && azr__stream_queued(c->s) > 0) {
-    uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+  if (c && c->s && azr__stream_queued(c->s) > 0 &&
+      c->s->bytes_written - r->sender_written_mark >= SENDER_MIN_PROGRESS) {
+    arm_response_idle(r);
     return;
   }
-  EMU_LOG(r->em, AZR_LOG_INFO, "HTTP request %s: the listener's response was idle for %u ms: terminated", r->id,
+  bool sender_stalled = c && c->s && azr__stream_queued(c->s) > 0;
+  EMU_LOG(r->em, AZR_LOG_INFO, "HTTP request %s: %s for %u ms: terminated", r->id,
+          sender_stalled ? "the sender took too little of the response" : "the listener's response was idle",
           (unsigned)r->em->settings.http_timeout_ms);
   req_fail(r, 504, "GatewayTimeout", "The listener's response stayed idle for too long.");
 }
@@ -383,13 +398,13 @@ static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool 
       response_done(r, true);
     } else {
       r->rv_expect_body = true;
-      uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+      arm_response_idle(r);
     }
     return;
   }
   /* binary: response body */
   if (!r->rv_expect_body) return;
-  uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+  arm_response_idle(r);
   write_body_piece(r, data, len);
   if (c->s && azr__stream_queued(c->s) >= c->s->high_water) azr__ws_pause(ws);
   if (message_end) {

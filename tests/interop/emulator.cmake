@@ -30,4 +30,6 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
   azr_emulator_test(sec_ping_flood LABELS security ARGS --hc hc1,hc2 -- ${_azr_emu_dir}/sec_ping_flood.test.js)
   azr_emulator_test(sec_rendezvous_ids LABELS security
     ARGS --hc hc1 --set LatencyMs=1500 -- ${_azr_emu_dir}/sec_rendezvous_ids.test.js)
+  azr_emulator_test(sec_slow_reader LABELS security
+    ARGS --hc hc1 --set HttpResponseTimeoutMs=1000 -- ${_azr_emu_dir}/sec_slow_reader.test.js)
 endif()

@@ -90,7 +90,8 @@ module.exports = { pid, cpuSeconds, cpuShare, rssKiB, log, waitForLog, idleConne
 
 /**
  * Opens a TLS (or plain, with emu.plain) connection from `localAddress`, sends `request` (raw text)
- * and resolves with { socket, response } once a whole response head arrived; the socket stays open.
+ * and resolves with { socket, response } once a whole response head arrived (response holds what
+ * was read so far); the socket stays open, and reading it is the caller's business from then on.
  */
 function rawRequest(emu, request, { localAddress = '127.0.0.1', timeoutMs = 10000 } = {}) {
   const tls = require('node:tls');
@@ -107,10 +108,13 @@ function rawRequest(emu, request, { localAddress = '127.0.0.1', timeoutMs = 1000
       reject(new Error(`closed before a response head: ${JSON.stringify(text.slice(0, 200))}`));
     });
     socket.on(emu.plain ? 'connect' : 'secureConnect', () => socket.write(request));
-    socket.on('data', (d) => {
+    const onData = (d) => {
       text += d.toString('latin1');
-      if (text.includes('\r\n\r\n')) resolve({ socket, response: text });
-    });
+      if (!text.includes('\r\n\r\n')) return;
+      socket.removeListener('data', onData); // the caller reads the rest
+      resolve({ socket, response: text });
+    };
+    socket.on('data', onData);
   }), timeoutMs, 'a response head');
 }
 
