@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The emulator object: configuration, settings table, lifecycle and the loop. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static void set_error(azr_emulator *em, const char *fmt, ...) {
 
 /* ---- settings ---- */
 
-enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL };
+enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOSTS };
 struct setting {
   const char *name;
   enum setting_type type;
@@ -53,11 +54,13 @@ static const struct setting settings_table[] = {
     SET("RendezvousDelayMs", S_U32, rendezvous_delay_ms, 0, 600000),
     SET("RendezvousFailPercent", S_UINT, rendezvous_fail_percent, 0, 100),
     SET("DropListenersAfterMs", S_U32, drop_listeners_after_ms, 0, 86400000),
+    /* strings: max is the field's size */
+    SET("NamespaceAliases", S_HOSTS, namespace_aliases, 0, sizeof(((struct emu_settings *)0)->namespace_aliases)),
 };
 
 static void default_settings(struct emu_settings *s) {
   memset(s, 0, sizeof *s);
-  s->token_grace_s = 60;
+  s->token_grace_s = 0;
   s->clock_skew_s = 5;
   s->clock_speed = 1;
   s->max_listeners = 25;
@@ -102,6 +105,19 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
   for (size_t i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
     const struct setting *st = &settings_table[i];
     if (strlen(st->name) != nlen || strncasecmp(st->name, setting, nlen) != 0) continue;
+    if (st->type == S_HOSTS) {
+      /* Host names (letters, digits, '-', '.', ':', '[', ']'), comma-separated. */
+      size_t len = strlen(value);
+      bool ok = len < (size_t)st->max;
+      for (size_t k = 0; ok && k < len; k++) ok = isalnum((unsigned char)value[k]) || strchr("-.:[],", value[k]);
+      if (!ok) {
+        set_error(em, "%s: '%s' is not a comma-separated list of host names (at most %lld characters)", st->name,
+                  value, (long long)st->max - 1);
+        return AZR_E_INVALID_ARG;
+      }
+      memcpy((char *)&em->settings + st->offset, value, len + 1);
+      return AZR_OK;
+    }
     int64_t v;
     if (st->type == S_BOOL) {
       if (!strcasecmp(value, "true") || !strcmp(value, "1")) v = 1;
@@ -127,6 +143,7 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     case S_UINT: *(unsigned *)field = (unsigned)v; break;
     case S_U32: *(uint32_t *)field = (uint32_t)v; break;
     case S_BOOL: *(bool *)field = v != 0; break;
+    case S_HOSTS: break;
     }
     if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
       uv_timer_start(&em->maintenance, on_maintenance, (uint64_t)v, 0);

@@ -44,6 +44,7 @@ struct emu_settings {
   unsigned rendezvous_fail_percent; /* RendezvousFailPercent: answer that share of rendezvous with 500 */
   int64_t refuse_listen_until_ms;   /* set by RefuseListenSeconds: listens get 503 until then */
   uint32_t drop_listeners_after_ms; /* DropListenersAfterMs: close control channels (1011) after this */
+  char namespace_aliases[512];      /* NamespaceAliases: more host names tokens may name, comma-separated */
 };
 
 struct emu_rule {

@@ -17,6 +17,7 @@ struct emu_front {
   struct azr__http_head head;
   bool have_head;
   bool peer_handed_over; /* the pending slot went to an HTTP connection */
+  struct azr__buf held;  /* bytes after a rendezvous head held back by RendezvousDelayMs */
   char peer[64];         /* the peer's address: its pending slot (emu_peer_acquire) */
   uv_timer_t timer;
 };
@@ -44,6 +45,7 @@ static void front_done(struct emu_front *f) {
     azr__free(f->em->mem, f->http);
   }
   azr__http_head_free(&f->head);
+  azr__buf_free(&f->held);
   uv_timer_stop(&f->timer);
   uv_close((uv_handle_t *)&f->timer, on_front_timer_closed);
 }
@@ -137,6 +139,21 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
   emu_http_request(em, s, parser, &h, e, suffix, leftover, leftover_len);
 }
 
+static bool is_rendezvous(const struct azr__http_head *head) {
+  struct azr__hc_target t;
+  return azr__hc_target_parse(head->target, &t) == AZR_OK && t.is_hc &&
+         (t.action == AZR__HC_ACTION_ACCEPT || t.action == AZR__HC_ACTION_REQUEST);
+}
+
+static void on_rendezvous_due(uv_timer_t *t) {
+  struct emu_front *f = t->data;
+  struct azr__buf held = f->held; /* dispatch frees the front; the handlers copy what they keep */
+  azr__buf_init(&f->held, f->em->mem, 0);
+  azr__stream_resume(f->stream); /* reading goes on (from the loop) under the new owner */
+  dispatch(f, held.data, held.len);
+  azr__buf_free(&held);
+}
+
 static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
   struct emu_front *f = s->owner;
   long used = azr__http1_feed(f->http, data, len);
@@ -146,6 +163,16 @@ static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
     return;
   }
   if (!f->have_head) return;
+  if (f->em->settings.rendezvous_delay_ms && is_rendezvous(&f->head)) {
+    /* RendezvousDelayMs (fault injection): the listener's rendezvous is answered that much later. */
+    azr__stream_pause(s);
+    if (azr__buf_append(&f->held, data + used, len - (size_t)used) != AZR_OK) {
+      front_refuse(f, 400, "Too much data before the handshake completed.");
+      return;
+    }
+    uv_timer_start(&f->timer, on_rendezvous_due, f->em->settings.rendezvous_delay_ms, 0);
+    return;
+  }
   dispatch(f, data + used, len - (size_t)used);
 }
 
@@ -220,6 +247,7 @@ void emu_front_accept(void *ud, int fd) {
   emu_relay_connections_changed(em, +1);
   f->em = em;
   snprintf(f->peer, sizeof f->peer, "%s", peer);
+  azr__buf_init(&f->held, em->mem, 64u * 1024u);
   uv_timer_init(&em->loop, &f->timer);
   f->timer.data = f;
   static const struct azr__http1_callbacks hcb = {on_head, NULL, NULL};

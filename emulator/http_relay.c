@@ -43,6 +43,9 @@ struct emu_http_req {
   struct emu_listener *listener;
   char id[128];           /* rendezvous id, assigned once the request is authorized */
   char tracking_id[128];  /* the sender's sb-hc-id, for error texts before that */
+  bool token_in_query;    /* sb-hc-token was given (so Authorization is not the relay's) */
+  bool latency_pending;   /* LatencyMs: the command waits on r->timer */
+  bool latency_paid;      /* ... and has waited */
   struct azr__http_head head;
   struct azr__buf target;   /* requestTarget for the listener */
   bool is_head;
@@ -183,7 +186,10 @@ static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool
   q.body = body ? AZR__HC_BODY_TRUE : AZR__HC_BODY_FALSE;
   int rc = AZR_OK;
   bool via_seen = false;
-  bool used_authorization = r->entity->requires_client_auth && !azr__http_head_find(&r->head, "ServiceBusAuthorization");
+  /* §3.4: Authorization carried the token only when authorization is required and neither
+   * sb-hc-token nor ServiceBusAuthorization was there; otherwise it is passed on as it is. */
+  bool used_authorization = r->entity->requires_client_auth && !r->token_in_query &&
+                            !azr__http_head_find(&r->head, "ServiceBusAuthorization");
   for (size_t i = 0; !rc && i < r->head.header_count; i++) {
     const struct azr__http_header *h = &r->head.headers[i];
     if (hop_by_hop(h->name, &r->head) || azr__span_ieq(h->name, "ServiceBusAuthorization")) continue;
@@ -215,30 +221,53 @@ static void arm_deadline(struct emu_http_req *r) {
   uv_timer_start(&r->timer, on_req_timeout, r->em->settings.http_timeout_ms, 0);
 }
 
+/* LatencyMs (fault injection): a request command waits that long before it goes to the listener,
+ * as accept commands do (sender.c). True when the caller must stop: `resume` sends it later. */
+static bool delay_command(struct emu_http_req *r, uv_timer_cb resume) {
+  if (r->latency_pending) return true;
+  if (!r->em->settings.latency_ms || r->latency_paid) return false;
+  r->latency_pending = r->latency_paid = true;
+  uv_timer_start(&r->timer, resume, r->em->settings.latency_ms, 0);
+  return true;
+}
+
+static void deliver_on_control(struct emu_http_req *r);
+
+static void on_deliver_due(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  r->latency_pending = false;
+  deliver_on_control(r);
+}
+
 /* Delivers a small request with its whole body on the control channel. */
 static void deliver_on_control(struct emu_http_req *r) {
+  if (delay_command(r, on_deliver_due)) return;
   struct azr__buf json;
   azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
   int rc = write_request_json(r, &json, true, r->body.len > 0);
   if (!rc && !emu_control_alive(r->entity, r->listener)) rc = AZR_E_CLOSED;
   if (!rc) rc = emu_control_send(r->listener, (const char *)json.data, json.len, r->body.data, r->body.len, r->body.len > 0);
   azr__buf_free(&json);
-  if (rc == AZR_E_TOO_BIG) {
-    /* Headers too large for a control message: take the rendezvous path after all. */
-    r->via_rendezvous = true;
-  } else if (rc) {
+  if (rc) {
     req_fail(r, 502, "BadGateway", "The listener could not be reached.");
     return;
-  } else {
-    r->command_sent = true;
-    azr__buf_free(&r->body);
-    arm_deadline(r);
-    return;
   }
+  r->command_sent = true;
+  azr__buf_free(&r->body);
+  arm_deadline(r);
+}
+
+static void request_rendezvous(struct emu_http_req *r);
+
+static void on_rendezvous_request_due(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  r->latency_pending = false;
+  request_rendezvous(r);
 }
 
 /* Asks the listener to open a rendezvous socket for r (§5.5). */
 static void request_rendezvous(struct emu_http_req *r) {
+  if (delay_command(r, on_rendezvous_request_due)) return;
   azr_emulator *em = r->em;
   struct azr__buf address, json;
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
@@ -463,8 +492,16 @@ static void flush_request_body(struct emu_http_req *r) {
   if (c->s && !r->body_done) azr__stream_resume(c->s);
 }
 
+static void on_rv_request_due(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  r->latency_pending = false;
+  if (r->conn->rv) send_full_request_on_rv(r);
+  else req_fail(r, 502, "BadGateway", "The rendezvous with the listener failed.");
+}
+
 /* Sends the full request over the rendezvous and whatever body bytes are already here. */
 static void send_full_request_on_rv(struct emu_http_req *r) {
+  if (delay_command(r, on_rv_request_due)) return;
   struct emu_http_conn *c = r->conn;
   struct azr__buf json;
   azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
@@ -548,7 +585,6 @@ static int on_req_complete(void *ud) {
   r->body_done = true;
   if (!r->via_rendezvous) {
     if (!r->command_sent) deliver_on_control(r); /* a body-less request may already be out */
-    if (r->via_rendezvous && c->cur == r) request_rendezvous(r); /* headers too large for control */
   } else {
     flush_request_body(r);
   }
@@ -682,6 +718,20 @@ static void conn_next(struct emu_http_conn *c) {
   if (c->s) azr__stream_resume(c->s);
 }
 
+/* §7.2 (the article: "larger than 64 KB headers plus body"): a request whose command (the JSON
+ * with its headers) and body together exceed 64 KiB goes over a rendezvous; so does one whose
+ * command alone would not fit a control message. */
+static bool too_big_for_control(struct emu_http_req *r) {
+  uint64_t body = r->head.has_content_length ? r->head.content_length : 0;
+  if (body > AZR_MAX_CONTROL_BODY) return true;
+  struct azr__buf json;
+  azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
+  int rc = write_request_json(r, &json, true, body > 0);
+  size_t len = json.len;
+  azr__buf_free(&json);
+  return rc != AZR_OK || len + body > AZR_MAX_CONTROL_BODY;
+}
+
 static void start_request(struct emu_http_conn *c, struct azr__http_head *head, const uint8_t *rest, size_t rest_len) {
   azr_emulator *em = c->em;
   (void)rest;
@@ -723,6 +773,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   r->has_body = !r->body_done; /* known from the head: the rendezvous request must say so up front */
   snprintf(r->tracking_id, sizeof r->tracking_id, "%.*s", (int)(target.id.len < 100 ? target.id.len : 100),
            target.id.ptr);
+  r->token_in_query = target.has_token;
   if (azr__hc_request_target(&r->target, &target) != AZR_OK) {
     req_fail(r, 400, "BadRequest", "The request target is malformed.");
     return;
@@ -763,7 +814,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
                  "There are no listeners connected for the endpoint.");
       return;
     }
-    r->via_rendezvous = r->head.chunked || (r->head.has_content_length && r->head.content_length > AZR_MAX_CONTROL_BODY);
+    r->via_rendezvous = r->head.chunked || too_big_for_control(r);
     if (r->via_rendezvous) request_rendezvous(r);
   }
   if (c->cur != r) return;

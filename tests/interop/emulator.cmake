@@ -19,6 +19,10 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
     azr_integration_test(${name} COMMAND ${_azr_emu_run} ${E_ARGS} LABELS "interop;emulator;${E_LABELS}" TIMEOUT 130)
   endfunction()
 
+  azr_emulator_test(emu_strict ARGS --hc hc1,hc2 --set NamespaceAliases=alias.test -- ${_azr_emu_dir}/emu_strict.test.js)
+  azr_emulator_test(emu_faults
+    ARGS --hc hc1 --set LatencyMs=800 --set RendezvousDelayMs=800 -- ${_azr_emu_dir}/emu_faults.test.js)
+
   azr_emulator_test(sec_fd_exhaustion LABELS security
     ARGS --ulimit-n 256 --hc hc1 --set RequestHeadTimeoutMs=3000 -- ${_azr_emu_dir}/sec_fd_exhaustion.test.js)
   azr_emulator_test(sec_pending_connections LABELS security
