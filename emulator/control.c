@@ -15,7 +15,8 @@ struct emu_listener {
   struct azr__ws *ws;
   char tracking_id[128];
   char guid[37];
-  char host[300];
+  char host[300];            /* the Host header the listener dialled */
+  char rendezvous_host[320]; /* host[:port] for its rendezvous addresses (emu_control_rendezvous_host) */
   int64_t token_expiry_s;
   uv_timer_t expiry_timer;
   uint8_t msg_opcode;
@@ -25,7 +26,10 @@ struct emu_listener {
   bool closing;
 };
 
-const char *emu_control_host(const struct emu_listener *l) { return l->host; }
+const char *emu_control_rendezvous_host(struct emu_listener *l) {
+  emu_rendezvous_authority(l->em, l->host, l->rendezvous_host, sizeof l->rendezvous_host);
+  return l->rendezvous_host;
+}
 
 static void unlink_listener(struct emu_listener *l) {
   struct emu_entity *e = l->entity;

@@ -24,7 +24,7 @@ static void set_error(azr_emulator *em, const char *fmt, ...) {
 
 /* ---- settings ---- */
 
-enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOSTS };
+enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOST, S_HOSTS };
 struct setting {
   const char *name;
   enum setting_type type;
@@ -56,6 +56,7 @@ static const struct setting settings_table[] = {
     SET("DropListenersAfterMs", S_U32, drop_listeners_after_ms, 0, 86400000),
     /* strings: max is the field's size */
     SET("NamespaceAliases", S_HOSTS, namespace_aliases, 0, sizeof(((struct emu_settings *)0)->namespace_aliases)),
+    SET("GatewayHost", S_HOST, gateway_host, 0, sizeof(((struct emu_settings *)0)->gateway_host)),
 };
 
 static void default_settings(struct emu_settings *s) {
@@ -105,14 +106,16 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
   for (size_t i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
     const struct setting *st = &settings_table[i];
     if (strlen(st->name) != nlen || strncasecmp(st->name, setting, nlen) != 0) continue;
-    if (st->type == S_HOSTS) {
-      /* Host names (letters, digits, '-', '.', ':', '[', ']'), comma-separated. */
+    if (st->type == S_HOST || st->type == S_HOSTS) {
+      /* Host names (letters, digits, '-', '.', ':', '[', ']'), comma-separated for S_HOSTS. */
       size_t len = strlen(value);
       bool ok = len < (size_t)st->max;
-      for (size_t k = 0; ok && k < len; k++) ok = isalnum((unsigned char)value[k]) || strchr("-.:[],", value[k]);
+      const char *allowed = st->type == S_HOSTS ? "-.:[]," : "-.:[]";
+      for (size_t k = 0; ok && k < len; k++) ok = isalnum((unsigned char)value[k]) || strchr(allowed, value[k]);
       if (!ok) {
-        set_error(em, "%s: '%s' is not a comma-separated list of host names (at most %lld characters)", st->name,
-                  value, (long long)st->max - 1);
+        set_error(em, "%s: '%s' is not %s (at most %lld characters)", st->name, value,
+                  st->type == S_HOSTS ? "a comma-separated list of host names" : "a host name or address",
+                  (long long)st->max - 1);
         return AZR_E_INVALID_ARG;
       }
       memcpy((char *)&em->settings + st->offset, value, len + 1);
@@ -143,6 +146,7 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     case S_UINT: *(unsigned *)field = (unsigned)v; break;
     case S_U32: *(uint32_t *)field = (uint32_t)v; break;
     case S_BOOL: *(bool *)field = v != 0; break;
+    case S_HOST:
     case S_HOSTS: break;
     }
     if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
@@ -309,6 +313,45 @@ static void on_maintenance(uv_timer_t *t) {
   }
 }
 
+/* GatewayHost set to a host (not "" = automatic, not "listener"): copied without brackets. */
+static bool explicit_gateway(const azr_emulator *em, char *out, size_t len) {
+  const char *g = em->settings.gateway_host;
+  if (!*g || !strcasecmp(g, "listener")) return false;
+  size_t n = strlen(g);
+  if (n >= 2 && g[0] == '[' && g[n - 1] == ']') snprintf(out, len, "%.*s", (int)(n - 2), g + 1);
+  else snprintf(out, len, "%s", g);
+  return true;
+}
+
+/* §2.4: the service hands out rendezvous addresses on a gateway host, not the namespace host. On
+ * loopback the second name is the bound address itself (127.0.0.1 for the namespace localhost):
+ * it resolves everywhere without a hosts file and the generated certificate names it. Not when
+ * the bind is a wildcard, the address is the namespace host itself, or a given certificate does
+ * not name it: then the listener's own Host is used, as with GatewayHost=listener. */
+static void choose_auto_gateway(azr_emulator *em) {
+  em->auto_gateway[0] = 0;
+  const char *a = azr__tcp_server_address(em->server);
+  if (!strcmp(a, "0.0.0.0") || !strcmp(a, "[::]")) return;
+  char bare[64];
+  size_t n = strlen(a);
+  snprintf(bare, sizeof bare, "%.*s", (int)(a[0] == '[' ? n - 2 : n), a[0] == '[' ? a + 1 : a);
+  if (!strcasecmp(bare, em->namespace_host) || !strcasecmp(a, em->namespace_host)) return;
+  if (!em->plain && !azr__emu_cert_covers((const char *)em->cert_pem.data, em->cert_pem.len, bare)) return;
+  snprintf(em->auto_gateway, sizeof em->auto_gateway, "%s", a);
+}
+
+void emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len) {
+  char gw[sizeof em->settings.gateway_host];
+  if (explicit_gateway(em, gw, sizeof gw)) {
+    bool v6 = strchr(gw, ':') != NULL;
+    snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", gw, v6 ? "]" : "", em->port);
+  } else if (em->auto_gateway[0] && strcasecmp(em->settings.gateway_host, "listener")) {
+    snprintf(out, len, "%s:%u", em->auto_gateway, em->port);
+  } else {
+    snprintf(out, len, "%s", listener_host);
+  }
+}
+
 static bool is_loopback(const char *host) {
   return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1");
 }
@@ -325,10 +368,19 @@ int azr_emulator_start(azr_emulator *em) {
     /* The certificate is made here, after the config file may have renamed the namespace. */
     int rc = AZR_OK;
     if (!em->cert_pem.len) {
-      const char *dns[] = {em->namespace_host, "localhost"};
-      const char *ips[] = {"127.0.0.1", "::1"};
-      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1;
-      rc = azr__emu_cert_generate(dns, ndns, ips, 2, &em->cert_pem, &em->key_pem, err, sizeof err);
+      const char *dns[3] = {em->namespace_host, "localhost"};
+      const char *ips[3] = {"127.0.0.1", "::1"};
+      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1, nips = 2;
+      /* An explicit gateway host goes into the certificate too (§2.4: clients verify it). */
+      char gw[sizeof em->settings.gateway_host];
+      if (explicit_gateway(em, gw, sizeof gw)) {
+        if (azr__emu_cert_is_ip(gw)) {
+          if (strcmp(gw, "127.0.0.1") && strcmp(gw, "::1")) ips[nips++] = gw;
+        } else if (strcasecmp(gw, em->namespace_host) && strcasecmp(gw, "localhost")) {
+          dns[ndns++] = gw;
+        }
+      }
+      rc = azr__emu_cert_generate(dns, ndns, ips, nips, &em->cert_pem, &em->key_pem, err, sizeof err);
     }
     if (!rc && !em->tls)
       rc = azr__tls_server_new((const char *)em->cert_pem.data, em->cert_pem.len, (const char *)em->key_pem.data,
@@ -344,11 +396,22 @@ int azr_emulator_start(azr_emulator *em) {
     set_error(em, "%s", err);
     return rc;
   }
+  char gw[sizeof em->settings.gateway_host];
+  if (explicit_gateway(em, gw, sizeof gw) && !em->plain &&
+      !azr__emu_cert_covers((const char *)em->cert_pem.data, em->cert_pem.len, gw)) {
+    set_error(em, "GatewayHost %s is not named by the served certificate", gw);
+    azr__tcp_server_close(em->server);
+    em->server = NULL;
+    return AZR_E_INVALID_ARG;
+  }
+  choose_auto_gateway(em);
   em->started = true;
   if (em->settings.drop_listeners_after_ms)
     uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
-  EMU_LOG(em, AZR_LOG_INFO, "listening on %s://%s:%u (namespace %s)", em->plain ? "http" : "https", em->bind_host,
-          em->port, em->namespace_host);
+  char rv[320];
+  emu_rendezvous_authority(em, "the host each listener dialled", rv, sizeof rv);
+  EMU_LOG(em, AZR_LOG_INFO, "listening on %s://%s:%u (namespace %s; rendezvous addresses on %s)",
+          em->plain ? "http" : "https", em->bind_host, em->port, em->namespace_host, rv);
   return AZR_OK;
 }
 

@@ -45,6 +45,7 @@ struct emu_settings {
   int64_t refuse_listen_until_ms;   /* set by RefuseListenSeconds: listens get 503 until then */
   uint32_t drop_listeners_after_ms; /* DropListenersAfterMs: close control channels (1011) after this */
   char namespace_aliases[512];      /* NamespaceAliases: more host names tokens may name, comma-separated */
+  char gateway_host[254];           /* GatewayHost: "" automatic, "listener", or a host for rendezvous */
 };
 
 struct emu_rule {
@@ -100,6 +101,7 @@ struct azr_emulator {
   unsigned relay_connections;
   struct azr__strmap pending_by_address; /* peer address -> count (uintptr_t) of pending connections */
   struct emu_log_gate refusal_log;
+  char auto_gateway[64];       /* the automatic gateway host (the bound address), "" for none */
   void *fronts;                /* list of front connections (front.c) */
   struct emu_sender *senders;  /* senders waiting for accept (sender.c) */
   struct emu_splice *splices;  /* relayed connections (splice.c) */
@@ -125,6 +127,10 @@ struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, str
  * characters only, at most 80) and 128 random bits. AZR_E_IO if the random source fails. */
 int emu_new_id(struct azr__span base, char out[128]);
 uint64_t emu_random(azr_emulator *em);
+/* host[:port] of rendezvous addresses for a listener that dialled listener_host (its Host header):
+ * the gateway host (GatewayHost, or automatically the bound address) with the emulator's port, or
+ * listener_host itself. */
+void emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len);
 int64_t emu_now_s(const azr_emulator *em);
 void emu_relay_connections_changed(azr_emulator *em, int delta);
 /* Pending connections (before their request head, and HTTP-mode connections) of one peer address
@@ -170,8 +176,9 @@ struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entit
 /* Sends a command (JSON text, then an optional binary body) on a control channel. */
 int emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
                      bool has_body);
-/* The Host header value the listener connected with (for rendezvous addresses). */
-const char *emu_control_host(const struct emu_listener *l);
+/* host[:port] for the listener's rendezvous addresses: the gateway host, or the Host it dialled
+ * (emu_rendezvous_authority). Valid until the next call for the same listener. */
+const char *emu_control_rendezvous_host(struct emu_listener *l);
 /* Whether the listener is still connected to the entity (pointers may outlive it). */
 bool emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener);
 void emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path);

@@ -173,7 +173,7 @@ static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool
   struct azr__buf address;
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                  emu_control_host(r->listener), r->entity->path, r->id);
+                  emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
   q.address = with_address ? (char *)azr__buf_cstr(&address) : (char *)azr__buf_cstr(&address);
   q.id = r->id;
   q.request_target = (char *)azr__buf_cstr(&r->target);
@@ -273,7 +273,7 @@ static void request_rendezvous(struct emu_http_req *r) {
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_init(&json, em->mem, AZR_MAX_CONTROL_MSG);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                  emu_control_host(r->listener), r->entity->path, r->id);
+                  emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
   struct azr__hc_request q = {0};
   q.address = (char *)azr__buf_cstr(&address);
   q.id = r->id;

@@ -174,7 +174,7 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
   emu_relay_connections_changed(em, +1);
   azr__stream_set_owner(s, &sender_cb, sd);
   int rc = azr__strmap_put(&em->pending, sd->id, sd);
-  if (!rc) rc = build_accept(em, sd, head, target, emu_control_host(l), &sd->accept_json);
+  if (!rc) rc = build_accept(em, sd, head, target, emu_control_rendezvous_host(l), &sd->accept_json);
   if (!rc && sd->accept_json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;
   if (rc) {
     emu_reply_ws_error(em, s, rc == AZR_E_TOO_BIG ? 431 : 500,

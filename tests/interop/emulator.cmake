@@ -20,6 +20,11 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
   endfunction()
 
   azr_emulator_test(emu_strict ARGS --hc hc1,hc2 --set NamespaceAliases=alias.test -- ${_azr_emu_dir}/emu_strict.test.js)
+  azr_emulator_test(emu_gateway_default ARGS --hc hc1 -- ${_azr_emu_dir}/emu_gateway.test.js default)
+  azr_emulator_test(emu_gateway_listener
+    ARGS --hc hc1 --set GatewayHost=listener -- ${_azr_emu_dir}/emu_gateway.test.js listener)
+  azr_emulator_test(emu_gateway_named
+    ARGS --hc hc1 --set GatewayHost=gw.example -- ${_azr_emu_dir}/emu_gateway.test.js named)
   azr_emulator_test(emu_faults
     ARGS --hc hc1 --set LatencyMs=800 --set RendezvousDelayMs=800 -- ${_azr_emu_dir}/emu_faults.test.js)
 
