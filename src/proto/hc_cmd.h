@@ -116,8 +116,8 @@ void azr__hc_cmd_free(const struct azr__mem *mem, struct azr__hc_cmd *cmd);
  * written (Java dereferences both, §13.2); a missing endpoint is written as "0.0.0.0" port 0. */
 int azr__hc_cmd_write_accept(struct azr__buf *out, const struct azr__hc_accept *a);
 /* Full form {"request":{address,id,requestTarget,method,remoteEndpoint (when present),requestHeaders,body}}
- * when method != NULL (requestTarget defaults to "/"); otherwise the rendezvous-only form with only
- * address and id (§5.5). */
+ * when method != NULL (requestTarget defaults to "/"; address is left out when NULL, as a request on
+ * a rendezvous may be, §7.4); otherwise the rendezvous-only form with only address and id (§5.5). */
 int azr__hc_cmd_write_request(struct azr__buf *out, const struct azr__hc_request *r);
 /* {"response":{requestId,statusCode,statusDescription (when set),responseHeaders,body}}. */
 int azr__hc_cmd_write_response(struct azr__buf *out, const struct azr__hc_response *r);

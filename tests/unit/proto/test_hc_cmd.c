@@ -422,6 +422,13 @@ static void test_writers(void **state) {
               "\"requestTarget\":\"/\",\"method\":\"POST\",\"requestHeaders\":{\"Content-Type\":\"application/json\"},"
               "\"body\":false}}");
 
+  /* The full form on a rendezvous may leave the address out (§7.4). */
+  r.address = NULL;
+  expect_json(azr__hc_cmd_write_request(&b, &r), &b,
+              "{\"request\":{\"id\":\"r1\",\"requestTarget\":\"/\",\"method\":\"POST\",\"requestHeaders\":"
+              "{\"Content-Type\":\"application/json\"},\"body\":false}}");
+  r.address = MUT("wss://h/$hc/hyco?sb-hc-action=request&sb-hc-id=r1");
+
   struct azr__hc_response resp = {0};
   resp.request_id = MUT("r1");
   resp.status_code = 201;
@@ -450,7 +457,9 @@ static void test_writers(void **state) {
   a.remote.port = 70000;
   assert_int_equal(azr__hc_cmd_write_accept(&b, &a), AZR_E_INVALID_ARG);
   r.address = NULL;
-  assert_int_equal(azr__hc_cmd_write_request(&b, &r), AZR_E_INVALID_ARG);
+  r.method = NULL;
+  assert_int_equal(azr__hc_cmd_write_request(&b, &r), AZR_E_INVALID_ARG); /* §5.5 needs the address */
+  r.method = MUT("POST");
   /* Invalid UTF-8 anywhere: AZR_E_UTF8, nothing written. */
   assert_int_equal(azr__hc_cmd_write_renew_token(&b, "bad \xc3"), AZR_E_UTF8);
   a.remote.port = 1;
