@@ -48,6 +48,7 @@ static const struct setting settings_table[] = {
     SET("MissingRightStatus", S_INT, missing_right_status, 401, 403),
     SET("ListenerQuotaStatus", S_INT, listener_quota_status, 400, 599),
     SET("LenientRejectParameters", S_BOOL, lenient_reject_params, 0, 1),
+    SET("RendezvousRequestAddress", S_BOOL, rendezvous_request_address, 0, 1),
     SET("RequestHeadTimeoutMs", S_U32, head_timeout_ms, 1, 3600000),
     SET("HttpKeepAliveTimeoutMs", S_U32, http_keepalive_timeout_ms, 1, 3600000),
     SET("LatencyMs", S_U32, latency_ms, 0, 600000),
@@ -74,6 +75,7 @@ static void default_settings(struct emu_settings *s) {
   s->missing_right_status = 401;
   s->listener_quota_status = 403;
   s->head_timeout_ms = 30000;
+  s->rendezvous_request_address = true;
   s->http_keepalive_timeout_ms = 30000;
 }
 

@@ -36,6 +36,7 @@ struct emu_settings {
   int missing_right_status;         /* MissingRightStatus: 401 or 403 */
   int listener_quota_status;        /* ListenerQuotaStatus (403) */
   bool lenient_reject_params;       /* LenientRejectParameters: accept statusCode= without sb-hc- */
+  bool rendezvous_request_address;  /* RendezvousRequestAddress: requests on a rendezvous carry "address" */
   uint32_t head_timeout_ms;         /* RequestHeadTimeoutMs: a client must send its head in time */
   uint32_t http_keepalive_timeout_ms; /* HttpKeepAliveTimeoutMs: idle time between HTTP requests */
   /* fault and latency injection */

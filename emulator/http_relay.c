@@ -166,7 +166,7 @@ static bool hop_by_hop(struct azr__span name, const struct azr__http_head *h) {
   return false;
 }
 
-/* The request command (full form, §5.4) for r. */
+/* The request command (full form, §5.4) for r; with_address false leaves the address out. */
 static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool with_address, bool body) {
   azr_emulator *em = r->em;
   struct azr__hc_request q = {0};
@@ -174,7 +174,7 @@ static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
                   emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
-  q.address = with_address ? (char *)azr__buf_cstr(&address) : (char *)azr__buf_cstr(&address);
+  q.address = with_address ? (char *)azr__buf_cstr(&address) : NULL;
   q.id = r->id;
   q.request_target = (char *)azr__buf_cstr(&r->target);
   char method[32];
@@ -506,7 +506,8 @@ static void send_full_request_on_rv(struct emu_http_req *r) {
   struct azr__buf json;
   azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
   bool body = r->has_body;
-  int rc = write_request_json(r, &json, true, body);
+  /* Whether the service repeats the address here is unknown (§7.4): RendezvousRequestAddress. */
+  int rc = write_request_json(r, &json, r->em->settings.rendezvous_request_address, body);
   if (!rc) rc = azr__ws_send(c->rv, AZR__WS_TEXT, json.data, json.len);
   azr__buf_free(&json);
   if (rc) {
