@@ -907,6 +907,14 @@ void azr__ws_abort(struct azr__ws *ws) {
   finish(ws, AZR_E_CLOSED, 1006, "aborted");
 }
 
+struct azr__stream *azr__ws_detach_stream(struct azr__ws *ws) {
+  struct azr__stream *s = ws->stream;
+  if (!s || ws->finished) return NULL;
+  ws->stream = NULL; /* finish() leaves a detached stream alone */
+  finish(ws, AZR_E_CONN_RESET, 1006, "connection lost");
+  return s;
+}
+
 void azr__ws_pause(struct azr__ws *ws) {
   ws->paused = true;
   if (ws->stream) azr__stream_pause(ws->stream);
