@@ -24,7 +24,7 @@ static void set_error(azr_emulator *em, const char *fmt, ...) {
 
 /* ---- settings ---- */
 
-enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOST, S_HOSTS };
+enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOST, S_HOSTS, S_IDLE_ACTION };
 struct setting {
   const char *name;
   enum setting_type type;
@@ -50,6 +50,8 @@ static const struct setting settings_table[] = {
     SET("LenientRejectParameters", S_BOOL, lenient_reject_params, 0, 1),
     SET("RendezvousRequestAddress", S_BOOL, rendezvous_request_address, 0, 1),
     SET("RequestHeadTimeoutMs", S_U32, head_timeout_ms, 1, 3600000),
+    SET("IdleTimeoutMs", S_U32, idle_timeout_ms, 0, 86400000),
+    SET("IdleTimeoutAction", S_IDLE_ACTION, idle_timeout_action, 0, 1),
     SET("HttpKeepAliveTimeoutMs", S_U32, http_keepalive_timeout_ms, 1, 3600000),
     SET("LatencyMs", S_U32, latency_ms, 0, 600000),
     SET("RendezvousDelayMs", S_U32, rendezvous_delay_ms, 0, 600000),
@@ -75,6 +77,7 @@ static void default_settings(struct emu_settings *s) {
   s->missing_right_status = 401;
   s->listener_quota_status = 403;
   s->head_timeout_ms = 30000;
+  s->idle_timeout_ms = 240000;
   s->rendezvous_request_address = true;
   s->http_keepalive_timeout_ms = 30000;
 }
@@ -124,7 +127,14 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
       return AZR_OK;
     }
     int64_t v;
-    if (st->type == S_BOOL) {
+    if (st->type == S_IDLE_ACTION) {
+      if (!strcasecmp(value, "blackhole")) v = EMU_IDLE_BLACK_HOLE;
+      else if (!strcasecmp(value, "reset")) v = EMU_IDLE_RESET;
+      else {
+        set_error(em, "%s: expected blackhole or reset, got '%s'", st->name, value);
+        return AZR_E_INVALID_ARG;
+      }
+    } else if (st->type == S_BOOL) {
       if (!strcasecmp(value, "true") || !strcmp(value, "1")) v = 1;
       else if (!strcasecmp(value, "false") || !strcmp(value, "0")) v = 0;
       else {
@@ -144,7 +154,8 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     char *field = (char *)&em->settings + st->offset;
     switch (st->type) {
     case S_I64: *(int64_t *)field = v; break;
-    case S_INT: *(int *)field = (int)v; break;
+    case S_INT:
+    case S_IDLE_ACTION: *(int *)field = (int)v; break;
     case S_UINT: *(unsigned *)field = (unsigned)v; break;
     case S_U32: *(uint32_t *)field = (uint32_t)v; break;
     case S_BOOL: *(bool *)field = v != 0; break;
@@ -153,6 +164,7 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     }
     if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
       uv_timer_start(&em->maintenance, on_maintenance, (uint64_t)v, 0);
+    if (!strcasecmp(st->name, "IdleTimeoutMs")) emu_idle_start(em);
     return AZR_OK;
   }
   set_error(em, "unknown setting '%.*s'", (int)nlen, setting);
@@ -178,7 +190,8 @@ int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
     return AZR_E_NOMEM;
   }
   uv_timer_init(&em->loop, &em->maintenance);
-  em->maintenance.data = em;
+  uv_timer_init(&em->loop, &em->idle_sweep);
+  em->maintenance.data = em->idle_sweep.data = em;
   em->log.fn = o.log;
   em->log.ud = o.log_user_data;
   em->log.level = o.log_level;
@@ -408,6 +421,7 @@ int azr_emulator_start(azr_emulator *em) {
   }
   choose_auto_gateway(em);
   em->started = true;
+  emu_idle_start(em);
   if (em->settings.drop_listeners_after_ms)
     uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
   char rv[320];
@@ -439,8 +453,10 @@ void azr_emulator_free(azr_emulator *em) {
   emu_senders_close_all(em);
   emu_splices_close_all(em);
   emu_control_abort_all(em);
+  emu_idle_close_all(em);
   uv_timer_stop(&em->maintenance);
   uv_close((uv_handle_t *)&em->maintenance, NULL);
+  uv_close((uv_handle_t *)&em->idle_sweep, NULL);
   /* Let every connection finish its close callbacks, then force-close anything left. */
   for (int i = 0; i < 50 && uv_run(&em->loop, UV_RUN_NOWAIT); i++) {
   }

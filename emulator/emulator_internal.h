@@ -19,6 +19,8 @@
 #include "util/log.h"
 #include "util/strmap.h"
 
+enum emu_idle_action { EMU_IDLE_BLACK_HOLE = 0, EMU_IDLE_RESET = 1 };
+
 /* Settings: every name is reachable through azr_emulator_config("Name=Value"). */
 struct emu_settings {
   int64_t token_grace_s;            /* TokenGraceSeconds: control channels live this long past expiry */
@@ -38,6 +40,8 @@ struct emu_settings {
   bool lenient_reject_params;       /* LenientRejectParameters: accept statusCode= without sb-hc- */
   bool rendezvous_request_address;  /* RendezvousRequestAddress: requests on a rendezvous carry "address" */
   uint32_t head_timeout_ms;         /* RequestHeadTimeoutMs: a client must send its head in time */
+  uint32_t idle_timeout_ms;         /* IdleTimeoutMs: a flow silent this long is cut (0 = never) */
+  int idle_timeout_action;          /* IdleTimeoutAction: enum emu_idle_action */
   uint32_t http_keepalive_timeout_ms; /* HttpKeepAliveTimeoutMs: idle time between HTTP requests */
   /* fault and latency injection */
   uint32_t latency_ms;              /* LatencyMs: delay before each accept/request command */
@@ -56,6 +60,20 @@ struct emu_rule {
   char *entity; /* NULL = namespace rule */
   unsigned rights;
 };
+
+/* One TCP connection watched for the idle cut-off (idle.c), embedded in the part that owns it. */
+struct emu_flow {
+  struct emu_flow *prev, *next;
+  struct azr__stream *s;  /* the connection, or */
+  struct azr__ws *ws;     /* the endpoint on it */
+  /* Removed from the watch list before the call. reset: IdleTimeoutAction=reset (abort the stream
+   * and react as to a lost connection); else black-hole it (emu_black_hole_take). */
+  void (*on_idle)(struct emu_flow *f, bool reset);
+  uint64_t seen_bytes, active_ms;
+  bool listed;
+};
+
+#define EMU_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 struct emu_listener;
 struct emu_sender;
@@ -103,6 +121,9 @@ struct azr_emulator {
   struct azr__strmap pending_by_address; /* peer address -> count (uintptr_t) of pending connections */
   struct emu_log_gate refusal_log;
   char auto_gateway[64];       /* the automatic gateway host (the bound address), "" for none */
+  struct emu_flow *flows;      /* connections watched for IdleTimeoutMs (idle.c) */
+  struct emu_black_hole *black_holes; /* connections cut silently, held until their peer gives up */
+  uv_timer_t idle_sweep;
   void *fronts;                /* list of front connections (front.c) */
   struct emu_sender *senders;  /* senders waiting for accept (sender.c) */
   struct emu_splice *splices;  /* relayed connections (splice.c) */
@@ -138,6 +159,17 @@ void emu_relay_connections_changed(azr_emulator *em, int delta);
  * against MaxPendingConnectionsPerAddress: acquire fails when the address is at its cap. */
 bool emu_peer_acquire(azr_emulator *em, const char *address);
 void emu_peer_release(azr_emulator *em, const char *address);
+
+/* ---- idle.c ---- */
+void emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, struct azr__ws *ws,
+                  void (*on_idle)(struct emu_flow *f, bool reset));
+void emu_flow_remove(azr_emulator *em, struct emu_flow *f);
+/* Takes over a cut connection: from now on nothing is sent on it and what arrives is discarded,
+ * until the peer closes it (or a hold time passes). Counts against MaxConnections meanwhile. */
+void emu_black_hole_take(azr_emulator *em, struct azr__stream *s);
+/* (Re)arms the idle sweep after start or a change of IdleTimeoutMs. */
+void emu_idle_start(azr_emulator *em);
+void emu_idle_close_all(azr_emulator *em);
 
 /* ---- auth.c ---- */
 /* Checks the token carried by a request (sb-hc-token query, ServiceBusAuthorization header, and for

@@ -20,6 +20,7 @@ struct emu_front {
   struct azr__buf held;  /* bytes after a rendezvous head held back by RendezvousDelayMs */
   char peer[64];         /* the peer's address: its pending slot (emu_peer_acquire) */
   uv_timer_t timer;
+  struct emu_flow flow;  /* IdleTimeoutMs */
 };
 
 static void unlink_front(struct emu_front *f) {
@@ -38,6 +39,7 @@ static void on_front_timer_closed(uv_handle_t *h) {
 /* Releases the front object; the stream must have been handed over or closed. */
 static void front_done(struct emu_front *f) {
   unlink_front(f);
+  emu_flow_remove(f->em, &f->flow);
   emu_relay_connections_changed(f->em, -1);
   if (!f->peer_handed_over) emu_peer_release(f->em, f->peer);
   if (f->http) {
@@ -224,6 +226,16 @@ static void refuse_at_accept(azr_emulator *em, int fd, const char *peer, const c
             left_out);
 }
 
+static void on_idle(struct emu_flow *flow, bool reset) {
+  struct emu_front *f = EMU_CONTAINER(flow, struct emu_front, flow);
+  if (f->stream) {
+    if (reset) azr__stream_close(f->stream, AZR__CLOSE_ABORT);
+    else emu_black_hole_take(f->em, f->stream);
+  }
+  f->stream = NULL;
+  front_done(f);
+}
+
 void emu_front_accept(void *ud, int fd) {
   azr_emulator *em = ud;
   char peer[64];
@@ -270,6 +282,7 @@ void emu_front_accept(void *ud, int fd) {
     return;
   }
   uv_timer_start(&f->timer, on_head_timeout, em->settings.head_timeout_ms, 0);
+  emu_flow_add(em, &f->flow, f->stream, NULL, on_idle);
 }
 
 void emu_fronts_close_all(azr_emulator *em) {

@@ -33,6 +33,8 @@ struct emu_http_conn {
   uv_timer_t wait_timer;
   uv_timer_t reaper; /* closing it frees the connection on a later loop turn, never under a caller */
   int handles_open;
+  struct emu_flow flow;    /* IdleTimeoutMs: the sender's connection */
+  struct emu_flow rv_flow; /* ... and the rendezvous */
 };
 
 struct emu_http_req {
@@ -451,6 +453,7 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   struct emu_http_conn *c = azr__ws_user_data(ws);
   EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP rendezvous closed: %s %u %s", azr_status_name(status), code, reason);
   c->rv = NULL;
+  emu_flow_remove(c->em, &c->rv_flow);
   struct emu_http_req *r = c->cur;
   /* The listener closing its rendezvous ends the sender's connection too (§7.6). */
   if (r && r->via_rendezvous && r->command_sent) {
@@ -468,6 +471,33 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   /* With no request in flight the sender has everything: close after the queued bytes. A response
    * cut short is an abort, so the sender can tell. */
   conn_close(c, r != NULL);
+}
+
+/* Lets go of the rendezvous: it closes with code (0 = none: the black hole of an idle cut) and no
+ * callback of it reaches the connection any more. */
+static void rv_drop(struct emu_http_conn *c, uint16_t code, const char *reason) {
+  struct azr__ws *rv = c->rv;
+  if (!rv) return;
+  c->rv = NULL;
+  emu_flow_remove(c->em, &c->rv_flow);
+  static const struct azr__ws_callbacks none = {0};
+  azr__ws_set_callbacks(rv, &none);
+  azr__ws_set_user_data(rv, NULL);
+  if (code) {
+    azr__ws_close(rv, code, reason);
+    return;
+  }
+  struct azr__stream *s = azr__ws_detach_stream(rv);
+  if (s) emu_black_hole_take(c->em, s);
+}
+
+/* The rendezvous was cut for idleness (idle.c). Reset: the listener's connection is lost, as
+ * rv_close handles. Black hole: the service does not notice; the request runs into its deadline. */
+static void rv_idle(struct emu_flow *flow, bool reset) {
+  struct emu_http_conn *c = EMU_CONTAINER(flow, struct emu_http_conn, rv_flow);
+  if (!c->rv) return;
+  if (reset) azr__ws_abort(c->rv);
+  else rv_drop(c, 0, NULL);
 }
 
 static const struct azr__ws_callbacks rv_cb = {.on_message_begin = rv_message_begin,
@@ -546,6 +576,7 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
   }
   c->rv_listener = r->listener;
   c->rv_entity = r->entity;
+  emu_flow_add(em, &c->rv_flow, NULL, c->rv, rv_idle);
   r->via_rendezvous = true;
   if (for_request) send_full_request_on_rv(r);
 }
@@ -649,6 +680,19 @@ static void conn_drain(struct azr__stream *s) {
 
 static const struct azr__stream_callbacks conn_cb = {NULL, conn_read, conn_end, conn_drain};
 
+/* The sender's connection was cut for idleness (idle.c): as if the sender had gone (conn_end), but
+ * a black-holed connection is kept silent. */
+static void conn_idle(struct emu_flow *flow, bool reset) {
+  struct emu_http_conn *c = EMU_CONTAINER(flow, struct emu_http_conn, flow);
+  if (c->closing) return;
+  if (!reset && c->s) {
+    emu_black_hole_take(c->em, c->s);
+    c->s = NULL;
+  }
+  if (c->cur) req_free(c->cur);
+  conn_close(c, true);
+}
+
 static void on_reaper_closed(uv_handle_t *h) {
   struct emu_http_conn *c = h->data;
   azr_emulator *em = c->em;
@@ -679,15 +723,10 @@ static void conn_close_at(struct emu_http_conn *c, bool abort, int line) {
   EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP connection %s:%u closed (%s, http_relay.c:%d)", c->s ? c->s->peer_addr : "?",
           c->s ? c->s->peer_port : 0, abort ? "abort" : "orderly", line);
   if (c->cur) req_free(c->cur);
+  emu_flow_remove(c->em, &c->flow);
   if (c->s) azr__stream_close(c->s, abort ? AZR__CLOSE_ABORT : AZR__CLOSE_FLUSH);
   c->s = NULL;
-  if (c->rv) {
-    azr__ws_set_user_data(c->rv, NULL);
-    static const struct azr__ws_callbacks none = {0};
-    azr__ws_set_callbacks(c->rv, &none);
-    azr__ws_close(c->rv, 1001, "The sender closed its connection.");
-    c->rv = NULL;
-  }
+  rv_drop(c, 1001, "The sender closed its connection.");
   on_conn_closed_free(c);
 }
 
@@ -800,10 +839,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
     r->via_rendezvous = true;
     send_full_request_on_rv(r);
   } else {
-    if (c->rv) {
-      azr__ws_close(c->rv, 1000, "");
-      c->rv = NULL;
-    }
+    rv_drop(c, 1000, ""); /* its end must not end the connection now serving another request */
     bool filtered;
     r->listener = emu_control_pick(em, e, &r->head, &filtered);
     if (!r->listener) {
@@ -855,6 +891,7 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   if (c->next) c->next->prev = c;
   em->http_conns = c;
   azr__stream_set_owner(s, &conn_cb, c);
+  emu_flow_add(em, &c->flow, s, NULL, conn_idle);
   azr__http1_resume(c->http);
   start_request(c, head, NULL, 0);
   if (c->closing) return;

@@ -28,6 +28,7 @@ struct emu_sender {
   struct emu_listener *listener;
   uv_timer_t timer;
   bool accept_sent;
+  struct emu_flow flow; /* IdleTimeoutMs */
 };
 
 static struct emu_sender *senders_head(azr_emulator *em) { return em->senders; }
@@ -43,6 +44,7 @@ static void on_sender_timer_closed(uv_handle_t *h) {
 /* Forgets the sender; its stream must have been handed over or closed. */
 static void sender_done(struct emu_sender *sd) {
   azr_emulator *em = sd->em;
+  emu_flow_remove(em, &sd->flow);
   azr__strmap_remove(&em->pending, sd->id);
   if (sd->prev) sd->prev->next = sd->next;
   else em->senders = sd->next;
@@ -72,6 +74,17 @@ static void sd_end(struct azr__stream *s, int status) {
 }
 
 static const struct azr__stream_callbacks sender_cb = {NULL, sd_read, sd_end, NULL};
+
+/* Idle while waiting for its listener (idle.c): a sender the gateway lost; its accept is void. */
+static void sd_idle(struct emu_flow *flow, bool reset) {
+  struct emu_sender *sd = EMU_CONTAINER(flow, struct emu_sender, flow);
+  if (sd->stream) {
+    if (reset) azr__stream_close(sd->stream, AZR__CLOSE_ABORT);
+    else emu_black_hole_take(sd->em, sd->stream);
+  }
+  sd->stream = NULL;
+  sender_done(sd);
+}
 
 static void on_sender_timer(uv_timer_t *t) {
   struct emu_sender *sd = t->data;
@@ -173,6 +186,7 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
   em->senders = sd;
   emu_relay_connections_changed(em, +1);
   azr__stream_set_owner(s, &sender_cb, sd);
+  emu_flow_add(em, &sd->flow, s, NULL, sd_idle);
   int rc = azr__strmap_put(&em->pending, sd->id, sd);
   if (!rc) rc = build_accept(em, sd, head, target, emu_control_rendezvous_host(l), &sd->accept_json);
   if (!rc && sd->accept_json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;

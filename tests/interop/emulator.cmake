@@ -34,6 +34,10 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
   azr_emulator_test(emu_request_address_without_ours
     ARGS --hc hc1,hc2 --set RendezvousRequestAddress=false -- ${_azr_emu_dir}/emu_request_address.test.js without ours)
   set_tests_properties(emu_request_address_without_ours PROPERTIES DISABLED TRUE)
+  azr_emulator_test(emu_idle_blackhole
+    ARGS --hc hc1,hc2 --set IdleTimeoutMs=1500 -- ${_azr_emu_dir}/emu_idle.test.js blackhole)
+  azr_emulator_test(emu_idle_reset
+    ARGS --hc hc1,hc2 --set IdleTimeoutMs=1500 --set IdleTimeoutAction=reset -- ${_azr_emu_dir}/emu_idle.test.js reset)
   azr_emulator_test(emu_faults
     ARGS --hc hc1 --set LatencyMs=800 --set RendezvousDelayMs=800 -- ${_azr_emu_dir}/emu_faults.test.js)
 
