@@ -167,6 +167,8 @@ void emu_flow_remove(azr_emulator *em, struct emu_flow *f);
 /* Takes over a cut connection: from now on nothing is sent on it and what arrives is discarded,
  * until the peer closes it (or a hold time passes). Counts against MaxConnections meanwhile. */
 void emu_black_hole_take(azr_emulator *em, struct azr__stream *s);
+/* Cuts s for idleness: a reset, or (black hole) emu_black_hole_take. NULL is ignored. */
+void emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset);
 /* (Re)arms the idle sweep after start or a change of IdleTimeoutMs. */
 void emu_idle_start(azr_emulator *em);
 void emu_idle_close_all(azr_emulator *em);

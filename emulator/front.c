@@ -228,10 +228,7 @@ static void refuse_at_accept(azr_emulator *em, int fd, const char *peer, const c
 
 static void on_idle(struct emu_flow *flow, bool reset) {
   struct emu_front *f = EMU_CONTAINER(flow, struct emu_front, flow);
-  if (f->stream) {
-    if (reset) azr__stream_close(f->stream, AZR__CLOSE_ABORT);
-    else emu_black_hole_take(f->em, f->stream);
-  }
+  emu_idle_cut_stream(f->em, f->stream, reset);
   f->stream = NULL;
   front_done(f);
 }

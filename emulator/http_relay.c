@@ -685,10 +685,8 @@ static const struct azr__stream_callbacks conn_cb = {NULL, conn_read, conn_end, 
 static void conn_idle(struct emu_flow *flow, bool reset) {
   struct emu_http_conn *c = EMU_CONTAINER(flow, struct emu_http_conn, flow);
   if (c->closing) return;
-  if (!reset && c->s) {
-    emu_black_hole_take(c->em, c->s);
-    c->s = NULL;
-  }
+  emu_idle_cut_stream(c->em, c->s, reset);
+  c->s = NULL;
   if (c->cur) req_free(c->cur);
   conn_close(c, true);
 }

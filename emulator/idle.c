@@ -145,6 +145,12 @@ void emu_black_hole_take(azr_emulator *em, struct azr__stream *s) {
   emu_relay_connections_changed(em, +1); /* it still holds a descriptor */
 }
 
+void emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset) {
+  if (!s) return;
+  if (reset) azr__stream_close(s, AZR__CLOSE_ABORT);
+  else emu_black_hole_take(em, s);
+}
+
 void emu_idle_close_all(azr_emulator *em) {
   uv_timer_stop(&em->idle_sweep);
   while (em->black_holes) release(em->black_holes);

@@ -78,10 +78,7 @@ static const struct azr__stream_callbacks sender_cb = {NULL, sd_read, sd_end, NU
 /* Idle while waiting for its listener (idle.c): a sender the gateway lost; its accept is void. */
 static void sd_idle(struct emu_flow *flow, bool reset) {
   struct emu_sender *sd = EMU_CONTAINER(flow, struct emu_sender, flow);
-  if (sd->stream) {
-    if (reset) azr__stream_close(sd->stream, AZR__CLOSE_ABORT);
-    else emu_black_hole_take(sd->em, sd->stream);
-  }
+  emu_idle_cut_stream(sd->em, sd->stream, reset);
   sd->stream = NULL;
   sender_done(sd);
 }

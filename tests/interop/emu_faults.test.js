@@ -8,7 +8,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
-const { RawListener } = require('./lib/raw-listener');
+const { withRawListener } = require('./lib/raw-listener');
 const proc = require('./lib/emu-process');
 
 relay.watchdog(60000, 'emu_faults');
@@ -17,8 +17,7 @@ const DELAY = 800;
 const SLACK = 60;
 
 test('LatencyMs delays HTTP request commands; RendezvousDelayMs their rendezvous', { timeout: 30000 }, async () => {
-  const l = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (l) => {
     const tok = relay.tokenFor(emu, 'hc1');
     let t0 = Date.now();
     let answer = proc.rawRequest(emu, `GET /hc1 HTTP/1.1\r\nHost: localhost\r\nServiceBusAuthorization: ${tok}\r\n\r\n`);
@@ -42,14 +41,11 @@ test('LatencyMs delays HTTP request commands; RendezvousDelayMs their rendezvous
     rv.ws.send(JSON.stringify({ response: { requestId: JSON.parse(first.toString()).request.id, statusCode: 202, body: false } }));
     assert.match((await answer).response, /^HTTP\/1\.1 202 /);
     rv.ws.terminate();
-  } finally {
-    await l.close();
-  }
+  });
 });
 
 test('accept and reject rendezvous are answered after RendezvousDelayMs', { timeout: 30000 }, async () => {
-  const l = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (l) => {
     const headers = { ServiceBusAuthorization: relay.tokenFor(emu, 'hc1') };
     const t0 = Date.now();
     const sender = relay.handshake(relay.connectUrl(emu, 'hc1'), { headers });
@@ -70,7 +66,5 @@ test('accept and reject rendezvous are answered after RendezvousDelayMs', { time
     assert.equal(r.statusCode, 410);
     assert.ok(Date.now() - j0 >= DELAY - SLACK, `reject answered after ${Date.now() - j0} ms`);
     assert.equal((await refused).statusCode, 409);
-  } finally {
-    await l.close();
-  }
+  });
 });

@@ -12,7 +12,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const relay = require('./lib/relay');
 const cli = require('./lib/azrelay-cli');
-const { RawListener } = require('./lib/raw-listener');
+const { withRawListener } = require('./lib/raw-listener');
 const proc = require('./lib/emu-process');
 
 relay.watchdog(60000, 'emu_request_address');
@@ -24,8 +24,7 @@ const rawCase = only === 'ours' ? test.skip : test;
 const ourCase = only === 'raw' ? test.skip : test;
 
 rawCase(`a request on a rendezvous ${mode === 'with' ? 'repeats' : 'leaves out'} its address`, { timeout: 20000 }, async () => {
-  const l = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (l) => {
     const answer = proc.rawRequest(emu, `POST /hc1 HTTP/1.1\r\nHost: localhost\r\nServiceBusAuthorization: ${relay.tokenFor(emu, 'hc1')}\r\n` +
       'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
     const cmd = await l.next('request');
@@ -40,9 +39,7 @@ rawCase(`a request on a rendezvous ${mode === 'with' ? 'repeats' : 'leaves out'}
     rv.ws.send(JSON.stringify({ response: { requestId: request.id, statusCode: 204, body: false } }));
     assert.match((await answer).response, /^HTTP\/1\.1 204 /);
     rv.ws.terminate();
-  } finally {
-    await l.close();
-  }
+  });
 });
 
 let echo;

@@ -12,20 +12,13 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
-const { RawListener } = require('./lib/raw-listener');
+const { RawListener, withRawListener } = require('./lib/raw-listener');
 const proc = require('./lib/emu-process');
 
 relay.watchdog(90000, 'emu_strict');
 const emu = relay.emulator();
 
-async function withListener(hc, fn) {
-  const l = await RawListener.open(relay.listenUrl(emu, hc), { token: relay.tokenFor(emu, hc) });
-  try {
-    return await fn(l);
-  } finally {
-    await l.close();
-  }
-}
+const withListener = (hc, fn) => withRawListener(emu, hc, fn);
 
 /** Sends a raw HTTP request and resolves with the response head once the listener answered. */
 function send(request) {

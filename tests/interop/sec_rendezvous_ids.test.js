@@ -10,7 +10,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
-const { RawListener } = require('./lib/raw-listener');
+const { withRawListener } = require('./lib/raw-listener');
 const proc = require('./lib/emu-process');
 
 relay.watchdog(60000, 'sec_rendezvous_ids');
@@ -34,8 +34,7 @@ test('error replies before authorization show no counter', { timeout: 15000 }, a
 
 test('a third party that knows the sender\'s tracking id cannot take over its connection', { timeout: 30000 }, async () => {
   const victimId = '0f8fad5b-d9cb-469f-a165-70867728950e';
-  const listener = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (listener) => {
     // The attacker reads the id counter from an error reply (no token needed) ...
     const seen = await unauthorizedTrackingId('probe');
     const n = Number((/_G(\d+)$/.exec(seen) || [])[1]);
@@ -69,14 +68,11 @@ test('a third party that knows the sender\'s tracking id cannot take over its co
     assert.equal((await got)[0].toString(), 'secret');
     s.ws.terminate();
     lws.terminate();
-  } finally {
-    await listener.close();
-  }
+  });
 });
 
 test('rendezvous ids carry 128 random bits and no counter', { timeout: 30000 }, async () => {
-  const listener = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (listener) => {
     const ids = [];
     for (let i = 0; i < 3; i++) {
       const sender = relay.handshake(relay.connectUrl(emu, 'hc1', { id: 'same-id' }), {
@@ -93,7 +89,5 @@ test('rendezvous ids carry 128 random bits and no counter', { timeout: 30000 }, 
       assert.match(id, /^same-id_[0-9a-f]{32}$/, `id ${id}: the sender's tracking id, then 128 random bits`);
     }
     assert.equal(new Set(ids.map((id) => id.slice(-32))).size, ids.length, `ids repeat: ${ids.join(' ')}`);
-  } finally {
-    await listener.close();
-  }
+  });
 });

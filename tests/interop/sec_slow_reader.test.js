@@ -9,7 +9,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const relay = require('./lib/relay');
-const { RawListener } = require('./lib/raw-listener');
+const { withRawListener } = require('./lib/raw-listener');
 const proc = require('./lib/emu-process');
 
 relay.watchdog(60000, 'sec_slow_reader');
@@ -46,8 +46,7 @@ async function streamResponse(listener, total) {
 const request = () => `GET /hc1/big HTTP/1.1\r\nHost: localhost\r\nServiceBusAuthorization: ${relay.tokenFor(emu, 'hc1')}\r\n\r\n`;
 
 test('a sender that stops reading a streamed response is cut off, and the rendezvous closed', { timeout: 30000 }, async () => {
-  const listener = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (listener) => {
     const pending = proc.rawRequest(emu, request());
     const answer = await streamResponse(listener, 1 << 30); // more than any buffer on the way
     const { socket } = await pending;
@@ -60,14 +59,11 @@ test('a sender that stops reading a streamed response is cut off, and the rendez
     socket.resume();
     await relay.withTimeout(senderClosed, 5000, 'the stalled sender to see its connection cut');
     socket.destroy();
-  } finally {
-    await listener.close();
-  }
+  });
 });
 
 test('a sender that reads gets a long streamed response whole', { timeout: 30000 }, async () => {
-  const listener = await RawListener.open(relay.listenUrl(emu, 'hc1'), { token: relay.tokenFor(emu, 'hc1') });
-  try {
+  await withRawListener(emu, 'hc1', async (listener) => {
     const total = 32 * CHUNK.length; // 8 MiB
     const pending = proc.rawRequest(emu, request());
     const answer = await streamResponse(listener, total);
@@ -86,7 +82,5 @@ test('a sender that reads gets a long streamed response whole', { timeout: 30000
     await relay.withTimeout(end, 20000, 'the whole body at the sender');
     assert.ok(body >= total, `got ${body} bytes`);
     socket.destroy();
-  } finally {
-    await listener.close();
-  }
+  });
 });
