@@ -50,6 +50,9 @@ if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
     ARGS --hc hc1 --set RequestHeadTimeoutMs=1000 --set HttpKeepAliveTimeoutMs=4000
          -- ${_azr_emu_dir}/sec_http_keepalive.test.js)
   azr_emulator_test(sec_ping_flood LABELS security ARGS --hc hc1,hc2 -- ${_azr_emu_dir}/sec_ping_flood.test.js)
+  # These measure the emulator's CPU and memory while flooding it: alone, so that they neither
+  # disturb timing-sensitive tests (valgrind runs) nor get their numbers from other tests' load.
+  set_tests_properties(sec_fd_exhaustion sec_pending_connections sec_ping_flood PROPERTIES RUN_SERIAL TRUE)
   azr_emulator_test(sec_rendezvous_ids LABELS security
     ARGS --hc hc1 --set LatencyMs=1500 -- ${_azr_emu_dir}/sec_rendezvous_ids.test.js)
   azr_emulator_test(sec_slow_reader LABELS security
