@@ -170,7 +170,9 @@ static struct h_listener *expect_unreachable(struct h_world *w, const char *ns_s
 }
 
 static void test_use_ipv6(void **state) {
-  struct h_world *w = *state = h_world_new_bound(false, "::1", NULL);
+  /* NamespaceAddress names the relay by address, so the listener's tokens do too. */
+  static const char *const settings[] = {"NamespaceAliases=::1", NULL};
+  struct h_world *w = *state = h_world_new_bound(false, "::1", settings);
   w->capture_emulator_log = true;
   char ns[64];
   snprintf(ns, sizeof ns, "NamespaceAddress=[::1]:%u", azr_emulator_get_port(w->em));
@@ -191,7 +193,8 @@ static void test_use_ipv6(void **state) {
 }
 
 static void test_ipv6_only_cannot_reach_an_ipv4_relay(void **state) {
-  struct h_world *w = *state = h_world_new(false, NULL); /* 127.0.0.1 */
+  static const char *const settings[] = {"NamespaceAliases=127.0.0.1", NULL};
+  struct h_world *w = *state = h_world_new(false, settings); /* 127.0.0.1 */
   char ns[64];
   snprintf(ns, sizeof ns, "NamespaceAddress=127.0.0.1:%u", azr_emulator_get_port(w->em));
   (void)expect_unreachable(w, ns, "UseIPv6=1");
