@@ -49,7 +49,7 @@ static int check(azr_emulator *em, struct azr__span token, const struct emu_enti
                              .host_count = host_count,
                              .entity_path = entity->path,
                              .needed_right = right,
-                             .now_s = emu_now_s(em),
+                             .now_s = azr__emu_now_s(em),
                              .clock_skew_s = em->settings.clock_skew_s,
                              .hmac = azr__hmac_sha256};
   int64_t exp = 0;
@@ -65,7 +65,7 @@ static int check(azr_emulator *em, struct azr__span token, const struct emu_enti
   return 0;
 }
 
-int emu_authorize(azr_emulator *em, const struct azr__http_head *head, const struct azr__hc_target *target,
+int azr__emu_authorize(azr_emulator *em, const struct azr__http_head *head, const struct azr__hc_target *target,
                   const struct emu_entity *entity, unsigned right, bool http_mode, int64_t *expiry_s, char *msg,
                   size_t msg_len) {
   struct azr__buf tok;
@@ -89,7 +89,7 @@ int emu_authorize(azr_emulator *em, const struct azr__http_head *head, const str
   return status;
 }
 
-int emu_authorize_token(azr_emulator *em, const char *token, const struct emu_entity *entity, unsigned right,
+int azr__emu_authorize_token(azr_emulator *em, const char *token, const struct emu_entity *entity, unsigned right,
                         int64_t *expiry_s, char *msg, size_t msg_len) {
   return check(em, azr__span_of(token), entity, right, expiry_s, msg, msg_len);
 }

@@ -16,7 +16,7 @@ struct emu_listener {
   char tracking_id[128];
   char guid[37];
   char host[300];            /* the Host header the listener dialled */
-  char rendezvous_host[320]; /* host[:port] for its rendezvous addresses (emu_control_rendezvous_host) */
+  char rendezvous_host[320]; /* host[:port] for its rendezvous addresses (azr__emu_control_rendezvous_host) */
   int64_t token_expiry_s;
   uv_timer_t expiry_timer;
   uint8_t msg_opcode;
@@ -27,8 +27,8 @@ struct emu_listener {
   struct emu_flow flow; /* IdleTimeoutMs */
 };
 
-const char *emu_control_rendezvous_host(struct emu_listener *l) {
-  emu_rendezvous_authority(l->em, l->host, l->rendezvous_host, sizeof l->rendezvous_host);
+const char *azr__emu_control_rendezvous_host(struct emu_listener *l) {
+  azr__emu_rendezvous_authority(l->em, l->host, l->rendezvous_host, sizeof l->rendezvous_host);
   return l->rendezvous_host;
 }
 
@@ -41,7 +41,7 @@ static void unlink_listener(struct emu_listener *l) {
   l->prev = l->next = NULL;
   e->listener_count--;
   l->entity = NULL;
-  emu_relay_connections_changed(l->em, -1);
+  azr__emu_relay_connections_changed(l->em, -1);
 }
 
 static void on_expiry_timer_closed(uv_handle_t *h) {
@@ -65,7 +65,7 @@ static void on_expiry(uv_timer_t *t);
 static void arm_expiry(struct emu_listener *l) {
   azr_emulator *em = l->em;
   /* A token the handshake accepted within the clock skew must still live for the grace period. */
-  int64_t left_s = l->token_expiry_s + em->settings.token_grace_s + em->settings.clock_skew_s - emu_now_s(em);
+  int64_t left_s = l->token_expiry_s + em->settings.token_grace_s + em->settings.clock_skew_s - azr__emu_now_s(em);
   if (left_s < 0) left_s = 0;
   uint64_t ms = (uint64_t)left_s * 1000u / (uint64_t)(em->settings.clock_speed > 0 ? em->settings.clock_speed : 1);
   uv_timer_start(&l->expiry_timer, on_expiry, ms, 0);
@@ -74,7 +74,7 @@ static void arm_expiry(struct emu_listener *l) {
 static void on_expiry(uv_timer_t *t) {
   struct emu_listener *l = t->data;
   azr_emulator *em = l->em;
-  if (emu_now_s(em) < l->token_expiry_s + em->settings.token_grace_s + em->settings.clock_skew_s) {
+  if (azr__emu_now_s(em) < l->token_expiry_s + em->settings.token_grace_s + em->settings.clock_skew_s) {
     arm_expiry(l);
     return;
   }
@@ -83,7 +83,7 @@ static void on_expiry(uv_timer_t *t) {
 
 static void deliver_response(struct emu_listener *l, const uint8_t *body, size_t len) {
   l->awaiting_body = false;
-  emu_http_control_response(l->em, l, &l->pending_response.u.response, body, len);
+  azr__emu_http_control_response(l->em, l, &l->pending_response.u.response, body, len);
   azr__hc_cmd_free(l->em->mem, &l->pending_response);
   memset(&l->pending_response, 0, sizeof l->pending_response);
 }
@@ -106,7 +106,7 @@ static void handle_text(struct emu_listener *l, const uint8_t *data, size_t len)
   case AZR__HC_CMD_RENEW_TOKEN: {
     char msg[200];
     int64_t expiry = 0;
-    int status = emu_authorize_token(em, cmd.u.renew_token.token, l->entity, AZR__RIGHT_LISTEN, &expiry, msg, sizeof msg);
+    int status = azr__emu_authorize_token(em, cmd.u.renew_token.token, l->entity, AZR__RIGHT_LISTEN, &expiry, msg, sizeof msg);
     if (status) {
       close_channel(l, 1008, msg);
     } else {
@@ -124,7 +124,7 @@ static void handle_text(struct emu_listener *l, const uint8_t *data, size_t len)
       return;
     }
     l->swallow_empty_binary = true;
-    emu_http_control_response(em, l, &cmd.u.response, NULL, 0);
+    azr__emu_http_control_response(em, l, &cmd.u.response, NULL, 0);
     azr__hc_cmd_free(em->mem, &cmd);
     return;
   default:
@@ -167,9 +167,9 @@ static void on_close(struct azr__ws *ws, int status, uint16_t code, const char *
   EMU_LOG(em, AZR_LOG_INFO, "listener %s left '%s' (%s, close %u %s)", l->tracking_id,
           l->entity ? l->entity->path : "?", azr_status_name(status), code, reason);
   l->ws = NULL;
-  emu_flow_remove(em, &l->flow);
+  azr__emu_flow_remove(em, &l->flow);
   if (l->awaiting_body) deliver_response(l, NULL, 0);
-  emu_http_listener_gone(em, l);
+  azr__emu_http_listener_gone(em, l);
   unlink_listener(l);
   uv_timer_stop(&l->expiry_timer);
   uv_close((uv_handle_t *)&l->expiry_timer, on_expiry_timer_closed);
@@ -194,7 +194,7 @@ static void on_idle(struct emu_flow *flow, bool reset) {
     return;
   }
   struct azr__stream *s = azr__ws_detach_stream(l->ws);
-  if (s) emu_black_hole_take(l->em, s);
+  if (s) azr__emu_black_hole_take(l->em, s);
 }
 
 static void tracking_guid(struct azr__span id, char out[37]) {
@@ -206,29 +206,29 @@ static void tracking_guid(struct azr__span id, char out[37]) {
   out[n] = 0;
 }
 
-void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                         const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len) {
   char tid[128];
   snprintf(tid, sizeof tid, "%.*s", (int)(target->id.len < 100 ? target->id.len : 100), target->id.ptr);
   struct azr__span suffix;
-  struct emu_entity *e = emu_entity_match(em, target->path, &suffix);
+  struct emu_entity *e = azr__emu_entity_match(em, target->path, &suffix);
   if (!e || suffix.len) {
-    emu_reply_ws_error(em, s, 404, "Endpoint does not exist.", tid, NULL);
+    azr__emu_reply_ws_error(em, s, 404, "Endpoint does not exist.", tid, NULL);
     return;
   }
   if (em->settings.refuse_listen_until_ms && (int64_t)azr__now_ms() < em->settings.refuse_listen_until_ms) {
-    emu_reply_ws_error(em, s, 503, "ServerBusy: the emulator is refusing listeners (fault injection).", tid, e->path);
+    azr__emu_reply_ws_error(em, s, 503, "ServerBusy: the emulator is refusing listeners (fault injection).", tid, e->path);
     return;
   }
   char msg[200];
   int64_t expiry = 0;
-  int status = emu_authorize(em, head, target, e, AZR__RIGHT_LISTEN, false, &expiry, msg, sizeof msg);
+  int status = azr__emu_authorize(em, head, target, e, AZR__RIGHT_LISTEN, false, &expiry, msg, sizeof msg);
   if (status) {
-    emu_reply_ws_error(em, s, status, msg, tid, e->path);
+    azr__emu_reply_ws_error(em, s, status, msg, tid, e->path);
     return;
   }
   if (e->listener_count >= em->settings.max_listeners || em->relay_connections >= em->settings.max_connections) {
-    emu_reply_ws_error(em, s, em->settings.listener_quota_status,
+    azr__emu_reply_ws_error(em, s, em->settings.listener_quota_status,
                        e->listener_count >= em->settings.max_listeners
                            ? "QuotaExceeded: The maximum number of listeners for this hybrid connection is reached."
                            : "QuotaExceeded: The maximum number of connections for this namespace is reached.",
@@ -237,7 +237,7 @@ void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__htt
   }
   struct emu_listener *l = azr__calloc(em->mem, 1, sizeof *l);
   if (!l) {
-    emu_reply_ws_error(em, s, 500, "Internal error.", tid, e->path);
+    azr__emu_reply_ws_error(em, s, 500, "Internal error.", tid, e->path);
     return;
   }
   l->em = em;
@@ -258,7 +258,7 @@ void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__htt
   opt.session.max_message_size = AZR_MAX_CONTROL_MSG;
   if (azr__ws_accept(s, keybuf, NULL, leftover, leftover_len, &opt, &control_cb, l, &l->ws) != AZR_OK) {
     azr__free(em->mem, l);
-    emu_reply_ws_error(em, s, 500, "Internal error.", tid, e->path);
+    azr__emu_reply_ws_error(em, s, 500, "Internal error.", tid, e->path);
     return;
   }
   uv_timer_init(&em->loop, &l->expiry_timer);
@@ -268,8 +268,8 @@ void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__htt
   if (l->next) l->next->prev = l;
   e->listeners = l;
   e->listener_count++;
-  emu_relay_connections_changed(em, +1);
-  emu_flow_add(em, &l->flow, NULL, l->ws, on_idle);
+  azr__emu_relay_connections_changed(em, +1);
+  azr__emu_flow_add(em, &l->flow, NULL, l->ws, on_idle);
   arm_expiry(l);
   EMU_LOG(em, AZR_LOG_INFO, "listener %s joined '%s' from %s:%u (%zu listening)", l->tracking_id, e->path,
           s->peer_addr, s->peer_port, e->listener_count);
@@ -284,7 +284,7 @@ static bool guid_in_list(const char *guid, const struct azr__http_header *list) 
   return false;
 }
 
-struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entity, const struct azr__http_head *head,
+struct emu_listener *azr__emu_control_pick(azr_emulator *em, struct emu_entity *entity, const struct azr__http_head *head,
                                       bool *filtered) {
   const struct azr__http_header *allowed = azr__http_head_find(head, "Microsoft-Relay-AllowedListeners");
   const struct azr__http_header *disallowed = azr__http_head_find(head, "Microsoft-Relay-DisallowedListeners");
@@ -299,7 +299,7 @@ struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entit
     eligible++;
   }
   if (!eligible) return NULL;
-  size_t pick = (size_t)(emu_random(em) % eligible);
+  size_t pick = (size_t)(azr__emu_random(em) % eligible);
   for (struct emu_listener *l = entity->listeners; l; l = l->next) {
     if (l->closing || !l->ws) continue;
     if ((allowed && !guid_in_list(l->guid, allowed)) || (disallowed && guid_in_list(l->guid, disallowed))) continue;
@@ -308,7 +308,7 @@ struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entit
   return NULL;
 }
 
-int emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
+int azr__emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
                      bool has_body) {
   if (!l->ws || l->closing) return AZR_E_CLOSED;
   EMU_LOG(l->em, AZR_LOG_DEBUG, "to listener %s: %.*s", l->tracking_id, (int)(json_len < 1500 ? json_len : 1500),
@@ -318,7 +318,7 @@ int emu_control_send(struct emu_listener *l, const char *json, size_t json_len, 
   return rc;
 }
 
-void emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path) {
+void azr__emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path) {
   for (size_t i = 0; i < em->entity_count; i++) {
     struct emu_entity *e = &em->entities[i];
     if (entity_path && strcasecmp(e->path, entity_path)) continue;
@@ -326,13 +326,13 @@ void emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, 
   }
 }
 
-void emu_control_abort_all(azr_emulator *em) {
+void azr__emu_control_abort_all(azr_emulator *em) {
   for (size_t i = 0; i < em->entity_count; i++)
     for (struct emu_listener *l = em->entities[i].listeners; l; l = l->next)
       if (l->ws) azr__ws_abort(l->ws);
 }
 
-bool emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener) {
+bool azr__emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener) {
   for (const struct emu_listener *l = entity->listeners; l; l = l->next)
     if (l == listener) return l->ws && !l->closing;
   return false;

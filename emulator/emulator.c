@@ -105,7 +105,7 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
   }
   if (nlen == strlen("DropListenersNow") && !strncasecmp(setting, "DropListenersNow", nlen)) {
     int code = atoi(value);
-    emu_control_close_all(em, (uint16_t)(code >= 1000 && code <= 4999 ? code : 1011), "NameRenewalFailed", NULL);
+    azr__emu_control_close_all(em, (uint16_t)(code >= 1000 && code <= 4999 ? code : 1011), "NameRenewalFailed", NULL);
     return AZR_OK;
   }
   for (size_t i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
@@ -164,7 +164,7 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     }
     if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
       uv_timer_start(&em->maintenance, on_maintenance, (uint64_t)v, 0);
-    if (!strcasecmp(st->name, "IdleTimeoutMs")) emu_idle_start(em);
+    if (!strcasecmp(st->name, "IdleTimeoutMs")) azr__emu_idle_start(em);
     return AZR_OK;
   }
   set_error(em, "unknown setting '%.*s'", (int)nlen, setting);
@@ -323,7 +323,7 @@ int azr_emulator_load_config(azr_emulator *em, const char *path) {
 static void on_maintenance(uv_timer_t *t) {
   azr_emulator *em = t->data;
   if (em->settings.drop_listeners_after_ms) {
-    emu_control_close_all(em, 1011, "NameRenewalFailed", NULL);
+    azr__emu_control_close_all(em, 1011, "NameRenewalFailed", NULL);
     uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
   }
 }
@@ -355,7 +355,7 @@ static void choose_auto_gateway(azr_emulator *em) {
   snprintf(em->auto_gateway, sizeof em->auto_gateway, "%s", a);
 }
 
-void emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len) {
+void azr__emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len) {
   char gw[sizeof em->settings.gateway_host];
   if (explicit_gateway(em, gw, sizeof gw)) {
     bool v6 = strchr(gw, ':') != NULL;
@@ -405,7 +405,7 @@ int azr_emulator_start(azr_emulator *em) {
       return rc;
     }
   }
-  int rc = azr__tcp_server_open(&em->loop, em->mem, &em->log, em->bind_host, em->port, emu_front_accept, em,
+  int rc = azr__tcp_server_open(&em->loop, em->mem, &em->log, em->bind_host, em->port, azr__emu_front_accept, em,
                                 &em->server, &em->port, err, sizeof err);
   if (rc) {
     set_error(em, "%s", err);
@@ -421,11 +421,11 @@ int azr_emulator_start(azr_emulator *em) {
   }
   choose_auto_gateway(em);
   em->started = true;
-  emu_idle_start(em);
+  azr__emu_idle_start(em);
   if (em->settings.drop_listeners_after_ms)
     uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
   char rv[320];
-  emu_rendezvous_authority(em, "the host each listener dialled", rv, sizeof rv);
+  azr__emu_rendezvous_authority(em, "the host each listener dialled", rv, sizeof rv);
   EMU_LOG(em, AZR_LOG_INFO, "listening on %s://%s:%u (namespace %s; rendezvous addresses on %s)",
           em->plain ? "http" : "https", em->bind_host, em->port, em->namespace_host, rv);
   return AZR_OK;
@@ -448,12 +448,12 @@ void azr_emulator_free(azr_emulator *em) {
   if (!em) return;
   if (em->server) azr__tcp_server_close(em->server);
   em->server = NULL;
-  emu_fronts_close_all(em);
-  emu_http_close_all(em);
-  emu_senders_close_all(em);
-  emu_splices_close_all(em);
-  emu_control_abort_all(em);
-  emu_idle_close_all(em);
+  azr__emu_fronts_close_all(em);
+  azr__emu_http_close_all(em);
+  azr__emu_senders_close_all(em);
+  azr__emu_splices_close_all(em);
+  azr__emu_control_abort_all(em);
+  azr__emu_idle_close_all(em);
   uv_timer_stop(&em->maintenance);
   uv_close((uv_handle_t *)&em->maintenance, NULL);
   uv_close((uv_handle_t *)&em->idle_sweep, NULL);
@@ -520,7 +520,7 @@ int azr_emulator_get_connection_string(const azr_emulator *em, const char *path,
 
 /* ---- helpers for the other parts ---- */
 
-struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix) {
+struct emu_entity *azr__emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix) {
   const char *names[256];
   size_t best = (size_t)-1;
   /* azr__hc_entity_match works on a name array; walk in slices to support any entity count. */
@@ -539,7 +539,7 @@ struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, str
   return best == (size_t)-1 ? NULL : &em->entities[best];
 }
 
-uint64_t emu_random(azr_emulator *em) {
+uint64_t azr__emu_random(azr_emulator *em) {
   uint64_t x = em->rng_state; /* xorshift64*: load balancing and fault dice, not secrets */
   x ^= x >> 12;
   x ^= x << 25;
@@ -548,7 +548,7 @@ uint64_t emu_random(azr_emulator *em) {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-int emu_new_id(struct azr__span base, char out[128]) {
+int azr__emu_new_id(struct azr__span base, char out[128]) {
   /* The id is the rendezvous address's only secret (§6.3: the address is the credential), so it
    * ends in 128 bits from the system's CSPRNG; the sender's tracking id in front of them is for
    * tracing only and may be public. */
@@ -576,9 +576,9 @@ int emu_new_id(struct azr__span base, char out[128]) {
   return AZR_OK;
 }
 
-int64_t azr_emulator_get_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }
+int64_t azr_emulator_get_clock_s(const azr_emulator *em) { return em ? azr__emu_now_s(em) : 0; }
 
-int64_t emu_now_s(const azr_emulator *em) {
+int64_t azr__emu_now_s(const azr_emulator *em) {
   /* ClockSpeed > 1 makes token lifetimes pass faster, so a day of renewals fits in minutes: time
    * runs `speed` times faster from the moment the emulator was created. */
   int64_t wall = azr__wall_s();
@@ -587,24 +587,24 @@ int64_t emu_now_s(const azr_emulator *em) {
   return em->clock_anchor_s + elapsed_ms * em->settings.clock_speed / 1000;
 }
 
-void emu_relay_connections_changed(azr_emulator *em, int delta) {
+void azr__emu_relay_connections_changed(azr_emulator *em, int delta) {
   if (delta < 0 && (unsigned)-delta > em->relay_connections) em->relay_connections = 0;
   else em->relay_connections = (unsigned)((int)em->relay_connections + delta);
 }
 
-bool emu_peer_acquire(azr_emulator *em, const char *address) {
+bool azr__emu_peer_acquire(azr_emulator *em, const char *address) {
   uintptr_t n = (uintptr_t)azr__strmap_get(&em->pending_by_address, address);
   if (n >= em->settings.max_pending_per_address) return false;
   return azr__strmap_put(&em->pending_by_address, address, (void *)(n + 1)) == AZR_OK;
 }
 
-void emu_peer_release(azr_emulator *em, const char *address) {
+void azr__emu_peer_release(azr_emulator *em, const char *address) {
   uintptr_t n = (uintptr_t)azr__strmap_get(&em->pending_by_address, address);
   if (n <= 1) azr__strmap_remove(&em->pending_by_address, address);
   else (void)azr__strmap_put(&em->pending_by_address, address, (void *)(n - 1));
 }
 
-bool emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed) {
+bool azr__emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed) {
   uint64_t now = azr__now_ms();
   if (g->at_ms && now - g->at_ms < 60000u) {
     g->suppressed++;

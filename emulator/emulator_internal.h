@@ -67,7 +67,7 @@ struct emu_flow {
   struct azr__stream *s;  /* the connection, or */
   struct azr__ws *ws;     /* the endpoint on it */
   /* Removed from the watch list before the call. reset: IdleTimeoutAction=reset (abort the stream
-   * and react as to a lost connection); else black-hole it (emu_black_hole_take). */
+   * and react as to a lost connection); else black-hole it (azr__emu_black_hole_take). */
   void (*on_idle)(struct emu_flow *f, bool reset);
   uint64_t seen_bytes, active_ms;
   bool listed;
@@ -94,7 +94,7 @@ struct emu_log_gate {
   unsigned suppressed;
 };
 /* True when a line may be written now; *suppressed receives how many were left out since. */
-bool emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed);
+bool azr__emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed);
 
 struct azr_emulator {
   const struct azr__mem *mem;
@@ -144,111 +144,111 @@ struct emu_pending {
 };
 
 /* ---- emulator.c ---- */
-struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix);
+struct emu_entity *azr__emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix);
 /* A fresh rendezvous id "<base or a GUID>_<32 hex digits>": the sender's tracking id (URL-safe
  * characters only, at most 80) and 128 random bits. AZR_E_IO if the random source fails. */
-int emu_new_id(struct azr__span base, char out[128]);
-uint64_t emu_random(azr_emulator *em);
+int azr__emu_new_id(struct azr__span base, char out[128]);
+uint64_t azr__emu_random(azr_emulator *em);
 /* host[:port] of rendezvous addresses for a listener that dialled listener_host (its Host header):
  * the gateway host (GatewayHost, or automatically the bound address) with the emulator's port, or
  * listener_host itself. */
-void emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len);
-int64_t emu_now_s(const azr_emulator *em);
-void emu_relay_connections_changed(azr_emulator *em, int delta);
+void azr__emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len);
+int64_t azr__emu_now_s(const azr_emulator *em);
+void azr__emu_relay_connections_changed(azr_emulator *em, int delta);
 /* Pending connections (before their request head, and HTTP-mode connections) of one peer address
  * against MaxPendingConnectionsPerAddress: acquire fails when the address is at its cap. */
-bool emu_peer_acquire(azr_emulator *em, const char *address);
-void emu_peer_release(azr_emulator *em, const char *address);
+bool azr__emu_peer_acquire(azr_emulator *em, const char *address);
+void azr__emu_peer_release(azr_emulator *em, const char *address);
 
 /* ---- idle.c ---- */
-void emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, struct azr__ws *ws,
+void azr__emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, struct azr__ws *ws,
                   void (*on_idle)(struct emu_flow *f, bool reset));
-void emu_flow_remove(azr_emulator *em, struct emu_flow *f);
+void azr__emu_flow_remove(azr_emulator *em, struct emu_flow *f);
 /* Takes over a cut connection: from now on nothing is sent on it and what arrives is discarded,
  * until the peer closes it (or a hold time passes). Counts against MaxConnections meanwhile. */
-void emu_black_hole_take(azr_emulator *em, struct azr__stream *s);
-/* Cuts s for idleness: a reset, or (black hole) emu_black_hole_take. NULL is ignored. */
-void emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset);
+void azr__emu_black_hole_take(azr_emulator *em, struct azr__stream *s);
+/* Cuts s for idleness: a reset, or (black hole) azr__emu_black_hole_take. NULL is ignored. */
+void azr__emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset);
 /* (Re)arms the idle sweep after start or a change of IdleTimeoutMs. */
-void emu_idle_start(azr_emulator *em);
-void emu_idle_close_all(azr_emulator *em);
+void azr__emu_idle_start(azr_emulator *em);
+void azr__emu_idle_close_all(azr_emulator *em);
 
 /* ---- auth.c ---- */
 /* Checks the token carried by a request (sb-hc-token query, ServiceBusAuthorization header, and for
  * HTTP also Authorization). Returns 0 when authorized, else the HTTP status (401/403) with the
  * service-like message in msg. *expiry_s receives the token expiry. */
-int emu_authorize(azr_emulator *em, const struct azr__http_head *head, const struct azr__hc_target *target,
+int azr__emu_authorize(azr_emulator *em, const struct azr__http_head *head, const struct azr__hc_target *target,
                   const struct emu_entity *entity, unsigned right, bool http_mode, int64_t *expiry_s, char *msg,
                   size_t msg_len);
 /* Validates a token string (renewToken) for the entity and right. */
-int emu_authorize_token(azr_emulator *em, const char *token, const struct emu_entity *entity, unsigned right,
+int azr__emu_authorize_token(azr_emulator *em, const char *token, const struct emu_entity *entity, unsigned right,
                         int64_t *expiry_s, char *msg, size_t msg_len);
 
 /* ---- replies.c ---- */
 /* "text TrackingId:<id>_G0, SystemTracker:sb://host/entity, Timestamp:..." into out. */
-void emu_error_text(azr_emulator *em, const char *text, const char *tracking_id, const char *entity_path, char *out,
+void azr__emu_error_text(azr_emulator *em, const char *text, const char *tracking_id, const char *entity_path, char *out,
                     size_t out_len);
 /* Writes an HTTP error response on a WebSocket-path request and closes the stream after it. */
-void emu_reply_ws_error(azr_emulator *em, struct azr__stream *s, int status, const char *text,
+void azr__emu_reply_ws_error(azr_emulator *em, struct azr__stream *s, int status, const char *text,
                         const char *tracking_id, const char *entity_path);
 /* Writes an HTTP-mode error response (JSON body {"error":{"code","message"}}); keeps the connection
  * open when keep_alive, else closes after it. */
-void emu_reply_http_error(azr_emulator *em, struct azr__stream *s, int status, const char *code, const char *text,
+void azr__emu_reply_http_error(azr_emulator *em, struct azr__stream *s, int status, const char *code, const char *text,
                           const char *tracking_id, const char *entity_path, bool keep_alive);
 
 /* ---- front.c ---- */
-void emu_front_accept(void *em, int fd);
-void emu_fronts_close_all(azr_emulator *em);
+void azr__emu_front_accept(void *em, int fd);
+void azr__emu_fronts_close_all(azr_emulator *em);
 
 /* ---- control.c ---- */
 /* Handles "sb-hc-action=listen". Takes over the stream. */
-void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                         const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len);
 /* Picks a listener at random among those allowed by Microsoft-Relay-(Dis)AllowedListeners. NULL when
  * none; *filtered tells whether the filter (not absence) was the reason. */
-struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entity, const struct azr__http_head *head,
+struct emu_listener *azr__emu_control_pick(azr_emulator *em, struct emu_entity *entity, const struct azr__http_head *head,
                                       bool *filtered);
 /* Sends a command (JSON text, then an optional binary body) on a control channel. */
-int emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
+int azr__emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
                      bool has_body);
 /* host[:port] for the listener's rendezvous addresses: the gateway host, or the Host it dialled
- * (emu_rendezvous_authority). Valid until the next call for the same listener. */
-const char *emu_control_rendezvous_host(struct emu_listener *l);
+ * (azr__emu_rendezvous_authority). Valid until the next call for the same listener. */
+const char *azr__emu_control_rendezvous_host(struct emu_listener *l);
 /* Whether the listener is still connected to the entity (pointers may outlive it). */
-bool emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener);
-void emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path);
-void emu_control_abort_all(azr_emulator *em);
+bool azr__emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener);
+void azr__emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path);
+void azr__emu_control_abort_all(azr_emulator *em);
 
 /* ---- sender.c ---- */
-void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                         const struct azr__hc_target *target, struct emu_entity *entity, struct azr__span suffix);
 /* "sb-hc-action=accept": the listener accepts or rejects a pending sender. */
-void emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                            const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len);
-void emu_senders_close_all(azr_emulator *em);
+void azr__emu_senders_close_all(azr_emulator *em);
 
 /* ---- splice.c ---- */
 /* Relays frames between a sender and a listener stream whose 101 responses were written. */
-int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
+int azr__emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
                      const uint8_t *sender_early, size_t sender_early_len, const uint8_t *listener_early,
                      size_t listener_early_len);
-void emu_splices_close_all(azr_emulator *em);
+void azr__emu_splices_close_all(azr_emulator *em);
 
 /* ---- http_relay.c ---- */
 /* An HTTP request (no $hc) to an entity: the front connection hands over its stream, its parser
  * (heap-allocated with em->mem, stopped after the head), the parsed head, its place in
- * MaxConnections and its pending slot of s->peer_addr (emu_peer_acquire). */
-void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
+ * MaxConnections and its pending slot of s->peer_addr (azr__emu_peer_acquire). */
+void azr__emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
                       struct azr__http_head *head, struct emu_entity *entity, struct azr__span suffix,
                       const uint8_t *leftover, size_t leftover_len);
 /* "sb-hc-action=request": the listener opens an HTTP rendezvous socket. */
-void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                          const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len);
 /* A response command (and its body) arrived on a control channel. */
-void emu_http_control_response(azr_emulator *em, struct emu_listener *l, struct azr__hc_response *resp,
+void azr__emu_http_control_response(azr_emulator *em, struct emu_listener *l, struct azr__hc_response *resp,
                                const uint8_t *body, size_t body_len);
 /* A control channel went away: requests waiting on it fail. */
-void emu_http_listener_gone(azr_emulator *em, struct emu_listener *l);
-void emu_http_close_all(azr_emulator *em);
+void azr__emu_http_listener_gone(azr_emulator *em, struct emu_listener *l);
+void azr__emu_http_close_all(azr_emulator *em);
 
 #endif

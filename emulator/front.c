@@ -18,7 +18,7 @@ struct emu_front {
   bool have_head;
   bool peer_handed_over; /* the pending slot went to an HTTP connection */
   struct azr__buf held;  /* bytes after a rendezvous head held back by RendezvousDelayMs */
-  char peer[64];         /* the peer's address: its pending slot (emu_peer_acquire) */
+  char peer[64];         /* the peer's address: its pending slot (azr__emu_peer_acquire) */
   uv_timer_t timer;
   struct emu_flow flow;  /* IdleTimeoutMs */
 };
@@ -39,9 +39,9 @@ static void on_front_timer_closed(uv_handle_t *h) {
 /* Releases the front object; the stream must have been handed over or closed. */
 static void front_done(struct emu_front *f) {
   unlink_front(f);
-  emu_flow_remove(f->em, &f->flow);
-  emu_relay_connections_changed(f->em, -1);
-  if (!f->peer_handed_over) emu_peer_release(f->em, f->peer);
+  azr__emu_flow_remove(f->em, &f->flow);
+  azr__emu_relay_connections_changed(f->em, -1);
+  if (!f->peer_handed_over) azr__emu_peer_release(f->em, f->peer);
   if (f->http) {
     azr__http1_free(f->http);
     azr__free(f->em->mem, f->http);
@@ -53,7 +53,7 @@ static void front_done(struct emu_front *f) {
 }
 
 static void front_refuse(struct emu_front *f, int status, const char *text) {
-  emu_reply_ws_error(f->em, f->stream, status, text, NULL, NULL);
+  azr__emu_reply_ws_error(f->em, f->stream, status, text, NULL, NULL);
   f->stream = NULL;
   front_done(f);
 }
@@ -92,24 +92,24 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
     front_done(f);
     switch (target.action) {
     case AZR__HC_ACTION_LISTEN:
-      emu_control_listen(em, s, &h, &target, leftover, leftover_len);
+      azr__emu_control_listen(em, s, &h, &target, leftover, leftover_len);
       break;
     case AZR__HC_ACTION_NONE:
     case AZR__HC_ACTION_CONNECT: {
       struct azr__span suffix;
-      struct emu_entity *e = emu_entity_match(em, target.path, &suffix);
-      if (!e) emu_reply_ws_error(em, s, 404, "Endpoint does not exist.", NULL, NULL);
-      else emu_sender_connect(em, s, &h, &target, e, suffix);
+      struct emu_entity *e = azr__emu_entity_match(em, target.path, &suffix);
+      if (!e) azr__emu_reply_ws_error(em, s, 404, "Endpoint does not exist.", NULL, NULL);
+      else azr__emu_sender_connect(em, s, &h, &target, e, suffix);
       break;
     }
     case AZR__HC_ACTION_ACCEPT:
-      emu_sender_rendezvous(em, s, &h, &target, leftover, leftover_len);
+      azr__emu_sender_rendezvous(em, s, &h, &target, leftover, leftover_len);
       break;
     case AZR__HC_ACTION_REQUEST:
-      emu_http_rendezvous(em, s, &h, &target, leftover, leftover_len);
+      azr__emu_http_rendezvous(em, s, &h, &target, leftover, leftover_len);
       break;
     default:
-      emu_reply_ws_error(em, s, 400, "The sb-hc-action value is not recognized.", NULL, NULL);
+      azr__emu_reply_ws_error(em, s, 400, "The sb-hc-action value is not recognized.", NULL, NULL);
       break;
     }
     azr__http_head_free(&h);
@@ -117,15 +117,15 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
   }
   /* HTTP mode: https://ns/{hc}[/suffix][?query] */
   struct azr__span suffix;
-  struct emu_entity *e = emu_entity_match(em, target.path, &suffix);
+  struct emu_entity *e = azr__emu_entity_match(em, target.path, &suffix);
   if (!e) {
-    emu_reply_http_error(em, s, 404, "EndpointNotFound", "Endpoint does not exist.", NULL, NULL, false);
+    azr__emu_reply_http_error(em, s, 404, "EndpointNotFound", "Endpoint does not exist.", NULL, NULL, false);
     f->stream = NULL;
     front_done(f);
     return;
   }
   if (head->upgrade) {
-    emu_reply_http_error(em, s, 400, "BadRequest", "WebSocket upgrades must use the $hc path.", NULL, e->path, false);
+    azr__emu_reply_http_error(em, s, 400, "BadRequest", "WebSocket upgrades must use the $hc path.", NULL, e->path, false);
     f->stream = NULL;
     front_done(f);
     return;
@@ -137,8 +137,8 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
   f->stream = NULL;
   f->peer_handed_over = true;
   front_done(f);
-  emu_relay_connections_changed(em, +1); /* the HTTP connection keeps the front's place */
-  emu_http_request(em, s, parser, &h, e, suffix, leftover, leftover_len);
+  azr__emu_relay_connections_changed(em, +1); /* the HTTP connection keeps the front's place */
+  azr__emu_http_request(em, s, parser, &h, e, suffix, leftover, leftover_len);
 }
 
 static bool is_rendezvous(const struct azr__http_head *head) {
@@ -221,19 +221,19 @@ static void refuse_at_accept(azr_emulator *em, int fd, const char *peer, const c
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   close(fd);
   unsigned left_out;
-  if (emu_log_gate_open(&em->refusal_log, &left_out))
+  if (azr__emu_log_gate_open(&em->refusal_log, &left_out))
     EMU_LOG(em, AZR_LOG_INFO, "refused a connection from %s: %s (%u more refusals since the last report)", peer, why,
             left_out);
 }
 
 static void on_idle(struct emu_flow *flow, bool reset) {
   struct emu_front *f = EMU_CONTAINER(flow, struct emu_front, flow);
-  emu_idle_cut_stream(f->em, f->stream, reset);
+  azr__emu_idle_cut_stream(f->em, f->stream, reset);
   f->stream = NULL;
   front_done(f);
 }
 
-void emu_front_accept(void *ud, int fd) {
+void azr__emu_front_accept(void *ud, int fd) {
   azr_emulator *em = ud;
   char peer[64];
   peer_address(fd, peer);
@@ -243,17 +243,17 @@ void emu_front_accept(void *ud, int fd) {
     refuse_at_accept(em, fd, peer, "MaxConnections reached");
     return;
   }
-  if (!emu_peer_acquire(em, peer)) {
+  if (!azr__emu_peer_acquire(em, peer)) {
     refuse_at_accept(em, fd, peer, "MaxPendingConnectionsPerAddress reached");
     return;
   }
   struct emu_front *f = azr__calloc(em->mem, 1, sizeof *f);
   if (!f) {
-    emu_peer_release(em, peer);
+    azr__emu_peer_release(em, peer);
     close(fd);
     return;
   }
-  emu_relay_connections_changed(em, +1);
+  azr__emu_relay_connections_changed(em, +1);
   f->em = em;
   snprintf(f->peer, sizeof f->peer, "%s", peer);
   azr__buf_init(&f->held, em->mem, 64u * 1024u);
@@ -264,8 +264,8 @@ void emu_front_accept(void *ud, int fd) {
   if (!f->http || azr__http1_init(f->http, AZR__HTTP1_REQUEST, em->mem, &hcb, f) != AZR_OK) {
     azr__free(em->mem, f->http);
     close(fd);
-    emu_relay_connections_changed(em, -1);
-    emu_peer_release(em, peer);
+    azr__emu_relay_connections_changed(em, -1);
+    azr__emu_peer_release(em, peer);
     uv_close((uv_handle_t *)&f->timer, on_front_timer_closed);
     return;
   }
@@ -279,10 +279,10 @@ void emu_front_accept(void *ud, int fd) {
     return;
   }
   uv_timer_start(&f->timer, on_head_timeout, em->settings.head_timeout_ms, 0);
-  emu_flow_add(em, &f->flow, f->stream, NULL, on_idle);
+  azr__emu_flow_add(em, &f->flow, f->stream, NULL, on_idle);
 }
 
-void emu_fronts_close_all(azr_emulator *em) {
+void azr__emu_fronts_close_all(azr_emulator *em) {
   while (em->fronts) {
     struct emu_front *f = em->fronts;
     if (f->stream) azr__stream_close(f->stream, AZR__CLOSE_ABORT);

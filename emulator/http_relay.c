@@ -25,7 +25,7 @@ struct emu_http_conn {
   struct azr__ws *rv;        /* sticky rendezvous socket */
   struct emu_listener *rv_listener;
   struct emu_entity *rv_entity;
-  char peer[64]; /* holds a pending slot of this address (emu_peer_acquire) */
+  char peer[64]; /* holds a pending slot of this address (azr__emu_peer_acquire) */
   bool closing;
   /* Between requests: the next head must start within HttpKeepAliveTimeoutMs and, once started,
    * be complete within RequestHeadTimeoutMs (the front door's limit for the first one). */
@@ -109,7 +109,7 @@ static void req_fail(struct emu_http_req *r, int status, const char *code, const
     conn_close(c, true);
     return;
   }
-  emu_reply_http_error(r->em, c->s, status, code, text, r->id[0] ? r->id : r->tracking_id,
+  azr__emu_reply_http_error(r->em, c->s, status, code, text, r->id[0] ? r->id : r->tracking_id,
                        r->entity ? r->entity->path : NULL, keep);
   if (!keep) c->s = NULL;
   req_free(r);
@@ -175,7 +175,7 @@ static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool
   struct azr__buf address;
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                  emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
+                  azr__emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
   q.address = with_address ? (char *)azr__buf_cstr(&address) : NULL;
   q.id = r->id;
   q.request_target = (char *)azr__buf_cstr(&r->target);
@@ -247,8 +247,8 @@ static void deliver_on_control(struct emu_http_req *r) {
   struct azr__buf json;
   azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
   int rc = write_request_json(r, &json, true, r->body.len > 0);
-  if (!rc && !emu_control_alive(r->entity, r->listener)) rc = AZR_E_CLOSED;
-  if (!rc) rc = emu_control_send(r->listener, (const char *)json.data, json.len, r->body.data, r->body.len, r->body.len > 0);
+  if (!rc && !azr__emu_control_alive(r->entity, r->listener)) rc = AZR_E_CLOSED;
+  if (!rc) rc = azr__emu_control_send(r->listener, (const char *)json.data, json.len, r->body.data, r->body.len, r->body.len > 0);
   azr__buf_free(&json);
   if (rc) {
     req_fail(r, 502, "BadGateway", "The listener could not be reached.");
@@ -275,12 +275,12 @@ static void request_rendezvous(struct emu_http_req *r) {
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_init(&json, em->mem, AZR_MAX_CONTROL_MSG);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                  emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
+                  azr__emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
   struct azr__hc_request q = {0};
   q.address = (char *)azr__buf_cstr(&address);
   q.id = r->id;
   int rc = azr__hc_cmd_write_request(&json, &q);
-  if (!rc) rc = emu_control_send(r->listener, (const char *)json.data, json.len, NULL, 0, false);
+  if (!rc) rc = azr__emu_control_send(r->listener, (const char *)json.data, json.len, NULL, 0, false);
   azr__buf_free(&address);
   azr__buf_free(&json);
   if (rc) {
@@ -374,7 +374,7 @@ static void response_done(struct emu_http_req *r, bool clean) {
   else conn_next(c);
 }
 
-void emu_http_control_response(azr_emulator *em, struct emu_listener *l, struct azr__hc_response *resp,
+void azr__emu_http_control_response(azr_emulator *em, struct emu_listener *l, struct azr__hc_response *resp,
                                const uint8_t *body, size_t body_len) {
   struct emu_pending *p = azr__strmap_get(&em->pending, resp->request_id ? resp->request_id : "");
   if (!p || p->kind != EMU_PENDING_HTTP) return; /* unknown or late: dropped (§5.6 rule 3) */
@@ -453,7 +453,7 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   struct emu_http_conn *c = azr__ws_user_data(ws);
   EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP rendezvous closed: %s %u %s", azr_status_name(status), code, reason);
   c->rv = NULL;
-  emu_flow_remove(c->em, &c->rv_flow);
+  azr__emu_flow_remove(c->em, &c->rv_flow);
   struct emu_http_req *r = c->cur;
   /* The listener closing its rendezvous ends the sender's connection too (§7.6). */
   if (r && r->via_rendezvous && r->command_sent) {
@@ -479,7 +479,7 @@ static void rv_drop(struct emu_http_conn *c, uint16_t code, const char *reason) 
   struct azr__ws *rv = c->rv;
   if (!rv) return;
   c->rv = NULL;
-  emu_flow_remove(c->em, &c->rv_flow);
+  azr__emu_flow_remove(c->em, &c->rv_flow);
   static const struct azr__ws_callbacks none = {0};
   azr__ws_set_callbacks(rv, &none);
   azr__ws_set_user_data(rv, NULL);
@@ -488,7 +488,7 @@ static void rv_drop(struct emu_http_conn *c, uint16_t code, const char *reason) 
     return;
   }
   struct azr__stream *s = azr__ws_detach_stream(rv);
-  if (s) emu_black_hole_take(c->em, s);
+  if (s) azr__emu_black_hole_take(c->em, s);
 }
 
 /* The rendezvous was cut for idleness (idle.c). Reset: the listener's connection is lost, as
@@ -549,7 +549,7 @@ static void send_full_request_on_rv(struct emu_http_req *r) {
   flush_request_body(r);
 }
 
-void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                          const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len) {
   char id[128];
   snprintf(id, sizeof id, "%.*s", (int)(target->id.len < 120 ? target->id.len : 120), target->id.ptr);
@@ -560,7 +560,7 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
   bool for_request = r && r->via_rendezvous && !r->command_sent;
   bool for_response = r && !r->via_rendezvous && r->command_sent;
   if (!r || r->conn->rv || r->response_started || (!for_request && !for_response)) {
-    emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
+    azr__emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
     return;
   }
   const struct azr__http_header *key = azr__http_head_find(head, "Sec-WebSocket-Key");
@@ -571,12 +571,12 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
   opt.session.buffer_messages = false;
   struct emu_http_conn *c = r->conn;
   if (azr__ws_accept(s, keybuf, NULL, leftover, leftover_len, &opt, &rv_cb, c, &c->rv) != AZR_OK) {
-    emu_reply_ws_error(em, s, 500, "Internal error.", id, NULL);
+    azr__emu_reply_ws_error(em, s, 500, "Internal error.", id, NULL);
     return;
   }
   c->rv_listener = r->listener;
   c->rv_entity = r->entity;
-  emu_flow_add(em, &c->rv_flow, NULL, c->rv, rv_idle);
+  azr__emu_flow_add(em, &c->rv_flow, NULL, c->rv, rv_idle);
   r->via_rendezvous = true;
   if (for_request) send_full_request_on_rv(r);
 }
@@ -637,7 +637,7 @@ static void feed(struct emu_http_conn *c, const uint8_t *data, size_t len) {
     if (used < 0) {
       if (c->cur) req_fail(c->cur, 400, "BadRequest", "Malformed HTTP request.");
       else {
-        emu_reply_http_error(c->em, c->s, 400, "BadRequest", "Malformed HTTP request.", NULL, NULL, false);
+        azr__emu_reply_http_error(c->em, c->s, 400, "BadRequest", "Malformed HTTP request.", NULL, NULL, false);
         c->s = NULL;
         conn_close(c, false);
       }
@@ -685,7 +685,7 @@ static const struct azr__stream_callbacks conn_cb = {NULL, conn_read, conn_end, 
 static void conn_idle(struct emu_flow *flow, bool reset) {
   struct emu_http_conn *c = EMU_CONTAINER(flow, struct emu_http_conn, flow);
   if (c->closing) return;
-  emu_idle_cut_stream(c->em, c->s, reset);
+  azr__emu_idle_cut_stream(c->em, c->s, reset);
   c->s = NULL;
   if (c->cur) req_free(c->cur);
   conn_close(c, true);
@@ -705,8 +705,8 @@ static void on_reaper_closed(uv_handle_t *h) {
 
 static void on_conn_closed_free(struct emu_http_conn *c) {
   azr_emulator *em = c->em;
-  emu_peer_release(em, c->peer);
-  emu_relay_connections_changed(em, -1);
+  azr__emu_peer_release(em, c->peer);
+  azr__emu_relay_connections_changed(em, -1);
   if (c->prev) c->prev->next = c->next;
   else em->http_conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -721,7 +721,7 @@ static void conn_close_at(struct emu_http_conn *c, bool abort, int line) {
   EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP connection %s:%u closed (%s, http_relay.c:%d)", c->s ? c->s->peer_addr : "?",
           c->s ? c->s->peer_port : 0, abort ? "abort" : "orderly", line);
   if (c->cur) req_free(c->cur);
-  emu_flow_remove(c->em, &c->flow);
+  azr__emu_flow_remove(c->em, &c->flow);
   if (c->s) azr__stream_close(c->s, abort ? AZR__CLOSE_ABORT : AZR__CLOSE_FLUSH);
   c->s = NULL;
   rv_drop(c, 1001, "The sender closed its connection.");
@@ -777,9 +777,9 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   struct azr__hc_target target;
   struct azr__span suffix;
   struct emu_entity *e = NULL;
-  if (azr__hc_target_parse(head->target, &target) == AZR_OK && !target.is_hc) e = emu_entity_match(em, target.path, &suffix);
+  if (azr__hc_target_parse(head->target, &target) == AZR_OK && !target.is_hc) e = azr__emu_entity_match(em, target.path, &suffix);
   if (!e) {
-    emu_reply_http_error(em, c->s, 404, "EndpointNotFound", "Endpoint does not exist.", NULL, NULL, false);
+    azr__emu_reply_http_error(em, c->s, 404, "EndpointNotFound", "Endpoint does not exist.", NULL, NULL, false);
     c->s = NULL;
     azr__http_head_free(head);
     conn_close(c, false);
@@ -818,7 +818,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   }
   if (e->requires_client_auth) {
     char msg[200];
-    int status = emu_authorize(em, &r->head, &target, e, AZR__RIGHT_SEND, true, NULL, msg, sizeof msg);
+    int status = azr__emu_authorize(em, &r->head, &target, e, AZR__RIGHT_SEND, true, NULL, msg, sizeof msg);
     if (status) {
       r->keep_alive = false;
       req_fail(r, status, "TokenMissingOrInvalid", msg);
@@ -826,20 +826,20 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
     }
   }
   /* Only an authorized request gets a rendezvous id: nothing about ids leaks before that. */
-  if (emu_new_id(target.id, r->id) != AZR_OK || azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
+  if (azr__emu_new_id(target.id, r->id) != AZR_OK || azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
     r->id[0] = 0;
     req_fail(r, 500, "InternalError", "Internal error.");
     return;
   }
   /* A connection that already has a rendezvous sends every later request over it (§7.2). */
-  if (c->rv && c->rv_entity == e && emu_control_alive(e, c->rv_listener)) {
+  if (c->rv && c->rv_entity == e && azr__emu_control_alive(e, c->rv_listener)) {
     r->listener = c->rv_listener;
     r->via_rendezvous = true;
     send_full_request_on_rv(r);
   } else {
     rv_drop(c, 1000, ""); /* its end must not end the connection now serving another request */
     bool filtered;
-    r->listener = emu_control_pick(em, e, &r->head, &filtered);
+    r->listener = azr__emu_control_pick(em, e, &r->head, &filtered);
     if (!r->listener) {
       if (filtered)
         req_fail(r, 404, "EndpointNotFound",
@@ -859,15 +859,15 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   if (r->body_done && !r->via_rendezvous) deliver_on_control(r);
 }
 
-void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
+void azr__emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
                       struct azr__http_head *head, struct emu_entity *entity, struct azr__span suffix,
                       const uint8_t *leftover, size_t leftover_len) {
   (void)entity;
   (void)suffix;
   struct emu_http_conn *c = azr__calloc(em->mem, 1, sizeof *c);
   if (!c) {
-    emu_peer_release(em, s->peer_addr);
-    emu_relay_connections_changed(em, -1);
+    azr__emu_peer_release(em, s->peer_addr);
+    azr__emu_relay_connections_changed(em, -1);
     azr__http1_free(parser);
     azr__free(em->mem, parser);
     azr__http_head_free(head);
@@ -889,7 +889,7 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   if (c->next) c->next->prev = c;
   em->http_conns = c;
   azr__stream_set_owner(s, &conn_cb, c);
-  emu_flow_add(em, &c->flow, s, NULL, conn_idle);
+  azr__emu_flow_add(em, &c->flow, s, NULL, conn_idle);
   azr__http1_resume(c->http);
   start_request(c, head, NULL, 0);
   if (c->closing) return;
@@ -905,7 +905,7 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   }
 }
 
-void emu_http_listener_gone(azr_emulator *em, struct emu_listener *l) {
+void azr__emu_http_listener_gone(azr_emulator *em, struct emu_listener *l) {
   for (struct emu_http_conn *c = conns_head(em); c;) {
     struct emu_http_conn *next = c->next;
     struct emu_http_req *r = c->cur;
@@ -915,6 +915,6 @@ void emu_http_listener_gone(azr_emulator *em, struct emu_listener *l) {
   }
 }
 
-void emu_http_close_all(azr_emulator *em) {
+void azr__emu_http_close_all(azr_emulator *em) {
   while (conns_head(em)) conn_close(conns_head(em), true);
 }

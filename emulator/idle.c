@@ -22,9 +22,9 @@ struct emu_black_hole {
 
 /* ---- flows ---- */
 
-void emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, struct azr__ws *ws,
+void azr__emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, struct azr__ws *ws,
                   void (*on_idle)(struct emu_flow *f, bool reset)) {
-  if (f->listed) emu_flow_remove(em, f);
+  if (f->listed) azr__emu_flow_remove(em, f);
   f->s = s;
   f->ws = ws;
   f->on_idle = on_idle;
@@ -37,7 +37,7 @@ void emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, s
   f->listed = true;
 }
 
-void emu_flow_remove(azr_emulator *em, struct emu_flow *f) {
+void azr__emu_flow_remove(azr_emulator *em, struct emu_flow *f) {
   if (!f->listed) return;
   if (f->prev) f->prev->next = f->next;
   else em->flows = f->next;
@@ -72,13 +72,13 @@ static void on_sweep(uv_timer_t *t) {
     for (struct emu_flow *f = em->flows; f && !victim; f = f->next)
       if (idle_for(f, now, limit)) victim = f;
     if (!victim) break;
-    emu_flow_remove(em, victim);
+    azr__emu_flow_remove(em, victim);
     victim->on_idle(victim, reset);
   }
-  emu_idle_start(em);
+  azr__emu_idle_start(em);
 }
 
-void emu_idle_start(azr_emulator *em) {
+void azr__emu_idle_start(azr_emulator *em) {
   uint64_t limit = em->settings.idle_timeout_ms;
   if (!em->started || !limit) {
     uv_timer_stop(&em->idle_sweep);
@@ -105,7 +105,7 @@ static void release(struct emu_black_hole *b) {
   if (b->prev) b->prev->next = b->next;
   else em->black_holes = b->next;
   if (b->next) b->next->prev = b->prev;
-  emu_relay_connections_changed(em, -1);
+  azr__emu_relay_connections_changed(em, -1);
   uv_timer_stop(&b->hold);
   uv_close((uv_handle_t *)&b->hold, on_hold_closed);
 }
@@ -126,7 +126,7 @@ static const struct azr__stream_callbacks black_hole_cb = {NULL, bh_read, bh_end
 
 static void on_hold(uv_timer_t *t) { release(t->data); }
 
-void emu_black_hole_take(azr_emulator *em, struct azr__stream *s) {
+void azr__emu_black_hole_take(azr_emulator *em, struct azr__stream *s) {
   struct emu_black_hole *b = azr__calloc(em->mem, 1, sizeof *b);
   if (!b) {
     azr__stream_close(s, AZR__CLOSE_ABORT);
@@ -142,17 +142,17 @@ void emu_black_hole_take(azr_emulator *em, struct azr__stream *s) {
   b->next = em->black_holes;
   if (b->next) b->next->prev = b;
   em->black_holes = b;
-  emu_relay_connections_changed(em, +1); /* it still holds a descriptor */
+  azr__emu_relay_connections_changed(em, +1); /* it still holds a descriptor */
 }
 
-void emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset) {
+void azr__emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset) {
   if (!s) return;
   if (reset) azr__stream_close(s, AZR__CLOSE_ABORT);
-  else emu_black_hole_take(em, s);
+  else azr__emu_black_hole_take(em, s);
 }
 
-void emu_idle_close_all(azr_emulator *em) {
+void azr__emu_idle_close_all(azr_emulator *em) {
   uv_timer_stop(&em->idle_sweep);
   while (em->black_holes) release(em->black_holes);
-  while (em->flows) emu_flow_remove(em, em->flows);
+  while (em->flows) azr__emu_flow_remove(em, em->flows);
 }

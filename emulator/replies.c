@@ -7,7 +7,7 @@
 #include "util/clock.h"
 #include "util/crypto.h"
 
-void emu_error_text(azr_emulator *em, const char *text, const char *tracking_id, const char *entity_path, char *out,
+void azr__emu_error_text(azr_emulator *em, const char *text, const char *tracking_id, const char *entity_path, char *out,
                     size_t out_len) {
   char guid[37];
   char tid[140];
@@ -27,10 +27,10 @@ void emu_error_text(azr_emulator *em, const char *text, const char *tracking_id,
     if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) *p = ' ';
 }
 
-void emu_reply_ws_error(azr_emulator *em, struct azr__stream *s, int status, const char *text,
+void azr__emu_reply_ws_error(azr_emulator *em, struct azr__stream *s, int status, const char *text,
                         const char *tracking_id, const char *entity_path) {
   char msg[600];
-  emu_error_text(em, text, tracking_id, entity_path, msg, sizeof msg);
+  azr__emu_error_text(em, text, tracking_id, entity_path, msg, sizeof msg);
   char resp[1400];
   int n = snprintf(resp, sizeof resp,
                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
@@ -50,10 +50,10 @@ static void json_escape(struct azr__buf *b, const char *s) {
   }
 }
 
-void emu_reply_http_error(azr_emulator *em, struct azr__stream *s, int status, const char *code, const char *text,
+void azr__emu_reply_http_error(azr_emulator *em, struct azr__stream *s, int status, const char *code, const char *text,
                           const char *tracking_id, const char *entity_path, bool keep_alive) {
   char msg[600];
-  emu_error_text(em, text, tracking_id, entity_path, msg, sizeof msg);
+  azr__emu_error_text(em, text, tracking_id, entity_path, msg, sizeof msg);
   struct azr__buf body, resp;
   azr__buf_init(&body, em->mem, 0);
   azr__buf_init(&resp, em->mem, 0);

@@ -44,12 +44,12 @@ static void on_sender_timer_closed(uv_handle_t *h) {
 /* Forgets the sender; its stream must have been handed over or closed. */
 static void sender_done(struct emu_sender *sd) {
   azr_emulator *em = sd->em;
-  emu_flow_remove(em, &sd->flow);
+  azr__emu_flow_remove(em, &sd->flow);
   azr__strmap_remove(&em->pending, sd->id);
   if (sd->prev) sd->prev->next = sd->next;
   else em->senders = sd->next;
   if (sd->next) sd->next->prev = sd->prev;
-  emu_relay_connections_changed(em, -1);
+  azr__emu_relay_connections_changed(em, -1);
   uv_timer_stop(&sd->timer);
   uv_close((uv_handle_t *)&sd->timer, on_sender_timer_closed);
 }
@@ -78,7 +78,7 @@ static const struct azr__stream_callbacks sender_cb = {NULL, sd_read, sd_end, NU
 /* Idle while waiting for its listener (idle.c): a sender the gateway lost; its accept is void. */
 static void sd_idle(struct emu_flow *flow, bool reset) {
   struct emu_sender *sd = EMU_CONTAINER(flow, struct emu_sender, flow);
-  emu_idle_cut_stream(sd->em, sd->stream, reset);
+  azr__emu_idle_cut_stream(sd->em, sd->stream, reset);
   sd->stream = NULL;
   sender_done(sd);
 }
@@ -89,12 +89,12 @@ static void on_sender_timer(uv_timer_t *t) {
   if (!sd->accept_sent) {
     /* LatencyMs elapsed: deliver the accept command now. */
     sd->accept_sent = true;
-    if (emu_control_alive(sd->entity, sd->listener)) emu_control_send(sd->listener, (const char *)sd->accept_json.data, sd->accept_json.len, NULL, 0, false);
+    if (azr__emu_control_alive(sd->entity, sd->listener)) azr__emu_control_send(sd->listener, (const char *)sd->accept_json.data, sd->accept_json.len, NULL, 0, false);
     azr__buf_free(&sd->accept_json);
     uv_timer_start(&sd->timer, on_sender_timer, em->settings.accept_timeout_ms, 0);
     return;
   }
-  emu_reply_ws_error(em, sd->stream, em->settings.accept_timeout_status,
+  azr__emu_reply_ws_error(em, sd->stream, em->settings.accept_timeout_status,
                      "None of the connected listeners accepted the connection within the allowed timeout.", sd->id,
                      sd->entity->path);
   sd->stream = NULL;
@@ -130,28 +130,28 @@ static int build_accept(azr_emulator *em, struct emu_sender *sd, const struct az
   return rc;
 }
 
-void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                         const struct azr__hc_target *target, struct emu_entity *entity, struct azr__span suffix) {
   (void)suffix;
   char tid[128];
   snprintf(tid, sizeof tid, "%.*s", (int)(target->id.len < 100 ? target->id.len : 100), target->id.ptr);
   if (entity->requires_client_auth) {
     char msg[200];
-    int status = emu_authorize(em, head, target, entity, AZR__RIGHT_SEND, false, NULL, msg, sizeof msg);
+    int status = azr__emu_authorize(em, head, target, entity, AZR__RIGHT_SEND, false, NULL, msg, sizeof msg);
     if (status) {
-      emu_reply_ws_error(em, s, status, msg, tid, entity->path);
+      azr__emu_reply_ws_error(em, s, status, msg, tid, entity->path);
       return;
     }
   }
   if (em->relay_connections >= em->settings.max_connections) {
-    emu_reply_ws_error(em, s, 403, "QuotaExceeded: The maximum number of connections for this namespace is reached.",
+    azr__emu_reply_ws_error(em, s, 403, "QuotaExceeded: The maximum number of connections for this namespace is reached.",
                        tid, entity->path);
     return;
   }
   bool filtered;
-  struct emu_listener *l = emu_control_pick(em, entity, head, &filtered);
+  struct emu_listener *l = azr__emu_control_pick(em, entity, head, &filtered);
   if (!l) {
-    emu_reply_ws_error(em, s, 404,
+    azr__emu_reply_ws_error(em, s, 404,
                        filtered ? "None of the connected listeners meet the AllowedListeners/DisallowedListeners "
                                   "criteria"
                                 : "There are no listeners connected for the endpoint.",
@@ -159,9 +159,9 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
     return;
   }
   char id[128];
-  struct emu_sender *sd = emu_new_id(target->id, id) == AZR_OK ? azr__calloc(em->mem, 1, sizeof *sd) : NULL;
+  struct emu_sender *sd = azr__emu_new_id(target->id, id) == AZR_OK ? azr__calloc(em->mem, 1, sizeof *sd) : NULL;
   if (!sd) {
-    emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
+    azr__emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
     return;
   }
   sd->base.kind = EMU_PENDING_SENDER;
@@ -181,14 +181,14 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
   sd->next = em->senders;
   if (sd->next) sd->next->prev = sd;
   em->senders = sd;
-  emu_relay_connections_changed(em, +1);
+  azr__emu_relay_connections_changed(em, +1);
   azr__stream_set_owner(s, &sender_cb, sd);
-  emu_flow_add(em, &sd->flow, s, NULL, sd_idle);
+  azr__emu_flow_add(em, &sd->flow, s, NULL, sd_idle);
   int rc = azr__strmap_put(&em->pending, sd->id, sd);
-  if (!rc) rc = build_accept(em, sd, head, target, emu_control_rendezvous_host(l), &sd->accept_json);
+  if (!rc) rc = build_accept(em, sd, head, target, azr__emu_control_rendezvous_host(l), &sd->accept_json);
   if (!rc && sd->accept_json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;
   if (rc) {
-    emu_reply_ws_error(em, s, rc == AZR_E_TOO_BIG ? 431 : 500,
+    azr__emu_reply_ws_error(em, s, rc == AZR_E_TOO_BIG ? 431 : 500,
                        rc == AZR_E_TOO_BIG ? "The request headers are too large." : "Internal error.", tid,
                        entity->path);
     sd->stream = NULL;
@@ -202,8 +202,8 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
     return;
   }
   sd->accept_sent = true;
-  if (emu_control_send(l, (const char *)sd->accept_json.data, sd->accept_json.len, NULL, 0, false) != AZR_OK) {
-    emu_reply_ws_error(em, s, 404, "There are no listeners connected for the endpoint.", sd->id, entity->path);
+  if (azr__emu_control_send(l, (const char *)sd->accept_json.data, sd->accept_json.len, NULL, 0, false) != AZR_OK) {
+    azr__emu_reply_ws_error(em, s, 404, "There are no listeners connected for the endpoint.", sd->id, entity->path);
     sd->stream = NULL;
     sender_done(sd);
     return;
@@ -266,18 +266,18 @@ static bool offered(const char *list, const char *proto) {
   return false;
 }
 
-void emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+void azr__emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
                            const struct azr__hc_target *target, const uint8_t *leftover, size_t leftover_len) {
   char id[128];
   snprintf(id, sizeof id, "%.*s", (int)(target->id.len < 120 ? target->id.len : 120), target->id.ptr);
   struct emu_pending *p = azr__strmap_get(&em->pending, id);
   if (!p || p->kind != EMU_PENDING_SENDER) {
-    emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
+    azr__emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
     return;
   }
   struct emu_sender *sd = (struct emu_sender *)p;
-  if (em->settings.rendezvous_fail_percent && emu_random(em) % 100 < em->settings.rendezvous_fail_percent) {
-    emu_reply_ws_error(em, s, 500, "Internal error (fault injection).", id, sd->entity->path);
+  if (em->settings.rendezvous_fail_percent && azr__emu_random(em) % 100 < em->settings.rendezvous_fail_percent) {
+    azr__emu_reply_ws_error(em, s, 500, "Internal error (fault injection).", id, sd->entity->path);
     return;
   }
   int code = target->has_status_code ? target->status_code : 0;
@@ -318,17 +318,17 @@ void emu_sender_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__
   sd->stream = NULL;
   EMU_LOG(em, AZR_LOG_VERBOSE, "sender %s accepted by its listener", sd->id);
   /* The splice takes over this sender's place in the connection count. */
-  emu_relay_connections_changed(em, +1);
-  rc = emu_splice_start(em, sender_stream, s, sd->early.data, sd->early.len, leftover, leftover_len);
+  azr__emu_relay_connections_changed(em, +1);
+  rc = azr__emu_splice_start(em, sender_stream, s, sd->early.data, sd->early.len, leftover, leftover_len);
   if (rc) {
-    emu_relay_connections_changed(em, -1);
+    azr__emu_relay_connections_changed(em, -1);
     azr__stream_close(s, AZR__CLOSE_ABORT);
     azr__stream_close(sender_stream, AZR__CLOSE_ABORT);
   }
   sender_done(sd);
 }
 
-void emu_senders_close_all(azr_emulator *em) {
+void azr__emu_senders_close_all(azr_emulator *em) {
   while (senders_head(em)) {
     struct emu_sender *sd = senders_head(em);
     if (sd->stream) azr__stream_close(sd->stream, AZR__CLOSE_ABORT);

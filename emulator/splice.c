@@ -41,7 +41,7 @@ static void splice_finish(struct emu_splice *sp, enum azr__stream_close_mode mod
   sp->done = true;
   azr_emulator *em = sp->em;
   for (int i = 0; i < 2; i++) {
-    emu_flow_remove(em, &sp->leg[i].flow);
+    azr__emu_flow_remove(em, &sp->leg[i].flow);
     if (sp->leg[i].s) azr__stream_close(sp->leg[i].s, i == 0 ? mode0 : mode1);
     sp->leg[i].s = NULL;
     azr__buf_free(&sp->leg[i].held);
@@ -49,7 +49,7 @@ static void splice_finish(struct emu_splice *sp, enum azr__stream_close_mode mod
   if (sp->prev) sp->prev->next = sp->next;
   else em->splices = sp->next;
   if (sp->next) sp->next->prev = sp->prev;
-  emu_relay_connections_changed(em, -1);
+  azr__emu_relay_connections_changed(em, -1);
   if (!sp->busy) azr__free(em->mem, sp);
 }
 
@@ -226,14 +226,14 @@ static void leg_idle(struct emu_flow *flow, bool reset) {
     splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
     return;
   }
-  emu_black_hole_take(sp->em, leg->s);
+  azr__emu_black_hole_take(sp->em, leg->s);
   leg->s = NULL;
   struct splice_leg *other = &sp->leg[1 - leg->index];
   if (!other->s) splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
   else update_reading(other);
 }
 
-int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
+int azr__emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
                      const uint8_t *sender_early, size_t sender_early_len, const uint8_t *listener_early,
                      size_t listener_early_len) {
   struct emu_splice *sp = azr__calloc(em->mem, 1, sizeof *sp);
@@ -246,7 +246,7 @@ int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__s
     sp->leg[i].index = i;
     azr__buf_init(&sp->leg[i].held, em->mem, 64 * 1024);
     azr__stream_set_owner(streams[i], &leg_cb, &sp->leg[i]);
-    emu_flow_add(em, &sp->leg[i].flow, streams[i], NULL, leg_idle);
+    azr__emu_flow_add(em, &sp->leg[i].flow, streams[i], NULL, leg_idle);
   }
   sp->next = em->splices;
   if (sp->next) sp->next->prev = sp;
@@ -267,6 +267,6 @@ int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__s
   return AZR_OK;
 }
 
-void emu_splices_close_all(azr_emulator *em) {
+void azr__emu_splices_close_all(azr_emulator *em) {
   while (em->splices) splice_finish(em->splices, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
 }

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = expand(data, size, azr__buf_cstr(&tok), &input);
   int sv[2];
   if (input && socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0) {
-    emu_front_accept(em, sv[0]);
+    azr__emu_front_accept(em, sv[0]);
     size_t off = 0;
     uint8_t sink[65536];
     for (int round = 0; round < 200; round++) {

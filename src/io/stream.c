@@ -18,7 +18,10 @@
 #define DEFAULT_QUEUE_CAP (64u * 1024u * 1024u)
 /* Reads per readiness event before yielding to other streams. */
 #define READS_PER_EVENT 16
-/* How long a closing stream may spend flushing and then draining the peer's input. */
+/* How long a closing stream waits for the peer to take a byte of what is still queued: the timer
+ * restarts whenever a write makes progress, so a slow but live peer (a forwarding target on a loaded
+ * machine) still gets everything a cleanly closed sender sent, while one that stopped reading is cut
+ * after this long. The queue cannot grow while closing, so the memory held is bounded. */
 #define CLOSE_LINGER_MS 5000
 #define CLOSE_DRAIN_MS 2000
 
@@ -125,6 +128,7 @@ static void read_pump(struct azr__stream *s) {
 
 /* Writes queued bytes until the socket stops taking them. Returns false after a write error. */
 static bool flush_queue(struct azr__stream *s) {
+  size_t queued_before = azr__stream_queued(s);
   s->write_wants_read = false;
   if (s->transport->flush) {
     int f = s->transport->flush(s);
@@ -147,6 +151,8 @@ static bool flush_queue(struct azr__stream *s) {
     s->wq_head = s->wq.len = 0;
     return false;
   }
+  if (s->state == AZR__STREAM_CLOSING && !s->draining && azr__stream_queued(s) < queued_before)
+    uv_timer_start(&s->deadline, on_close_deadline, CLOSE_LINGER_MS, 0);
   if (s->wq_head == s->wq.len) {
     s->wq_head = 0;
     azr__buf_reset(&s->wq);
@@ -502,6 +508,12 @@ static void finish_close(struct azr__stream *s) {
 
 static void on_close_deadline(uv_timer_t *t) {
   struct azr__stream *s = t->data;
+  if (!s->draining && s->fd >= 0) {
+    /* Queued bytes are being dropped: reset, so the peer sees a failure and not a clean but
+     * truncated end. */
+    struct linger lg = {1, 0};
+    setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
   s->close_reset_pending = true;
   release(s);
 }

@@ -10,4 +10,7 @@ if(TARGET azr_test_listener AND AZR_HOSTILE_NODE AND AZR_HOSTILE_OPENSSL
            COMMAND ${AZR_HOSTILE_NODE} --test --test-reporter=spec ${CMAKE_CURRENT_SOURCE_DIR}/hostile_relay.test.js)
   set_tests_properties(security_hostile_relay PROPERTIES LABELS "security;interop;listener" TIMEOUT 150
     ENVIRONMENT "AZR_TEST_LISTENER=$<TARGET_FILE:azr_test_listener>")
+  if(AZR_SANITIZE)
+    set_property(TEST security_hostile_relay APPEND PROPERTY ENVIRONMENT "AZR_TEST_SANITIZED=1")
+  endif()
 endif()

@@ -190,7 +190,16 @@ case_bulk() {
   local t0=$SECONDS rc=0
   timeout 240 "$NODE" "$TOOLS" source "$lp" "$conns" "$bytes" bulk-seed >"$T/source.out" 2>"$T/source.err" || rc=$?
   ((rc == 0)) || fail "the source failed (rc=$rc): $(tail -n 3 "$T/source.err")"
-  wait_lines "$T/sink.out" '"sha"' "$conns" 30 || fail "the sink did not see $conns complete connections"
+  if ! wait_lines "$T/sink.out" '"sha"' "$conns" 30; then
+    # What is still open towards the sink, with its queues, and what the listener said about it.
+    log "sockets of the sink's port: $(ss -Htni "( sport = :$sp or dport = :$sp )" 2>&1 | head -n 20)"
+    log "listener: $(grep -c 'closed' "$T/fwd.err") connections closed; other lines: $(grep -v 'closed\|open$' "$T/fwd.err" | tail -n 20)"
+    log "sink: $(wc -l <"$T/sink.out") lines; without a hash: $(grep -v '"sha"' "$T/sink.out" | head -n 5)"
+    log "sink connections: $(grep -c accepted "$T/sink.err" 2>/dev/null) accepted; sink stderr: $(tail -n 5 "$T/sink.err")"
+    sleep 2
+    log "two seconds later the sink has $(grep -c '"sha"' "$T/sink.out") hashes"
+    fail "the sink did not see $conns complete connections"
+  fi
   log "transfer took $((SECONDS - t0)) s: $(cat "$T/source.err")"
   sed -n 's/.*"bytes":\([0-9]*\),"sha":"\([0-9a-f]*\)".*/\1 \2/p' "$T/source.out" | sort >"$T/sent.txt"
   sed -n 's/.*"bytes":\([0-9]*\),"sha":"\([0-9a-f]*\)".*/\1 \2/p' "$T/sink.out" | sort >"$T/received.txt"
