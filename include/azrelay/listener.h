@@ -15,9 +15,10 @@
  * All calls on one listener, and all its callbacks, happen on one thread: the one that runs its loop
  * (no function here is thread-safe, not even azr_listener_interrupt_run()). Callbacks run from the
  * loop; the exceptions, where a callback runs inside the azr_* call that caused it, are named on
- * that function (azr_listener_stop(), azr_listener_shutdown(), azr_listener_accept()). Every function
- * may be called from inside the listener's own callbacks except azr_listener_free() and
- * azr_listener_run(). Several listeners may live in one process; they share nothing.
+ * that function (azr_listener_stop(), azr_listener_shutdown(), azr_listener_accept()), and a send
+ * that blocks (Timeout > 0, connection.h) runs the loop, so any callback may fire inside it.
+ * Every function may be called from inside the listener's own callbacks except azr_listener_free()
+ * and azr_listener_run(). Several listeners may live in one process; they share nothing.
  *
  * Settings: every property and config setting of the reference receiver has a name usable with
  * azr_listener_config() ("Name=Value") and azr_listener_get_config(); the common ones also have typed
@@ -178,8 +179,8 @@ typedef struct azr_error_event {
  * @since 1.0.0
  */
 typedef struct azr_ssl_server_authentication_event {
-  const char *cert_pem;    /**< The server's leaf certificate (PEM; the whole chain, leaf first, when
-                                the setting that asks for it is on: see docs/FEATURES.md). */
+  const char *cert_pem;    /**< The server's leaf certificate (PEM; the whole verified chain, leaf
+                                first, with SSLIncludeCertChain=true). */
   const char *subject;     /**< The leaf's subject name. */
   const char *issuer;      /**< The leaf's issuer name. */
   const char *status;      /**< "OK" or the verification error text. */
