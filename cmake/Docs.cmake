@@ -25,7 +25,7 @@ if(AZR_DOXYGEN)
   endif()
 else()
   add_custom_target(docs
-    COMMAND ${CMAKE_COMMAND} -E echo "doxygen not found: install it (scripts/install-deps.sh --all) to build the API manual"
+    COMMAND ${CMAKE_COMMAND} -E echo "doxygen not found: scripts/install-deps.sh --all installs it"
     COMMAND ${CMAKE_COMMAND} -E false
     VERBATIM)
   if(AZR_BUILD_TESTS)
