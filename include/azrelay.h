@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file azrelay.h
- * Umbrella header: include this one. Programs that bring their own libuv loop also include
- * azrelay/uv.h.
+ * @brief Umbrella header: include this one.
+ *
+ * It brings in every public header except azrelay/uv.h, which programs that bring their own libuv
+ * loop include as well (it is the only one that needs <uv.h>). The main page of this manual explains
+ * the object model, the threading rules and error handling.
+ * @since 1.0.0
  */
 #ifndef AZRELAY_H
 #define AZRELAY_H

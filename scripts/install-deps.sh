@@ -33,6 +33,8 @@ if [[ $mode == --all ]]; then
     # CLI and package tests: groff for the man pages, systemd-analyze for the unit, dpkg-dev and
     # file for cpack's dependency scan, bsdutils for script(1) (a terminal for the progress meter)
     groff-base systemd dpkg-dev file bsdutils
+    # the API manual and its zero-warning check (docs target, test_api_docs)
+    doxygen
   )
 fi
 

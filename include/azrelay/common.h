@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file common.h
- * Status codes, export macros, log levels and version query shared by every azrelay header.
+ * @brief Status codes, export macros, log levels and the version query shared by every azrelay header.
  *
  * Every fallible function returns an ::azr_status (0 = success). Where a situation matches one of the
  * reference receiver's error numbers (126 invalid connection id, 10035 would block, ...) the same number
  * is used. Each handle also keeps a detail message for its last failure (see the handle's
- * `*_last_error()` function); the wording of messages is not part of the API.
+ * `*_get_last_error()` function); the wording of messages is not part of the API, the codes are.
+ *
+ * The functions of this file keep no state: they may be called from any thread.
+ *
+ * @since 1.0.0
  */
 #ifndef AZRELAY_COMMON_H
 #define AZRELAY_COMMON_H
@@ -21,6 +25,15 @@
 extern "C" {
 #endif
 
+/**
+ * @def AZR_EXTERN
+ * @brief Marks a declaration as part of the library's exported interface.
+ *
+ * Empty for applications. The shared library is built with hidden visibility and BUILDING_AZRELAY,
+ * so only declarations carrying this macro are exported; linking the static library
+ * (azrelay::azrelay_static, which defines AZR_STATICLIB) needs no export marks.
+ * @since 1.0.0
+ */
 #if defined(AZR_STATICLIB)
 #define AZR_EXTERN
 #elif defined(BUILDING_AZRELAY)
@@ -29,17 +42,30 @@ extern "C" {
 #define AZR_EXTERN
 #endif
 
-/* Only where a (void) cast can silence it: GCC's warn_unused_result cannot be silenced, which would
- * make deliberate ignoring (e.g. of a best-effort close) impossible for users. */
+/**
+ * @def AZR_NODISCARD
+ * @brief Asks the compiler to warn when a returned status is ignored.
+ *
+ * Only where a (void) cast can silence it (clang): GCC's warn_unused_result cannot be silenced, which
+ * would make deliberate ignoring (e.g. of a best-effort close) impossible for users. Empty elsewhere.
+ * @since 1.0.0
+ */
 #if defined(__clang__)
 #define AZR_NODISCARD __attribute__((warn_unused_result))
 #else
 #define AZR_NODISCARD
 #endif
 
-/** Status codes. Values are stable and never renumbered. */
+/**
+ * @brief Status codes returned by every fallible function.
+ *
+ * Values are stable and never renumbered; new codes may be added, so treat an unknown value as a
+ * failure and print it with azr_strerror(). Codes 1-19 are azrelay's own; the others reuse the
+ * reference receiver's numbers. Fields named `status` in events hold these values too.
+ * @since 1.0.0
+ */
 typedef enum azr_status {
-  AZR_OK = 0,
+  AZR_OK = 0,                /**< Success. */
 
   /* azrelay's own codes (no equivalent in the reference). */
   AZR_E_INVALID_ARG = 1,     /**< A caller-supplied argument is NULL, empty or out of range. */
@@ -78,14 +104,38 @@ typedef enum azr_status {
   AZR_E_HOST_NOT_FOUND = 11001    /**< The host name could not be resolved. */
 } azr_status;
 
-/** A never-NULL English sentence describing @p status. */
+/**
+ * @brief Describes a status code in one English sentence.
+ * @param status an ::azr_status value (any int is accepted).
+ * @return a static, never-NULL string ("Unknown error." for a value that is not a status code).
+ *         The wording may change between releases: do not parse it.
+ * @since 1.0.0
+ */
 AZR_EXTERN const char *azr_strerror(int status);
-/** The identifier of @p status ("AZR_E_WOULDBLOCK"), or "AZR_E_UNKNOWN". */
+/**
+ * @brief Names a status code.
+ * @param status an ::azr_status value (any int is accepted).
+ * @return a static, never-NULL string: the enumerator's identifier ("AZR_E_WOULDBLOCK"), or
+ *         "AZR_E_UNKNOWN" for a value that is not a status code.
+ * @since 1.0.0
+ */
 AZR_EXTERN const char *azr_status_name(int status);
-/** The library version as "major.minor.patch". */
+/**
+ * @brief The version of the library linked at run time.
+ *
+ * Compare it with AZR_VERSION_STRING (the headers compiled against) to detect a mismatch.
+ * @return a static string "major.minor.patch".
+ * @since 1.0.0
+ */
 AZR_EXTERN const char *azr_version(void);
 
-/** Log levels, as the reference's LogLevel setting numbers them. */
+/**
+ * @brief Log levels, numbered as the reference's LogLevel setting.
+ *
+ * A log sink receives messages whose level is at most the handle's level (the LogLevel setting of a
+ * listener or client, azr_emulator_options::log_level for the emulator).
+ * @since 1.0.0
+ */
 typedef enum azr_log_level {
   AZR_LOG_NONE = 0,    /**< Nothing is logged. */
   AZR_LOG_INFO = 1,    /**< Connections, disconnections, errors (default). */
@@ -94,9 +144,20 @@ typedef enum azr_log_level {
 } azr_log_level;
 
 /**
- * Log sink. @p message is NUL-terminated, borrowed for the call only, and already redacted: SAS
- * signatures, keys and tokens never reach it. @p category is a short static word ("control",
- * "rendezvous", "http", "tls", "emulator", ...).
+ * @brief Log sink, registered with azr_listener_set_log(), azr_client_set_log() or
+ * azr_emulator_options::log.
+ *
+ * Called synchronously on the thread of the handle's loop, from inside library code (possibly inside
+ * another azr_* call): write the message somewhere and return. Do not call the handle's functions
+ * from the sink.
+ *
+ * @param level     an ::azr_log_level (1-3) of this message.
+ * @param category  a short static word naming the part that logs ("listener", "control",
+ *                  "rendezvous", "http", "tls", ...).
+ * @param message   NUL-terminated text without a trailing newline, borrowed for the call only, and
+ *                  already redacted: SAS signatures, keys and tokens never reach it.
+ * @param user_data the pointer given with the sink.
+ * @since 1.0.0
  */
 typedef void (*azr_log_fn)(int level, const char *category, const char *message, void *user_data);
 
