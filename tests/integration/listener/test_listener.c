@@ -419,7 +419,7 @@ static void report_rss(struct app *a) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: azr_test_listener -c CONNSTR [--cacert FILE] [--mode echo|reject|sendfile|flood-sink|close]\n"
+          "usage: azr_test_listener -c CONNSTR|- [--cacert FILE] [--mode echo|reject|sendfile|flood-sink|close]\n"
           "         [--set Name=Value]... [--log-level N] [--reject-status N] [--reject-description TEXT]\n"
           "         [--sendfile PATH] [--pause-after-bytes N] [--resume-after-ms M] [--close-code N]\n"
           "         [--close-reason TEXT] [--report-rss-ms N] [--report FILE] [--quiet-data]\n"
@@ -488,6 +488,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
     default: return -1;
     }
   }
+  /* "-c -": from AZRELAY_CONNECTION_STRING, so a real key stays out of the process list. */
+  if (o->connstr && strcmp(o->connstr, "-") == 0) o->connstr = getenv("AZRELAY_CONNECTION_STRING");
   if (!o->connstr || optind != argc) return -1;
   if (o->mode == MODE_SENDFILE && !o->sendfile_path) return -1;
   return 0;
