@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// HTTP mode (§7): small requests and responses on the control channel, requests and responses over
+// 64 KB through a rendezvous, `azrelay request` as the sender, and the relay's own error answers
+// (no listener, unknown hybrid connection, no token), whose status and body may differ from ours.
+'use strict';
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { nodeRequest } = require('../../interop/lib/http-sender');
+const { EMULATOR, splitReason } = require('../lib/expect');
+const P = require('../lib/peers');
+
+const KiB = 1024;
+
+/** The request commands in a listener's debug log, parsed where whole. */
+function requestCommands(stderr) {
+  const out = [];
+  for (const line of stderr.split('\n')) {
+    const i = line.indexOf('command: {"request"');
+    if (i < 0) continue;
+    try {
+      out.push(JSON.parse(line.slice(i + 'command: '.length)).request);
+    } catch {
+      /* cut off by the log line limit: nothing to read */
+    }
+  }
+  return out;
+}
+
+function sha(b) {
+  return crypto.createHash('sha256').update(b).digest('hex').slice(0, 16);
+}
+
+/** POST `body` and check that it comes back unchanged with 200. */
+async function postEcho(ctx, url, body, headers) {
+  const r = await nodeRequest(url, { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream', ...headers }, timeoutMs: ctx.params.messageMs + body.length / 20 });
+  ctx.expect(r.statusCode === 200, `POST of ${body.length} B got ${r.statusCode} ${r.statusMessage}`);
+  ctx.expect(Buffer.compare(r.body, body) === 0, `POST of ${body.length} B came back as ${r.body.length} B (sha ${sha(r.body)} vs ${sha(body)})`);
+  return r;
+}
+
+/** A temporary file with `data`, removed when the check ends. */
+function tempFile(ctx, data) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'azr-conformance-'));
+  ctx.defer(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const f = path.join(dir, 'body');
+  fs.writeFileSync(f, data);
+  return f;
+}
+
+const small = {
+  id: 'http.small',
+  title: 'HTTP requests and responses under 64 KB through `azrelay listen --http-echo`; tokens stripped; Via added',
+  timeout: { emulator: 45, azure: 120 },
+  async run(ctx) {
+    const t = ctx.target;
+    const hc = t.cs.HTTP.hc;
+    const L = await P.cliListener(ctx, t.cs.HTTP.cs, ['--http-echo', '-vv']);
+    const token = t.token('HTTP');
+    const get = await nodeRequest(`${t.httpUrl(hc, '/small')}?a=1&sb-hc-token=${encodeURIComponent(token)}`, { timeoutMs: ctx.params.messageMs });
+    ctx.expect(get.statusCode === 200, `GET with a query token: ${get.statusCode} ${get.statusMessage}`);
+    // --http-echo answers a request without body with its request target, as the listener got it.
+    ctx.observe('HTTP: requestTarget of GET /small?a=1&sb-hc-token=... as the listener got it', get.body.toString('utf8'), `/${hc}/small?a=1`);
+    const body = crypto.randomBytes(KiB);
+    const post = await postEcho(ctx, t.httpUrl(hc, '/small'), body, { ServiceBusAuthorization: token, 'X-Conformance': 'http-small' });
+    ctx.observe('HTTP response: Via', post.headers.via, `1.1 ${t.host}`);
+    const cmds = requestCommands(L.stderr);
+    ctx.expect(cmds.length >= 2, `the listener's log shows ${cmds.length} request commands, expected 2`);
+    const [g, p] = cmds;
+    const names = Object.keys(p.requestHeaders || {});
+    ctx.observe('HTTP request: requestHeaders names', names.join(', '));
+    const leaked = /sb-hc-token/i.test(g.requestTarget || '') || names.some((n) => /^ServiceBusAuthorization$/i.test(n));
+    ctx.observe('HTTP request: sender token forwarded to the listener', leaked ? 'yes' : 'no', EMULATOR.httpTokenForwarded);
+    ctx.expect(names.some((n) => n.toLowerCase() === 'x-conformance'), 'the sender\'s header X-Conformance did not reach the listener');
+    const r = await P.cliRun(ctx, t.cs.HTTP.cs, ['request', '-X', 'POST', '-d', 'hello from azrelay request', '/small']);
+    ctx.expect(r.code === 0 && r.stdout.toString('utf8') === 'hello from azrelay request', `azrelay request: exit ${r.code}, body ${JSON.stringify(r.stdout.toString('utf8').slice(0, 60))}`);
+    ctx.note('GET, POST 1 KiB, azrelay request: 200');
+  },
+};
+
+const large = {
+  id: 'http.large',
+  title: 'HTTP requests and responses over 64 KB (rendezvous both ways) echo unchanged; small ones stay on the control channel',
+  timeout: { emulator: 60, azure: 300 },
+  async run(ctx) {
+    const t = ctx.target;
+    const hc = t.cs.HTTP.hc;
+    const L = await P.testListener(ctx, t.cs.HTTP.cs, { mode: 'echo', args: ['--http', 'echo'] });
+    const headers = { ServiceBusAuthorization: t.token('HTTP') };
+    const sizes = [KiB, 100 * KiB, 2048 * KiB];
+    for (const n of sizes) await postEcho(ctx, t.httpUrl(hc, `/large/${n}`), crypto.randomBytes(n), headers);
+    const data = crypto.randomBytes(300 * KiB);
+    const r = await P.cliRun(ctx, t.cs.HTTP.cs, ['request', '-X', 'POST', '--data-file', tempFile(ctx, data), '/large/cli']);
+    ctx.expect(r.code === 0 && Buffer.compare(r.stdout, data) === 0, `azrelay request of 300 KiB: exit ${r.code}, ${r.stdout.length} B back`);
+    const seen = L.list('http_request');
+    ctx.expect(seen.length === sizes.length + 1, `the listener saw ${seen.length} requests, ${sizes.length + 1} were sent`);
+    const path = (e) => (e.rendezvous === 1 ? 'rendezvous' : 'control channel');
+    ctx.observe('HTTP request of 1 KiB delivered on', path(seen[0]), EMULATOR.smallRequestPath);
+    ctx.observe('HTTP request of 100 KiB delivered on', path(seen[1]), EMULATOR.largeRequestPath);
+    ctx.observe('HTTP request of 2 MiB delivered on', path(seen[2]), EMULATOR.largeRequestPath);
+    ctx.note('1 KiB, 100 KiB, 2 MiB and 300 KiB (azrelay request) echoed');
+  },
+};
+
+/** Records one of the relay's own HTTP error answers. */
+function observeHttpError(ctx, what, r, status) {
+  ctx.observe(`${what}: status`, r.statusCode, status);
+  ctx.observe(`${what}: reason`, splitReason(r.statusMessage).text);
+  const code = /"code"\s*:\s*"([^"]*)"/.exec(r.body.toString('utf8'));
+  ctx.observe(`${what}: error code in the body`, code ? code[1] : `(none; ${r.headers['content-type'] || 'no content type'})`);
+  ctx.observe(`${what}: Via`, r.headers.via ? 'present' : 'absent', EMULATOR.httpViaOnErrors);
+}
+
+const errors = {
+  id: 'http.errors',
+  title: 'the relay\'s HTTP errors: no listener, unknown hybrid connection, no token; azrelay request exits 5, 4, 3',
+  timeout: { emulator: 45, azure: 120 },
+  async run(ctx) {
+    const t = ctx.target;
+    const hc = t.cs.HTTP.hc;
+    const headers = { ServiceBusAuthorization: t.token('HTTP') };
+    const none = await nodeRequest(t.httpUrl(hc, '/nobody'), { method: 'POST', body: Buffer.from('x'), headers, timeoutMs: ctx.params.messageMs });
+    ctx.expect(none.statusCode >= 400, `a request without listener got ${none.statusCode}`);
+    observeHttpError(ctx, 'HTTP, no listener', none, EMULATOR.httpNoListenerStatus);
+    const r5 = await P.cliRun(ctx, t.cs.HTTP.cs, ['request', '/nobody']);
+    ctx.expect(r5.code === 5, `azrelay request without listener exited with ${r5.code}, expected 5`);
+    const missing = t.missingHc();
+    const unknown = await nodeRequest(t.httpUrl(missing, '/x'), { headers: { ServiceBusAuthorization: t.token('HTTP', { hc: missing }) }, timeoutMs: ctx.params.messageMs });
+    ctx.expect(unknown.statusCode >= 400, `a request to an unknown hybrid connection got ${unknown.statusCode}`);
+    observeHttpError(ctx, 'HTTP, unknown hybrid connection', unknown, EMULATOR.httpUnknownEntityStatus);
+    const r4 = await P.cliRun(ctx, t.variant('HTTP', { entity: missing }), ['request', '/x']);
+    ctx.expect(r4.code === 4, `azrelay request to an unknown hybrid connection exited with ${r4.code}, expected 4`);
+    const noToken = await nodeRequest(t.httpUrl(hc, '/x'), { timeoutMs: ctx.params.messageMs });
+    ctx.expect(noToken.statusCode === 401 || noToken.statusCode === 403, `a request without token got ${noToken.statusCode}`);
+    observeHttpError(ctx, 'HTTP, no token', noToken, EMULATOR.httpMissingTokenStatus);
+    const r3 = await P.cliRun(ctx, t.variant('HTTP', { key: t.wrongKey }), ['request', '/x']);
+    ctx.expect(r3.code === 3, `azrelay request with a wrong key exited with ${r3.code}, expected 3`);
+    ctx.note(`no listener ${none.statusCode}, unknown ${unknown.statusCode}, no token ${noToken.statusCode}; request exits 5, 4, 3`);
+  },
+};
+
+module.exports = { checks: [small, large, errors] };

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// The checks that take time, run side by side on three hybrid connections: token renewal with
+// short-lived tokens (§3.7), the relay closing a control channel whose token expired, and a listener
+// and an accepted connection left idle past the load balancers' cut-off (§5.8), kept alive by
+// AzureRelayKeepAliveTime.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const relay = require('../../interop/lib/relay');
+const { Skip } = require('../lib/harness');
+const { EMULATOR, splitReason } = require('../lib/expect');
+const P = require('../lib/peers');
+const { echoOnce } = require('./relay');
+
+const renewal = {
+  id: 'token.renewal',
+  title: 'short-lived tokens renewed by our listener keep its control channel up over several lifetimes',
+  timeout: { emulator: 60, azure: 900 },
+  async run(ctx) {
+    const t = ctx.target;
+    const { tokenValidityS: V, renewThresholdS: T, renewObserveS: O } = ctx.params;
+    const started = Date.now();
+    const L = await P.testListener(ctx, t.cs.HTTP.cs, { mode: 'echo', sets: [`TokenValidity=${V}`, `AutoRenewThreshold=${T}`] });
+    while (Date.now() - started < O * 1000 && !ctx.aborted && !L.exitInfo) await relay.sleep(500);
+    ctx.expect(L.list('control_closed').length === 0, `the control channel was closed: ${L.list('control_closed').map((e) => e.line).join('; ')}`);
+    ctx.expect(L.list('listening').length === 1, `the listener went online ${L.list('listening').length} times (reconnects)`);
+    ctx.expect(L.list('listener_error').length === 0, `listener errors: ${L.list('listener_error').map((e) => e.line).join('; ')}`);
+    const renewals = L.list('status').filter((e) => e.event === 'TokenRenewed').length;
+    const expected = Math.floor(O / (V - T)) - 1;
+    ctx.expect(renewals >= expected, `${renewals} renewals in ${O} s, expected at least ${expected} (every ${V - T} s)`);
+    const s = await P.wsSender(ctx, t.cs.HTTP.hc, t.token('HTTP'));
+    ctx.expect(s.ok, `a sender was refused after the renewals: ${P.describeHandshake(s)}`);
+    await echoOnce(ctx, s, 'still listening after renewals');
+    ctx.note(`${renewals} renewals of ${V} s tokens over ${O} s (${(O / V).toFixed(1)} lifetimes)`);
+  },
+};
+
+const expired = {
+  id: 'token.expiry_enforced',
+  title: 'the relay closes a control channel whose token expired and was not renewed (so renewal is needed)',
+  timeout: { emulator: 60, azure: 900 },
+  async run(ctx) {
+    const t = ctx.target;
+    const c = t.cs.NOAUTH;
+    const expiry = relay.nowSeconds() + ctx.params.expiryTokenS;
+    const token = t.token('NOAUTH', { expiry });
+    // A connection string with a pre-issued token: every renewal repeats it, so it cannot move the expiry.
+    const cs = `Endpoint=sb://${t.authority}/;SharedAccessSignature=${token};EntityPath=${c.hc}`;
+    t.secrets.add(cs);
+    const L = await P.testListener(ctx, cs, { mode: 'echo', expectCleanExit: false });
+    const waitMs = (ctx.params.expiryTokenS + ctx.params.expiryWaitS) * 1000;
+    let closed = null;
+    try {
+      closed = await L.waitFor((e) => e.kind === 'control_closed', waitMs, 'the relay to close the control channel');
+    } catch {
+      /* not closed in the window: recorded below */
+    }
+    if (!closed) {
+      ctx.observe('control channel with an expired token', `still open ${ctx.params.expiryWaitS} s after expiry`, 'closed with 1008');
+      ctx.note(`not closed within ${ctx.params.expiryWaitS} s after expiry`);
+      return;
+    }
+    const after = Date.now() / 1000 - expiry;
+    ctx.observe('expired token: close code', closed.close_code, EMULATOR.expiredCloseCode);
+    ctx.observe('expired token: close reason', splitReason(String(closed.reason).replace(/^close \d+ /, '')).text, EMULATOR.expiredCloseText);
+    ctx.observe('expired token: closed this long after expiry', `${Math.round(after)} s`);
+    ctx.expect(after > -2, `the control channel was closed ${(-after).toFixed(1)} s before its token expired`);
+    ctx.note(`closed ${closed.close_code} ${after.toFixed(1)} s after expiry`);
+  },
+};
+
+/** `azrelay connect` with stdin kept open: write lines, wait for their echoes on stdout. */
+function interactiveConnect(ctx, cs, args) {
+  const extra = ctx.target.cacert ? ['--cacert', ctx.target.cacert] : [];
+  const p = spawn(process.env.AZRELAY_BIN, ['connect', ...extra, ...args], { env: ctx.target.env(cs), stdio: ['pipe', 'pipe', 'pipe'] });
+  const state = { stdout: '', stderr: '' };
+  p.stdout.on('data', (d) => (state.stdout += d.toString('utf8')));
+  p.stderr.on('data', (d) => (state.stderr += d.toString('utf8')));
+  p.stdin.on('error', () => {});
+  const exited = new Promise((resolve) => p.on('exit', (code, signal) => resolve({ code, signal })));
+  ctx.track(p, { label: 'azrelay connect (idle sender)', output: () => `--- stdout ---\n${state.stdout.slice(-2000)}\n--- stderr ---\n${state.stderr}` });
+  return {
+    exited,
+    async line(text, ms) {
+      p.stdin.write(text + '\n');
+      const end = Date.now() + ms;
+      while (!state.stdout.includes(text + '\n')) {
+        if (p.exitCode !== null) throw new Error(`azrelay connect exited (${p.exitCode}) before "${text}" came back`);
+        if (Date.now() > end) throw new Error(`"${text}" did not come back within ${ms} ms`);
+        await relay.sleep(50);
+      }
+    },
+    end() {
+      p.stdin.end();
+    },
+  };
+}
+
+const idle = {
+  id: 'idle.keepalive',
+  title: 'a listener and an accepted connection left idle past the load balancer cut-off stay up (keep-alive)',
+  timeout: { emulator: 60, azure: 900 },
+  async run(ctx) {
+    const t = ctx.target;
+    const { idleS, keepAliveS } = ctx.params;
+    if (ctx.profile === 'emulator' && !ctx.params.emulatorIdleMs) {
+      throw new Skip('this emulator has no IdleTimeoutMs setting, so no idle cut-off to survive: nothing would be proven');
+    }
+    const sets = keepAliveS === null ? [] : [`AzureRelayKeepAliveTime=${keepAliveS}`];
+    const L = await P.testListener(ctx, t.cs.AUTH.cs, { mode: 'echo', sets });
+    const conn = interactiveConnect(ctx, t.cs.AUTH.cs, sets.flatMap((s) => ['--set', s]));
+    await conn.line('before the idle time', ctx.params.messageMs);
+    const c = L.list('connected')[0];
+    ctx.expect(c, 'the listener reported no connection');
+    const idleStart = Date.now();
+    while (Date.now() - idleStart < idleS * 1000 && !ctx.aborted) await relay.sleep(500);
+    await conn.line('after the idle time', ctx.params.messageMs);
+    ctx.expect(L.list('disconnected').length === 0, `the accepted connection ended during the idle time: ${L.list('disconnected').map((e) => e.line).join('; ')}`);
+    ctx.expect(L.list('control_closed').length === 0 && L.list('listening').length === 1, `the control channel did not stay up: ${L.list('control_closed').map((e) => e.line).join('; ') || L.list('listening').length + ' times online'}`);
+    const s = await P.wsSender(ctx, t.cs.AUTH.hc, t.token('AUTH'));
+    ctx.expect(s.ok, `a new sender was refused after the idle time: ${P.describeHandshake(s)}`);
+    await echoOnce(ctx, s, 'new sender after the idle time');
+    conn.end();
+    const exit = await relay.withTimeout(conn.exited, ctx.params.messageMs, 'azrelay connect to end');
+    ctx.expect(exit.code === 0, `azrelay connect exited with ${exit.code} after its stdin ended`);
+    const cutoff = ctx.profile === 'emulator' ? `emulator cut-off ${ctx.params.emulatorIdleMs} ms` : 'Azure';
+    ctx.note(`idle ${idleS} s (${cutoff}); keep-alive ${keepAliveS === null ? 'default' : keepAliveS + ' s'}`);
+  },
+};
+
+module.exports = { checks: [renewal, expired, idle] };
