@@ -104,7 +104,7 @@ const online = {
     await P.closeWs(s.ws, 1000, 'done');
     const d = await L.waitFor((e) => e.kind === 'disconnected', ctx.params.messageMs, 'the connection to close');
     ctx.expect(d.code === 0 || d.code === 1000 || /1000/.test(d.line), `the listener saw the close as ${d.line}`);
-    const cmds = acceptCommands(L.stderrText);
+    const cmds = await P.waitUntil(() => (acceptCommands(L.stderrText).length ? acceptCommands(L.stderrText) : null), 5000, 'the accept command in the listener\'s log');
     observeAccept(ctx, cmds[0]);
     const forwarded = cmds[0] && cmds[0].connectHeaders && Object.keys(cmds[0].connectHeaders).some((n) => n.toLowerCase() === 'x-conformance');
     ctx.expect(forwarded, 'the sender\'s own header X-Conformance did not reach the listener in connectHeaders');

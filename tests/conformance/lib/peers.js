@@ -236,7 +236,19 @@ function tcpExchange(port, data, ms) {
   );
 }
 
+/** Polls `fn` every 50 ms until it returns something truthy; rejects after `ms` naming `what`. */
+async function waitUntil(fn, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await relay.sleep(50);
+  }
+}
+
 module.exports = {
+  waitUntil,
   testListener,
   cli,
   cliListener,
