@@ -10,6 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { nodeRequest } = require('../../interop/lib/http-sender');
 const { EMULATOR, splitReason } = require('../lib/expect');
+const { stopProcess } = require('../lib/harness');
 const P = require('../lib/peers');
 
 const KiB = 1024;
@@ -82,7 +83,7 @@ const small = {
 
 const large = {
   id: 'http.large',
-  title: 'HTTP requests and responses over 64 KB (rendezvous both ways) echo unchanged; small ones stay on the control channel',
+  title: 'HTTP requests and responses over 64 KB (rendezvous both ways, and a small GET with a large answer) arrive unchanged',
   timeout: { emulator: 60, azure: 300 },
   async run(ctx) {
     const t = ctx.target;
@@ -96,11 +97,18 @@ const large = {
     ctx.expect(r.code === 0 && Buffer.compare(r.stdout, data) === 0, `azrelay request of 300 KiB: exit ${r.code}, ${r.stdout.length} B back`);
     const seen = L.list('http_request');
     ctx.expect(seen.length === sizes.length + 1, `the listener saw ${seen.length} requests, ${sizes.length + 1} were sent`);
-    const path = (e) => (e.rendezvous === 1 ? 'rendezvous' : 'control channel');
-    ctx.observe('HTTP request of 1 KiB delivered on', path(seen[0]), EMULATOR.smallRequestPath);
-    ctx.observe('HTTP request of 100 KiB delivered on', path(seen[1]), EMULATOR.largeRequestPath);
-    ctx.observe('HTTP request of 2 MiB delivered on', path(seen[2]), EMULATOR.largeRequestPath);
-    ctx.note('1 KiB, 100 KiB, 2 MiB and 300 KiB (azrelay request) echoed');
+    const via = (e) => (e.rendezvous === 1 ? 'rendezvous' : 'control channel');
+    ctx.observe('HTTP request of 1 KiB delivered on', via(seen[0]), EMULATOR.smallRequestPath);
+    ctx.observe('HTTP request of 100 KiB delivered on', via(seen[1]), EMULATOR.largeRequestPath);
+    ctx.observe('HTTP request of 2 MiB delivered on', via(seen[2]), EMULATOR.largeRequestPath);
+    // A small request with a large answer: the listener opens the rendezvous for the response (§7.5).
+    await stopProcess(L.proc);
+    const file = crypto.randomBytes(1536 * KiB);
+    const dir = path.dirname(tempFile(ctx, file));
+    await P.cliListener(ctx, t.cs.HTTP.cs, ['--http-dir', dir]);
+    const get = await nodeRequest(t.httpUrl(hc, '/body'), { headers, timeoutMs: ctx.params.messageMs + file.length / 20 });
+    ctx.expect(get.statusCode === 200 && Buffer.compare(get.body, file) === 0, `GET of a 1.5 MiB file: ${get.statusCode}, ${get.body.length} B (sha ${sha(get.body)} vs ${sha(file)})`);
+    ctx.note('1 KiB, 100 KiB, 2 MiB and 300 KiB (azrelay request) echoed; 1.5 MiB GET from azrelay listen --http-dir');
   },
 };
 
@@ -120,25 +128,30 @@ const errors = {
   async run(ctx) {
     const t = ctx.target;
     const hc = t.cs.HTTP.hc;
-    const headers = { ServiceBusAuthorization: t.token('HTTP') };
-    const none = await nodeRequest(t.httpUrl(hc, '/nobody'), { method: 'POST', body: Buffer.from('x'), headers, timeoutMs: ctx.params.messageMs });
-    ctx.expect(none.statusCode >= 400, `a request without listener got ${none.statusCode}`);
-    observeHttpError(ctx, 'HTTP, no listener', none, EMULATOR.httpNoListenerStatus);
-    const r5 = await P.cliRun(ctx, t.cs.HTTP.cs, ['request', '/nobody']);
-    ctx.expect(r5.code === 5, `azrelay request without listener exited with ${r5.code}, expected 5`);
     const missing = t.missingHc();
+    // Every answer is recorded before anything is required of it, so that a run against Azure
+    // reports all of them even when one check below fails.
+    const none = await nodeRequest(t.httpUrl(hc, '/nobody'), { method: 'POST', body: Buffer.from('x'), headers: { ServiceBusAuthorization: t.token('HTTP') }, timeoutMs: ctx.params.messageMs });
+    observeHttpError(ctx, 'HTTP, no listener', none, EMULATOR.httpNoListenerStatus);
     const unknown = await nodeRequest(t.httpUrl(missing, '/x'), { headers: { ServiceBusAuthorization: t.token('HTTP', { hc: missing }) }, timeoutMs: ctx.params.messageMs });
-    ctx.expect(unknown.statusCode >= 400, `a request to an unknown hybrid connection got ${unknown.statusCode}`);
     observeHttpError(ctx, 'HTTP, unknown hybrid connection', unknown, EMULATOR.httpUnknownEntityStatus);
-    const r4 = await P.cliRun(ctx, t.variant('HTTP', { entity: missing }), ['request', '/x']);
-    ctx.expect(r4.code === 4, `azrelay request to an unknown hybrid connection exited with ${r4.code}, expected 4`);
     const noToken = await nodeRequest(t.httpUrl(hc, '/x'), { timeoutMs: ctx.params.messageMs });
-    ctx.expect(noToken.statusCode === 401 || noToken.statusCode === 403, `a request without token got ${noToken.statusCode}`);
     observeHttpError(ctx, 'HTTP, no token', noToken, EMULATOR.httpMissingTokenStatus);
+    const r5 = await P.cliRun(ctx, t.cs.HTTP.cs, ['request', '/nobody']);
+    const r4 = await P.cliRun(ctx, t.variant('HTTP', { entity: missing }), ['request', '/x']);
     const r3 = await P.cliRun(ctx, t.variant('HTTP', { key: t.wrongKey }), ['request', '/x']);
-    ctx.expect(r3.code === 3, `azrelay request with a wrong key exited with ${r3.code}, expected 3`);
+    ctx.expect(none.statusCode >= 400, `a request without listener got ${none.statusCode}`);
+    ctx.expect(unknown.statusCode >= 400, `a request to an unknown hybrid connection got ${unknown.statusCode}`);
+    ctx.expect(noToken.statusCode === 401 || noToken.statusCode === 403, `a request without token got ${noToken.statusCode}`);
+    ctx.expect(r5.code === 5, `azrelay request without listener exited with ${r5.code}, expected 5 (${lastLine(r5.stderr)})`);
+    ctx.expect(r4.code === 4, `azrelay request to an unknown hybrid connection exited with ${r4.code}, expected 4 (${lastLine(r4.stderr)})`);
+    ctx.expect(r3.code === 3, `azrelay request with a wrong key exited with ${r3.code}, expected 3 (${lastLine(r3.stderr)})`);
     ctx.note(`no listener ${none.statusCode}, unknown ${unknown.statusCode}, no token ${noToken.statusCode}; request exits 5, 4, 3`);
   },
 };
+
+function lastLine(text) {
+  return String(text).trim().split('\n').pop();
+}
 
 module.exports = { checks: [small, large, errors] };

@@ -137,10 +137,11 @@ async function wsSender(ctx, hc, token, { suffix, headers = {}, label = 'ws send
   return r;
 }
 
-/** A raw listen handshake (no control channel kept): how the relay answers these credentials. */
-async function listenHandshake(ctx, hc, token) {
+/** A raw listen handshake: how the relay answers these credentials. The control channel is closed unless `keep`. */
+async function listenHandshake(ctx, hc, token, { keep = false } = {}) {
   const r = await relay.handshake(ctx.target.wsUrl(hc, 'listen'), { headers: token ? { ServiceBusAuthorization: token } : {}, timeoutMs: ctx.params.handshakeMs });
-  if (r.ok) r.ws.terminate();
+  if (r.ok && !keep) r.ws.terminate();
+  if (r.ok && keep) ctx.defer(() => r.ws.terminate());
   return r;
 }
 
