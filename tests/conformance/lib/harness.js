@@ -6,6 +6,13 @@
 
 const RESULTS = ['PASS', 'FAIL', 'DIFF', 'SKIP'];
 
+// Every process a check started, killed at exit whatever happened (a check that timed out may
+// still be starting processes after its clean-up ran).
+const everyProcess = new Set();
+process.on('exit', () => {
+  for (const p of everyProcess) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+
 /** Thrown by a check that cannot run here (for example an emulator without a setting it needs). */
 class Skip extends Error {}
 
@@ -43,6 +50,9 @@ class CheckContext {
 
   /** A process the check started: stopped at the end; `expectCleanExit` makes a non-zero exit fail the check. */
   track(proc, { label, expectCleanExit = true, output }) {
+    everyProcess.add(proc);
+    proc.once('exit', () => everyProcess.delete(proc));
+    if (this.ended) proc.kill('SIGKILL'); // started after the check timed out and was cleaned up
     const entry = { proc, label, expectCleanExit, output };
     this.processes.push(entry);
     return entry;
