@@ -20,8 +20,7 @@ function echoService(ctx, mark) {
 /** `azrelay connect --local-port PORT [args]` on a free port, once it accepts. */
 async function bridge(ctx, cs, args = []) {
   const port = await P.freePort();
-  const extra = ctx.target.cacert ? ['--cacert', ctx.target.cacert] : [];
-  await P.cli(ctx, cs, ['connect', ...extra, '--local-port', String(port), ...args], {
+  await P.cli(ctx, cs, ['connect', '--local-port', String(port), ...args], {
     label: `azrelay connect --local-port ${args.join(' ')}`,
     readyRe: /accepting local connections/,
   });

@@ -48,7 +48,7 @@ const expired = {
     const r = await P.listenHandshake(ctx, hc, t.token('NOAUTH', { expiry }), { keep: true });
     ctx.expect(r.ok, `the control channel was refused: ${P.describeHandshake(r)}`);
     // Unsolicited Pongs keep the flow from looking idle to load balancers (§5.8), as our listener does.
-    const keepAlive = setInterval(() => r.ws.pong(), 20000);
+    const keepAlive = setInterval(() => r.ws.pong(), Math.min(20, ctx.params.keepAliveS || 20) * 1000);
     ctx.defer(() => clearInterval(keepAlive));
     const closed = new Promise((resolve) => r.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
     const waitMs = (ctx.params.expiryTokenS + ctx.params.expiryWaitS) * 1000;
@@ -69,8 +69,7 @@ const expired = {
 
 /** `azrelay connect` with stdin kept open: write lines, wait for their echoes on stdout. */
 function interactiveConnect(ctx, cs, args) {
-  const extra = ctx.target.cacert ? ['--cacert', ctx.target.cacert] : [];
-  const p = spawn(process.env.AZRELAY_BIN, ['connect', ...extra, ...args], { env: ctx.target.env(cs), stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn(process.env.AZRELAY_BIN, P.cliArgs(ctx, ['connect', ...args]), { env: ctx.target.env(cs), stdio: ['pipe', 'pipe', 'pipe'] });
   const state = { stdout: '', stderr: '' };
   p.stdout.on('data', (d) => (state.stdout += d.toString('utf8')));
   p.stderr.on('data', (d) => (state.stderr += d.toString('utf8')));
@@ -104,9 +103,9 @@ const idle = {
     if (ctx.profile === 'emulator' && !ctx.params.emulatorIdleMs) {
       throw new Skip('this emulator has no IdleTimeoutMs setting, so no idle cut-off to survive: nothing would be proven');
     }
-    const sets = keepAliveS === null ? [] : [`AzureRelayKeepAliveTime=${keepAliveS}`];
-    const L = await P.testListener(ctx, t.cs.AUTH.cs, { mode: 'echo', sets });
-    const conn = interactiveConnect(ctx, t.cs.AUTH.cs, sets.flatMap((s) => ['--set', s]));
+    // Both ends keep alive with the run's AzureRelayKeepAliveTime (peers.js): the library's 30 s against Azure.
+    const L = await P.testListener(ctx, t.cs.AUTH.cs, { mode: 'echo' });
+    const conn = interactiveConnect(ctx, t.cs.AUTH.cs, []);
     await conn.line('before the idle time', ctx.params.messageMs);
     const c = L.list('connected')[0];
     ctx.expect(c, 'the listener reported no connection');

@@ -11,6 +11,24 @@ const { TestListener } = require('../../interop/lib/test-listener');
 const { Background } = require('../../interop/lib/azrelay-cli');
 
 /**
+ * AzureRelayKeepAliveTime for every listener and sender the run starts (null: the library's 30 s).
+ * Against the emulator it is shorter than the emulator's idle cut-off, which is seconds there.
+ */
+function keepAliveSets(ctx) {
+  const k = ctx.params.keepAliveS;
+  return k === null || k === undefined ? [] : [`AzureRelayKeepAliveTime=${k}`];
+}
+
+/** `azrelay` arguments with --cacert and the keep-alive where the subcommand takes them. */
+function cliArgs(ctx, args) {
+  const [cmd, ...rest] = args;
+  const extra = [];
+  if (ctx.target.cacert && ['listen', 'connect', 'request'].includes(cmd)) extra.push('--cacert', ctx.target.cacert);
+  if (['listen', 'connect'].includes(cmd)) for (const s of keepAliveSets(ctx)) extra.push('--set', s);
+  return [cmd, ...extra, ...rest];
+}
+
+/**
  * Starts azr_test_listener on the connection string `cs` (passed in the environment, never on the
  * command line) and waits for "listening" unless `wait` is false. opts: mode, sets, args, logLevel,
  * label, env, readyMs.
@@ -23,7 +41,8 @@ async function testListener(ctx, cs, opts = {}) {
     // ASan's quarantine of freed blocks would look like growth to the flood check's RSS bound.
     env.ASAN_OPTIONS = [process.env.ASAN_OPTIONS, 'quarantine_size_mb=8'].filter(Boolean).join(':');
   }
-  const L = new TestListener(fake, 'hc', { ...opts, env, label: opts.label || `azr_test_listener (${opts.mode || 'echo'})` });
+  const sets = [...keepAliveSets(ctx), ...(opts.sets || [])];
+  const L = new TestListener(fake, 'hc', { ...opts, sets, env, label: opts.label || `azr_test_listener (${opts.mode || 'echo'})` });
   ctx.track(L.proc, {
     label: L.label,
     expectCleanExit: opts.expectCleanExit !== false,
@@ -39,7 +58,7 @@ async function testListener(ctx, cs, opts = {}) {
 
 /** Starts `azrelay ARGS` with the connection string `cs` in its environment; waits for `readyRe` on stderr. */
 async function cli(ctx, cs, args, { label, readyRe, readyMs, expectCleanExit = true, env } = {}) {
-  const b = new Background(process.env.AZRELAY_BIN, args, { label: label || `azrelay ${args[0]}`, env: ctx.target.env(cs, env) });
+  const b = new Background(process.env.AZRELAY_BIN, cliArgs(ctx, args), { label: label || `azrelay ${args[0]}`, env: ctx.target.env(cs, env) });
   ctx.track(b.proc, { label: b.label, expectCleanExit, output: () => `${b.stdout ? '--- stdout ---\n' + b.stdout.slice(-4000) + '\n' : ''}--- stderr ---\n${b.stderr}` });
   if (readyRe) await b.waitFor(readyRe, readyMs || ctx.params.readyMs);
   return b;
@@ -47,8 +66,7 @@ async function cli(ctx, cs, args, { label, readyRe, readyMs, expectCleanExit = t
 
 /** `azrelay listen ARGS` until "listening". */
 function cliListener(ctx, cs, args, opts = {}) {
-  const extra = ctx.target.cacert ? ['--cacert', ctx.target.cacert] : [];
-  return cli(ctx, cs, ['listen', ...extra, ...args], { label: `azrelay listen ${args.join(' ')}`, readyRe: /^listening$/m, ...opts });
+  return cli(ctx, cs, ['listen', ...args], { label: `azrelay listen ${args.join(' ')}`, readyRe: /^listening$/m, ...opts });
 }
 
 /**
@@ -56,10 +74,9 @@ function cliListener(ctx, cs, args, opts = {}) {
  * stderr, ms }; a run past `timeoutMs` is killed and reported with code null.
  */
 function cliRun(ctx, cs, args, { input = null, timeoutMs = 30000, env } = {}) {
-  const extra = ctx.target.cacert && ['listen', 'connect', 'request'].includes(args[0]) ? ['--cacert', ctx.target.cacert] : [];
   const started = Date.now();
   return new Promise((resolve) => {
-    const p = spawn(process.env.AZRELAY_BIN, [args[0], ...extra, ...args.slice(1)], { env: ctx.target.env(cs, env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.env.AZRELAY_BIN, cliArgs(ctx, args), { env: ctx.target.env(cs, env), stdio: ['pipe', 'pipe', 'pipe'] });
     const out = [];
     let err = '';
     p.stdout.on('data', (d) => out.push(d));
@@ -249,6 +266,8 @@ async function waitUntil(fn, ms, what) {
 }
 
 module.exports = {
+  keepAliveSets,
+  cliArgs,
   waitUntil,
   testListener,
   cli,
