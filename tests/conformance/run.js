@@ -75,6 +75,12 @@ function versions() {
   } catch (e) {
     out.push(`azrelay --version failed: ${e.message}`);
   }
+  try {
+    const rev = execFileSync('git', ['-C', path.join(__dirname, '..', '..'), 'describe', '--always', '--dirty'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    out.push(`source ${rev.trim()}`);
+  } catch {
+    /* not a git checkout */
+  }
   out.push(`node ${process.version}`);
   for (const pkg of ['hyco-ws', 'ws']) {
     try {

@@ -14,24 +14,28 @@ const { echoOnce } = require('./relay');
 
 const renewal = {
   id: 'token.renewal',
-  title: 'short-lived tokens renewed by our listener keep its control channel up over several lifetimes',
+  title: 'a short-lived token provider: renewals keep our listener\'s control channel up over several token lifetimes',
   timeout: { emulator: 60, azure: 900 },
   async run(ctx) {
     const t = ctx.target;
     const { tokenValidityS: V, renewThresholdS: T, renewObserveS: O } = ctx.params;
     const started = Date.now();
-    const L = await P.testListener(ctx, t.cs.HTTP.cs, { mode: 'echo', sets: [`TokenValidity=${V}`, `AutoRenewThreshold=${T}`] });
+    // azr_listener_set_token_provider(): every token (connect and renewals) comes from the
+    // application, here signed for V seconds; the listener renews T seconds before expiry.
+    const L = await P.testListener(ctx, t.cs.HTTP.cs, { mode: 'echo', sets: [`AutoRenewThreshold=${T}`], args: ['--token-provider-ttl', String(V)] });
     while (Date.now() - started < O * 1000 && !ctx.aborted && !L.exitInfo) await relay.sleep(500);
     ctx.expect(L.list('control_closed').length === 0, `the control channel was closed: ${L.list('control_closed').map((e) => e.line).join('; ')}`);
     ctx.expect(L.list('listening').length === 1, `the listener went online ${L.list('listening').length} times (reconnects)`);
     ctx.expect(L.list('listener_error').length === 0, `listener errors: ${L.list('listener_error').map((e) => e.line).join('; ')}`);
     const renewals = L.list('status').filter((e) => e.event === 'TokenRenewed').length;
+    const provided = L.list('token_provided').filter((e) => e.rc === 0).length;
     const expected = Math.floor(O / (V - T)) - 1;
     ctx.expect(renewals >= expected, `${renewals} renewals in ${O} s, expected at least ${expected} (every ${V - T} s)`);
+    ctx.expect(provided >= renewals + 1, `the token provider signed ${provided} tokens for 1 connect and ${renewals} renewals`);
     const s = await P.wsSender(ctx, t.cs.HTTP.hc, t.token('HTTP'));
     ctx.expect(s.ok, `a sender was refused after the renewals: ${P.describeHandshake(s)}`);
     await echoOnce(ctx, s, 'still listening after renewals');
-    ctx.note(`${renewals} renewals of ${V} s tokens over ${O} s (${(O / V).toFixed(1)} lifetimes)`);
+    ctx.note(`${renewals} renewals with ${provided} provider tokens of ${V} s over ${O} s (${(O / V).toFixed(1)} lifetimes)`);
   },
 };
 

@@ -77,6 +77,7 @@ function cliRun(ctx, cs, args, { input = null, timeoutMs = 30000, env } = {}) {
   const started = Date.now();
   return new Promise((resolve) => {
     const p = spawn(process.env.AZRELAY_BIN, cliArgs(ctx, args), { env: ctx.target.env(cs, env), stdio: ['pipe', 'pipe', 'pipe'] });
+    ctx.track(p, { label: `azrelay ${args[0]}`, expectCleanExit: false });
     const out = [];
     let err = '';
     p.stdout.on('data', (d) => out.push(d));
