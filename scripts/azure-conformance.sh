@@ -27,7 +27,7 @@ variables (connection strings of authorization rules, each with EntityPath; neve
   AZRELAY_CONFORMANCE_CS_SEND_ONLY    a rule with only Send on the AUTH hybrid connection
 
 Without any of them the Azure run is SKIPPED (exit 77). docs/TESTING-AZURE.md shows how to
-create them with the Azure CLI. A run against Azure takes about 8 minutes (idle and token checks).
+create them with the Azure CLI. A run against Azure takes about 7 minutes (idle and token checks).
 
 Options:
   --emulator             start `azrelay emulator` and run every check against it instead
