@@ -144,7 +144,10 @@ static void pump(struct sender *s) {
 
 static void connect_next(struct load *ld);
 
-static void on_open(azr_client *c, int status, int http_status, const char *description, void *ud) {
+static void on_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
+  int status = ev->status;
+  int http_status = ev->http_status;
+  const char *description = ev->description;
   (void)c;
   struct sender *s = ud;
   struct load *ld = s->ld;
@@ -186,12 +189,16 @@ static void on_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   pump(s);
 }
 
-static void on_ready(azr_client *c, void *ud) {
+static void on_ready(azr_client *c, const azr_client_ready_event *ev, void *ud) {
+  (void)ev;
   (void)c;
   pump(ud);
 }
 
-static void on_close(azr_client *c, int code, const char *reason, int error, void *ud) {
+static void on_close(azr_client *c, const azr_client_close_event *ev, void *ud) {
+  int code = ev->close_code;
+  const char *reason = ev->reason;
+  int error = ev->status;
   (void)c;
   struct sender *s = ud;
   struct load *ld = s->ld;
@@ -214,7 +221,7 @@ static int setup_sender(struct load *ld, struct sender *s) {
   }
   for (int i = 0; !rc && i < ld->o.nsets; i++) rc = azr_client_config(s->c, ld->o.sets[i]);
   if (!rc) rc = azr_client_set_callbacks(s->c, &cb, sizeof cb, s);
-  if (rc) fprintf(stderr, "relay_load: %s\n", azr_client_last_error(s->c)[0] ? azr_client_last_error(s->c) : azr_strerror(rc));
+  if (rc) fprintf(stderr, "relay_load: %s\n", azr_client_get_last_error(s->c)[0] ? azr_client_get_last_error(s->c) : azr_strerror(rc));
   return rc;
 }
 
@@ -223,7 +230,7 @@ static void connect_next(struct load *ld) {
     struct sender *s = &ld->senders[ld->next_connect++];
     int rc = azr_client_connect(s->c, "", NULL);
     if (rc) {
-      if (ld->failed++ < 5) fprintf(stderr, "relay_load: connect: %s\n", azr_client_last_error(s->c));
+      if (ld->failed++ < 5) fprintf(stderr, "relay_load: connect: %s\n", azr_client_get_last_error(s->c));
       sender_finished(s);
       continue;
     }

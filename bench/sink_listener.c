@@ -41,14 +41,14 @@ struct sink {
 static void on_connected(azr_listener *l, const azr_connected_event *ev, void *ud) {
   (void)l;
   (void)ud;
-  if (ev->status_code == 0) fprintf(stderr, "listening\n");
+  if (ev->status == 0) fprintf(stderr, "listening\n");
   else fprintf(stderr, "sink_listener: control channel: %s\n", ev->description);
 }
 
 static void on_conn_connected(azr_listener *l, const azr_connection_event *ev, void *ud) {
   (void)l;
   struct sink *k = ud;
-  if (ev->status_code) {
+  if (ev->status) {
     if (k->errors++ < 5) fprintf(stderr, "sink_listener: rendezvous failed: %s\n", ev->description);
     return;
   }
@@ -67,8 +67,8 @@ static void on_disconnected(azr_listener *l, const azr_connection_disconnected_e
   (void)l;
   struct sink *k = ud;
   if (k->open) k->open--;
-  if (ev->error && k->errors++ < 5)
-    fprintf(stderr, "sink_listener: connection %" PRIu64 " ended: %d %s\n", ev->conn_id, ev->status_code,
+  if (ev->status && k->errors++ < 5)
+    fprintf(stderr, "sink_listener: connection %" PRIu64 " ended: %d %s\n", ev->conn_id, ev->close_code,
             ev->description);
 }
 
@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
   if (!rc) rc = azr_listener_set_callbacks(l, &cb, sizeof cb, &k);
   if (!rc) rc = azr_listener_start(l);
   if (rc) {
-    fprintf(stderr, "sink_listener: %s\n", azr_listener_last_error(l)[0] ? azr_listener_last_error(l) : azr_strerror(rc));
+    fprintf(stderr, "sink_listener: %s\n", azr_listener_get_last_error(l)[0] ? azr_listener_get_last_error(l) : azr_strerror(rc));
     azr_listener_free(l);
     return 1;
   }

@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
   if (!rc) rc = azr_listener_set_callbacks(listener, &cb, sizeof cb, NULL);
   if (!rc) rc = azr_listener_start(listener); /* Listening = true */
   if (rc) {
-    fprintf(stderr, "%s: %s\n", azr_status_name(rc), azr_listener_last_error(listener));
+    fprintf(stderr, "%s: %s\n", azr_status_name(rc), azr_listener_get_last_error(listener));
     azr_listener_free(listener);
     return 1;
   }
@@ -60,9 +60,9 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   /* DoEvents, until a signal or until the listener stops (wrong key, unknown hybrid connection,
    * untrusted certificate: the library does not retry those before it was ever online). */
-  while (!stop && azr_listener_state_get(listener) != AZR_STATE_STOPPED) (void)azr_listener_run(listener, 1000);
+  while (!stop && azr_listener_get_state(listener) != AZR_STATE_STOPPED) (void)azr_listener_run(listener, 1000);
   if (!stop) {
-    fprintf(stderr, "stopped listening: %s\n", azr_listener_last_error(listener));
+    fprintf(stderr, "stopped listening: %s\n", azr_listener_get_last_error(listener));
     azr_listener_free(listener);
     return 1;
   }

@@ -7,7 +7,7 @@
 
 static void on_connected(azr_listener *l, const azr_connected_event *ev, void *ud) {
   (void)l, (void)ud;
-  fprintf(stderr, "%s\n", ev->status_code == AZR_OK ? "listening" : ev->description);
+  fprintf(stderr, "%s\n", ev->status == AZR_OK ? "listening" : ev->description);
 }
 
 static void on_data(azr_listener *l, const azr_data_in_event *ev, void *ud) {
@@ -31,8 +31,8 @@ int main(void) {
   if (rc == AZR_OK) rc = azr_listener_start(l);
   /* azr_listener_run is the reference's DoEvents. A wrong key, an unknown hybrid connection or an
    * untrusted certificate stops the listener: then the loop ends. */
-  while (rc == AZR_OK && azr_listener_state_get(l) != AZR_STATE_STOPPED) rc = azr_listener_run(l, 1000);
-  fprintf(stderr, "stopped: %s\n", azr_listener_last_error(l));
+  while (rc == AZR_OK && azr_listener_get_state(l) != AZR_STATE_STOPPED) rc = azr_listener_run(l, 1000);
+  fprintf(stderr, "stopped: %s\n", azr_listener_get_last_error(l));
   azr_listener_free(l);
   return 1;
 }

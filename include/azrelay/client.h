@@ -19,19 +19,37 @@ extern "C" {
 
 typedef struct azr_client azr_client;
 
+/** on_open: the outcome of azr_client_connect(). */
+typedef struct azr_client_open_event {
+  int status;              /**< AZR_OK, or why the connection failed (an ::azr_status). */
+  int http_status;         /**< The relay's or the listener's rejection status (401, 404, the
+                                listener's reject code...), else 0. */
+  const char *description; /**< Its reason phrase, or what failed. */
+} azr_client_open_event;
+
+/** on_close: the last event of an opened connection. */
+typedef struct azr_client_close_event {
+  int close_code;          /**< WebSocket close code (1006 when the connection was lost). */
+  const char *reason;      /**< Close reason. */
+  int status;              /**< ::azr_status when it ended on an error, else AZR_OK. */
+} azr_client_close_event;
+
+/** on_ready_to_send: the send queue drained after a send returned AZR_E_WOULDBLOCK. */
+typedef struct azr_client_ready_event {
+  size_t queued;           /**< Bytes still queued (below the low-water mark). */
+} azr_client_ready_event;
+
 typedef struct azr_client_callbacks {
-  /** The connection is open (status 0), or failed: http_status is the relay's or the listener's
-   *  rejection status (401, 404, the listener's reject code...), description its reason phrase.
-   *  With AzbridgePortName set, "open" means the listener accepted the port; a refusal (no reply
-   *  and a close, or a refusing reply) is AZR_E_PROTOCOL with http_status 0 and the reason in
-   *  description, and no on_close follows. */
-  void (*on_open)(azr_client *c, int status, int http_status, const char *description, void *user_data);
+  /** The connection is open (status AZR_OK), or failed. With AzbridgePortName set, "open" means the
+   *  listener accepted the port; a refusal (no reply and a close, or a refusing reply) is
+   *  AZR_E_PROTOCOL with http_status 0 and the reason in description, and no on_close follows. */
+  void (*on_open)(azr_client *c, const azr_client_open_event *ev, void *user_data);
   /** A message fragment, as azr_data_in_event (conn_id is 0). */
   void (*on_data)(azr_client *c, const azr_data_in_event *ev, void *user_data);
   /** The send queue drained after a send returned AZR_E_WOULDBLOCK. */
-  void (*on_ready_to_send)(azr_client *c, void *user_data);
-  /** Final event of an opened connection: close code and reason (1006 when lost), error status. */
-  void (*on_close)(azr_client *c, int code, const char *reason, int error, void *user_data);
+  void (*on_ready_to_send)(azr_client *c, const azr_client_ready_event *ev, void *user_data);
+  /** Final event of an opened connection. */
+  void (*on_close)(azr_client *c, const azr_client_close_event *ev, void *user_data);
 } azr_client_callbacks;
 
 AZR_EXTERN AZR_NODISCARD int azr_client_new(azr_client **out);
@@ -68,14 +86,14 @@ AZR_EXTERN AZR_NODISCARD int azr_client_pause(azr_client *c);
 AZR_EXTERN AZR_NODISCARD int azr_client_resume(azr_client *c);
 /** Starts the close handshake after queued data. */
 AZR_EXTERN AZR_NODISCARD int azr_client_close(azr_client *c, int code, const char *reason);
-AZR_EXTERN size_t azr_client_queued(const azr_client *c);
+AZR_EXTERN size_t azr_client_get_queued(const azr_client *c);
 AZR_EXTERN bool azr_client_is_open(const azr_client *c);
 /** The sub-protocol the listener chose, or "". */
-AZR_EXTERN const char *azr_client_sub_protocol(const azr_client *c);
+AZR_EXTERN const char *azr_client_get_sub_protocol(const azr_client *c);
 
 AZR_EXTERN AZR_NODISCARD int azr_client_run(azr_client *c, int timeout_ms);
 AZR_EXTERN void azr_client_interrupt_run(azr_client *c);
-AZR_EXTERN const char *azr_client_last_error(const azr_client *c);
+AZR_EXTERN const char *azr_client_get_last_error(const azr_client *c);
 
 #ifdef __cplusplus
 }

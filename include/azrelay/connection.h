@@ -49,11 +49,11 @@ typedef struct azr_conn_info {
   size_t queued_bytes;           /**< Bytes not yet written to the network. */
 } azr_conn_info;
 
-AZR_EXTERN AZR_NODISCARD int azr_conn_get_info(azr_listener *l, azr_conn_id id, azr_conn_info *out);
+AZR_EXTERN AZR_NODISCARD int azr_conn_get_info(azr_listener *l, azr_conn_id id, azr_conn_info *out, size_t out_size);
 /** AzureRelayConnectionCount: connections currently open (and accepted-but-connecting). */
-AZR_EXTERN size_t azr_listener_connection_count(const azr_listener *l);
+AZR_EXTERN size_t azr_listener_get_connection_count(const azr_listener *l);
 /** Fills up to @p max ids of open connections; returns how many exist. */
-AZR_EXTERN size_t azr_listener_connection_ids(const azr_listener *l, azr_conn_id *ids, size_t max);
+AZR_EXTERN size_t azr_listener_get_connection_ids(const azr_listener *l, azr_conn_id *ids, size_t max);
 
 /** Sends data in the connection's DataFormat (AUTOMATIC: text if valid UTF-8, else binary; PING or
  *  PONG send a control frame of at most 125 bytes). See the file comment for blocking rules.

@@ -27,7 +27,7 @@ extern "C" {
 typedef struct azr_http_request_event {
   azr_conn_id request_id;         /**< ConnectionId: pass it to the response functions. */
   const char *rendezvous_address; /**< RendezvousAddress (where a large response would go). */
-  const char *id;                 /**< Id: the relay's id of the request. */
+  const char *relay_id;           /**< Id: the relay's id of the request. */
   const char *request_headers;    /**< RequestHeaders: JSON object of the sender's headers. */
   const char *request_target;     /**< RequestTarget: "/{hc}[/suffix][?query]" (sb-hc-* removed). */
   const char *method;             /**< RequestMethod. */
@@ -66,11 +66,11 @@ AZR_EXTERN AZR_NODISCARD int azr_http_response_end(azr_listener *l, azr_conn_id 
 
 /** Looks up a request header (case-insensitive) in an event's request_headers JSON and copies its
  *  value into @p out. @return AZR_OK, AZR_E_NOT_FOUND, AZR_E_TOO_BIG (out too small), AZR_E_PARSE. */
-AZR_EXTERN AZR_NODISCARD int azr_http_header(const azr_http_request_event *ev, const char *name, char *out,
-                                            size_t out_len);
+AZR_EXTERN AZR_NODISCARD int azr_http_get_header(const azr_http_request_event *ev, const char *name, char *out,
+                                                size_t out_len);
 
 /** Pending HTTP requests (answered or not yet released). */
-AZR_EXTERN size_t azr_listener_http_request_count(const azr_listener *l);
+AZR_EXTERN size_t azr_listener_get_http_request_count(const azr_listener *l);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@
  * listeners may live in one process.
  *
  * Settings: every property and config setting of the reference receiver has a name usable with
- * azr_listener_config() ("Name=Value") and azr_listener_config_get(); the common ones also have typed
+ * azr_listener_config() ("Name=Value") and azr_listener_get_config(); the common ones also have typed
  * setters below. docs/FEATURES.md lists them all.
  */
 #ifndef AZRELAY_LISTENER_H
@@ -54,14 +54,14 @@ typedef enum azr_listener_state {
 
 /** Connected: the control channel handshake completed (status_code 0, "OK") or failed. */
 typedef struct azr_connected_event {
-  int status_code;         /**< 0 or an ::azr_status. */
+  int status;              /**< AZR_OK, or why the handshake failed (an ::azr_status). */
   const char *description; /**< "OK" or why it failed (HTTP status and reason from the relay). */
   int http_status;         /**< The relay's HTTP status on a refused handshake (401, 404...), else 0. */
 } azr_connected_event;
 
 /** Disconnected: the control channel closed. The listener reconnects unless stopped. */
 typedef struct azr_disconnected_event {
-  int status_code;         /**< ::azr_status of the cause (AZR_OK after azr_listener_stop). */
+  int status;              /**< ::azr_status of the cause (AZR_OK after azr_listener_stop). */
   int close_code;          /**< WebSocket close code from the relay (1008 token expired, 1011...), or 0. */
   const char *description;
   bool will_reconnect;
@@ -71,7 +71,7 @@ typedef struct azr_disconnected_event {
 /** ConnectionStatus: a step of the control channel's life ("Connecting", "Online", "Renewed token"...). */
 typedef struct azr_connection_status_event {
   const char *event;       /**< Short name of the step. */
-  int status_code;
+  int status;
   const char *description;
   azr_listener_state state;
 } azr_connection_status_event;
@@ -90,7 +90,7 @@ typedef struct azr_redirect_event {
 
 /** Error: a failure not tied to one connection (also reported through its own event when it has one). */
 typedef struct azr_error_event {
-  int error_code;
+  int status;
   const char *description;
 } azr_error_event;
 
@@ -112,7 +112,7 @@ typedef struct azr_ssl_status_event {
 typedef struct azr_connection_request_event {
   azr_conn_id conn_id;             /**< The id the connection will have if accepted. */
   const char *rendezvous_address;  /**< Where the listener connects to accept (informational). */
-  const char *id;                  /**< The relay's id for this connection ("<guid>_G..."). */
+  const char *relay_id;            /**< The relay's id for this connection ("<guid>_G..."). */
   const char *connect_headers;     /**< The sender's handshake headers as a JSON object. */
   const char *sub_protocols;       /**< The sender's Sec-WebSocket-Protocol offer, or "". */
   const char *extensions;          /**< The sender's Sec-WebSocket-Extensions offer, or "". */
@@ -123,8 +123,8 @@ typedef struct azr_connection_request_event {
   /* set by the handler */
   bool accept;                     /**< Default true, or false when AllowedClients/BlockedClients/
                                         MaxConnections already decided against it. */
-  int status_code;                 /**< Reject status (default 400, or 403 for blocked clients, 503 at MaxConnections). */
-  char status_description[256];    /**< Reject reason ("Rejected by user code" by default). */
+  int http_status;                 /**< Reject status (default 400, or 403 for blocked clients, 503 at MaxConnections). */
+  char http_reason[256];           /**< Reject reason ("Rejected by user code" by default). */
   char sub_protocol[128];          /**< Accepted sub-protocol; pre-set to the first one offered. */
   bool defer;                      /**< Decide later with azr_listener_accept()/azr_listener_reject(). */
 } azr_connection_request_event;
@@ -132,7 +132,7 @@ typedef struct azr_connection_request_event {
 /** ConnectionConnected / ConnectionReadyToSend. */
 typedef struct azr_connection_event {
   azr_conn_id conn_id;
-  int status_code;                 /**< 0, or why the rendezvous failed (ConnectionConnected only). */
+  int status;                      /**< AZR_OK, or why the rendezvous failed (ConnectionConnected only). */
   const char *description;
 } azr_connection_event;
 
@@ -149,15 +149,15 @@ typedef struct azr_data_in_event {
 /** ConnectionDisconnected: the last event of a connection. */
 typedef struct azr_connection_disconnected_event {
   azr_conn_id conn_id;
-  int status_code;                 /**< WebSocket close code (1000 normal, 1006 lost without close...). */
+  int close_code;                  /**< WebSocket close code (1000 normal, 1006 lost without close...). */
   const char *description;
-  int error;                       /**< ::azr_status when it ended on an error, else 0. */
+  int status;                      /**< ::azr_status when it ended on an error, else AZR_OK. */
 } azr_connection_disconnected_event;
 
 /** ConnectionError. */
 typedef struct azr_connection_error_event {
   azr_conn_id conn_id;
-  int error_code;
+  int status;
   const char *description;
 } azr_connection_error_event;
 
@@ -204,7 +204,7 @@ AZR_EXTERN void azr_listener_set_log(azr_listener *l, azr_log_fn fn, void *user_
 
 /** StartListening: opens the control channel in the background. on_connected reports the result;
  *  later losses reconnect automatically. @return AZR_OK, AZR_E_ALREADY_LISTENING, AZR_E_INVALID_ARG
- *  (no namespace, hybrid connection or credentials; detail in azr_listener_last_error()). */
+ *  (no namespace, hybrid connection or credentials; detail in azr_listener_get_last_error()). */
 AZR_EXTERN AZR_NODISCARD int azr_listener_start(azr_listener *l);
 /** StopListening: closes the control channel; accepted connections stay open. */
 AZR_EXTERN AZR_NODISCARD int azr_listener_stop(azr_listener *l);
@@ -222,9 +222,9 @@ AZR_EXTERN void azr_listener_interrupt_run(azr_listener *l);
 AZR_EXTERN bool azr_listener_is_listening(const azr_listener *l);
 /** Connected: true while the control channel is open. */
 AZR_EXTERN bool azr_listener_is_connected(const azr_listener *l);
-AZR_EXTERN azr_listener_state azr_listener_state_get(const azr_listener *l);
+AZR_EXTERN azr_listener_state azr_listener_get_state(const azr_listener *l);
 /** Detail message of the last failure on this listener (valid until the next call on it). */
-AZR_EXTERN const char *azr_listener_last_error(const azr_listener *l);
+AZR_EXTERN const char *azr_listener_get_last_error(const azr_listener *l);
 
 /** Counters since azr_listener_new() (never reset; `_open` and `online` are current values), for
  *  monitoring: `azrelay listen --metrics` serves them in the OpenMetrics text format. */
@@ -268,8 +268,8 @@ AZR_EXTERN AZR_NODISCARD int azr_listener_set_token(azr_listener *l, const char 
 /** Token provider: called whenever a token is needed (connect, renewal). Write a NUL-terminated
  *  token into @p out (size @p out_len) and its expiry (seconds since the epoch, 0 = unknown) into
  *  *expiry_s; return AZR_OK or a status to fail this attempt. @p audience is the URI being signed. */
-typedef int (*azr_token_provider_fn)(void *user_data, const char *audience, char *out, size_t out_len,
-                                     int64_t *expiry_s);
+typedef int (*azr_token_provider_fn)(const char *audience, char *out, size_t out_len, int64_t *expiry_s,
+                                     void *user_data);
 AZR_EXTERN AZR_NODISCARD int azr_listener_set_token_provider(azr_listener *l, azr_token_provider_fn fn,
                                                             void *user_data);
 
@@ -280,15 +280,15 @@ AZR_EXTERN AZR_NODISCARD int azr_listener_set_token_provider(azr_listener *l, az
 AZR_EXTERN AZR_NODISCARD int azr_listener_config(azr_listener *l, const char *setting);
 /** Reads a property or config setting ("Name" or "Name[conn_id]") into @p out (NUL-terminated).
  *  Secrets (AccessKey, passwords) read back as "" . @return AZR_OK, AZR_E_NOT_FOUND, AZR_E_TOO_BIG. */
-AZR_EXTERN AZR_NODISCARD int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t out_len);
+AZR_EXTERN AZR_NODISCARD int azr_listener_get_config(azr_listener *l, const char *name, char *out, size_t out_len);
 
 /* ---- accepting --------------------------------------------------------------------------------- */
 
 /** Completes a deferred connection request (ev->defer). AZR_E_INVALID_CONN_ID when unknown or
  *  already decided. The relay gives a listener about 30 seconds. */
 AZR_EXTERN AZR_NODISCARD int azr_listener_accept(azr_listener *l, azr_conn_id id, const char *sub_protocol);
-AZR_EXTERN AZR_NODISCARD int azr_listener_reject(azr_listener *l, azr_conn_id id, int status_code,
-                                                const char *status_description);
+AZR_EXTERN AZR_NODISCARD int azr_listener_reject(azr_listener *l, azr_conn_id id, int http_status,
+                                                const char *http_reason);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,11 @@ struct azr_client {
     }                                                                                                     \
   } while (0)
 
+static void fire_open(azr_client *c, int status, int http_status, const char *description) {
+  azr_client_open_event ev = {status, http_status, description};
+  FIRE(c, on_open, &ev);
+}
+
 static void set_error(azr_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(azr_client *c, const char *fmt, ...) {
   va_list ap;
@@ -242,7 +247,7 @@ static void fail_open(azr_client *c, int status, const char *desc) {
   c->azb_waiting = false;
   c->azb_refused = true;
   if (c->ws) (void)azr__ws_close(c->ws, 1000, "azbridge port refused");
-  FIRE(c, on_open, status, 0, desc);
+  fire_open(c, status, 0, desc);
 }
 
 static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *resp, const char *detail) {
@@ -253,7 +258,7 @@ static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *
     if (resp) snprintf(desc, sizeof desc, "%.*s", (int)resp->reason.len, resp->reason.ptr);
     else snprintf(desc, sizeof desc, "%s", detail && *detail ? detail : azr_strerror(status));
     set_error(c, "connect failed: %s", detail && *detail ? detail : desc);
-    FIRE(c, on_open, status, resp ? resp->status_code : 0, desc);
+    fire_open(c, status, resp ? resp->status_code : 0, desc);
     return;
   }
   if (c->azb_port[0]) {
@@ -272,7 +277,7 @@ static void w_open(struct azr__ws *ws, int status, const struct azr__http_head *
     return;
   }
   c->open = true;
-  FIRE(c, on_open, AZR_OK, 101, "OK");
+  fire_open(c, AZR_OK, 101, "OK");
 }
 
 static void w_begin(struct azr__ws *ws, uint8_t opcode) {
@@ -297,7 +302,7 @@ static void w_data(struct azr__ws *ws, uint8_t *data, size_t len, bool frame_end
     if (!done) return;
     c->azb_waiting = false;
     c->open = true;
-    FIRE(c, on_open, AZR_OK, 101, "OK");
+    fire_open(c, AZR_OK, 101, "OK");
     /* Bytes after the reply are data (the application may have closed meanwhile). */
     data += used;
     len -= used;
@@ -315,11 +320,8 @@ static void w_writable(struct azr__ws *ws) {
   azr_client *c = azr__ws_user_data(ws);
   if (!c->want_ready) return;
   c->want_ready = false;
-  if (c->cb.on_ready_to_send) {
-    c->in_callback++;
-    c->cb.on_ready_to_send(c, c->ud);
-    c->in_callback--;
-  }
+  azr_client_ready_event ev = {azr__ws_queued(ws)};
+  FIRE(c, on_ready_to_send, &ev);
 }
 
 static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *reason) {
@@ -335,10 +337,11 @@ static void w_close(struct azr__ws *ws, int status, uint16_t code, const char *r
              c->azb_port, code, reason && *reason ? reason : status ? azr_strerror(status) : "");
     set_error(c, "%s", desc);
     c->azb_waiting = false;
-    FIRE(c, on_open, AZR_E_PROTOCOL, 0, desc);
+    fire_open(c, AZR_E_PROTOCOL, 0, desc);
     return;
   }
-  FIRE(c, on_close, code, reason, status == AZR_E_CLOSED ? 0 : status);
+  azr_client_close_event cev = {code, reason, status == AZR_E_CLOSED ? AZR_OK : status};
+  FIRE(c, on_close, &cev);
 }
 
 static const struct azr__ws_callbacks client_cb = {.on_open = w_open,
@@ -444,10 +447,10 @@ int azr_client_close(azr_client *c, int code, const char *reason) {
   return azr__ws_close(c->ws, (uint16_t)code, reason ? reason : "");
 }
 
-size_t azr_client_queued(const azr_client *c) { return c && c->ws ? azr__ws_queued(c->ws) : 0; }
+size_t azr_client_get_queued(const azr_client *c) { return c && c->ws ? azr__ws_queued(c->ws) : 0; }
 bool azr_client_is_open(const azr_client *c) { return c && c->open; }
-const char *azr_client_sub_protocol(const azr_client *c) { return c && c->ws ? azr__ws_protocol(c->ws) : ""; }
-const char *azr_client_last_error(const azr_client *c) { return c ? c->last_error : ""; }
+const char *azr_client_get_sub_protocol(const azr_client *c) { return c && c->ws ? azr__ws_protocol(c->ws) : ""; }
+const char *azr_client_get_last_error(const azr_client *c) { return c ? c->last_error : ""; }
 
 int azr_client_run(azr_client *c, int timeout_ms) {
   if (!c) return AZR_E_INVALID_ARG;

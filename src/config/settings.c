@@ -60,7 +60,7 @@ static const struct azr__settings_entry table[] = {
     {ROW("Connected", T_BOOL, PROP | RO | LST1, NO_FIELD, 0, 1, "false", NULL,
          "True while the control channel is open: azr_listener_is_connected().")},
     {ROW("AzureRelayConnectionCount", T_INT, PROP | RO | LST1, NO_FIELD, 0, 0, "0", NULL,
-         "Connections open or being accepted: azr_listener_connection_count().")},
+         "Connections open or being accepted: azr_listener_get_connection_count().")},
     {ROW("AzureRelayConnectionAcceptData", T_BOOL, PROP | LST, NO_FIELD, 0, 1, "true", NULL,
          "False pauses reading from the connection: azr_conn_pause() / azr_conn_resume().")},
     {ROW("AzureRelayConnectionAddress", T_STR, PROP | RO | LST, NO_FIELD, 0, 0, "", NULL,
@@ -298,8 +298,8 @@ static const struct azr__settings_entry table[] = {
          "empty = OpenSSL's defaults."),
      .set = azr__settings_set_sigalgs},
     {ROW("TLS13SupportedGroups", T_STR, 0, OFF(curves), 0, LIST_MAX, "", NULL,
-         "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups. Empty: P-384 (key share "
-         "sent first, as Azure's front ends prefer it), X25519, P-256, P-521."),
+         "Groups for key exchange, most preferred first; shared with TLS12SupportedGroups. Empty: X25519, P-384, "
+         "P-256, P-521, and once a relay has chosen another group than X25519 (Azure: P-384) that one first."),
      .set = azr__settings_set_groups, .get = azr__settings_get_groups},
 
     /* ---- azrelay's own ---- */

@@ -57,7 +57,7 @@ int azr__token_make(const struct azr__token_source *ts, const char *host, const 
   } else if (ts->fn) {
     *expiry_s = 0;
     out[0] = 0;
-    rc = ts->fn(ts->ud, azr__buf_cstr(&aud), out, out_len, expiry_s);
+    rc = ts->fn(azr__buf_cstr(&aud), out, out_len, expiry_s, ts->ud);
     if (!rc && !out[0]) rc = AZR_E_BAD_TOKEN;
     if (rc) snprintf(err, err_len, "the token provider failed: %s", azr_strerror(rc));
     if (!rc && *expiry_s <= 0) *expiry_s = now + set->token_validity_s;

@@ -40,6 +40,9 @@ struct azr__curl {
   struct curl_shard *shards;
   CURLSH *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
   BIO_METHOD *sock_bio; /* io/tls_socket's BIO for sessions moved off libcurl (go_direct), made once */
+  /* The key-exchange group the relay chose when we offered our default list and it did not take
+   * the first: offered first from then on (see default_groups()). "" = none learned yet. */
+  char learned_group[16];
   /* Streams outlive their owner while they flush and close; the multi handles must outlive them. */
   size_t live_streams;
   /* libuv runs close callbacks newest first: a socket watcher closed just before a timer still
@@ -82,6 +85,9 @@ struct curl_conn {
   int min_cipher_bits;
   bool proxy_tls; /* through an HTTPS proxy: the socket carries the proxy's TLS, only libcurl drives it */
   bool go_direct; /* connected: leave libcurl's send/recv after the first bytes arrive */
+  bool default_groups; /* the application chose no groups: we may learn the relay's preference */
+  int client_hellos;   /* 2 when the server answered with a HelloRetryRequest */
+  int last_state;      /* of the handshake state machine, to count entries into ClientHello */
   struct azr__tls_socket sock; /* the session once it left libcurl */
 };
 
@@ -316,19 +322,60 @@ static void tls_status(struct curl_conn *cc, const char *message) {
   cc->tls_observer(cc->tls_observer_ud, &ev);
 }
 
+/* Key exchange: our default offer starts with X25519, the cheapest group (OpenSSL 3.0 sends a key
+ * share for the first group only). A relay that prefers another group (Azure's front ends choose
+ * P-384) answers the first handshake with a HelloRetryRequest; the group it chose is then offered
+ * first on every later connection of this listener, so only that one handshake pays the extra
+ * round trip, and a relay that takes X25519 (the emulator) keeps the cheap one. */
+#define DEFAULT_GROUPS "X25519:P-384:P-256:P-521"
+
+static void learn_group(struct azr__curl *c, int nid) {
+  const char *name = nid == NID_secp384r1 ? "P-384" : nid == NID_X9_62_prime256v1 ? "P-256"
+                     : nid == NID_secp521r1 ? "P-521" : nid == NID_X25519 ? "X25519" : NULL;
+  if (name) snprintf(c->learned_group, sizeof c->learned_group, "%s", name);
+}
+
+/* DEFAULT_GROUPS with the learned group moved to the front. */
+static void default_groups(const struct azr__curl *c, char *out, size_t cap) {
+  if (!c->learned_group[0]) {
+    snprintf(out, cap, "%s", DEFAULT_GROUPS);
+    return;
+  }
+  size_t n = (size_t)snprintf(out, cap, "%s", c->learned_group);
+  const char *p = DEFAULT_GROUPS;
+  while (*p && n < cap) {
+    size_t len = strcspn(p, ":");
+    if (len != strlen(c->learned_group) || strncmp(p, c->learned_group, len) != 0)
+      n += (size_t)snprintf(out + n, cap - n, ":%.*s", (int)len, p);
+    p += len + (p[len] == ':');
+  }
+}
+
 static void on_ssl_info(const SSL *ssl, int where, int ret) {
   (void)ret;
   struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
   if (!cc) return;
   if (where & SSL_CB_HANDSHAKE_START) {
     cc->ssl = (SSL *)ssl;
+    cc->client_hellos = 0;
+    cc->last_state = -1;
     tls_status(cc, "TLS handshake started");
+  }
+  if (where & SSL_CB_LOOP) { /* OpenSSL reports a state more than once: count entries into it */
+    int state = (int)SSL_get_state(ssl);
+    if (state == TLS_ST_CW_CLNT_HELLO && cc->last_state != state) cc->client_hellos++;
+    cc->last_state = state;
+  }
+  if (where & SSL_CB_HANDSHAKE_DONE) {
+    int nid = SSL_get_negotiated_group((SSL *)ssl);
+    if (cc->default_groups) learn_group(cc->c, nid);
   }
   if ((where & SSL_CB_HANDSHAKE_DONE) && cc->tls_observer) {
     const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
     char msg[200];
-    snprintf(msg, sizeof msg, "TLS handshake done: %s, %s%s", SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "?",
-             SSL_session_reused((SSL *)ssl) ? " (session resumed)" : "");
+    snprintf(msg, sizeof msg, "TLS handshake done: %s, %s%s%s", SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "?",
+             SSL_session_reused((SSL *)ssl) ? " (session resumed)" : "",
+             cc->client_hellos > 1 ? " (after a HelloRetryRequest)" : "");
     tls_status(cc, msg);
     int nid = SSL_get_negotiated_group((SSL *)ssl);
     const char *group = nid > 0 ? OBJ_nid2sn(nid) : "";
@@ -614,7 +661,7 @@ static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose) {
   return CURL_SOCKOPT_OK;
 }
 
-static void apply_options(CURL *e, const struct azr__connect_options *o, CURLSH *share) {
+static void apply_options(CURL *e, const struct azr__connect_options *o, const struct azr__curl *c, CURLSH *share) {
   curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 30000L);
@@ -637,9 +684,9 @@ static void apply_options(CURL *e, const struct azr__connect_options *o, CURLSH 
     if (o->client_key_password) curl_easy_setopt(e, CURLOPT_KEYPASSWD, o->client_key_password);
     if (o->cipher_list) curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, o->cipher_list);
     if (o->tls13_ciphers) curl_easy_setopt(e, CURLOPT_TLS13_CIPHERS, o->tls13_ciphers);
-    /* Azure's TLS front ends choose P-384: offering its key share first saves the HelloRetryRequest
-     * round trip an X25519-first client pays on every connection. */
-    curl_easy_setopt(e, CURLOPT_SSL_EC_CURVES, o->curves ? o->curves : "P-384:X25519:P-256:P-521");
+    char groups[64];
+    if (!o->curves) default_groups(c, groups, sizeof groups);
+    curl_easy_setopt(e, CURLOPT_SSL_EC_CURVES, o->curves ? o->curves : groups);
     if (o->tls_min || o->tls_max) curl_easy_setopt(e, CURLOPT_SSLVERSION, o->tls_min | o->tls_max);
     if (o->no_session_reuse) curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     else if (share) curl_easy_setopt(e, CURLOPT_SHARE, share);
@@ -714,7 +761,8 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
     curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
   }
-  apply_options(e, o, c->share);
+  apply_options(e, o, c, c->share);
+  cc->default_groups = !o->curves;
   cc->keepalive_count = o->tcp_keepalive_idle_s > 0 ? o->tcp_keepalive_count : 0;
   cc->user_timeout_ms = o->tcp_user_timeout_ms;
   cc->so_rcvbuf = o->so_rcvbuf;

@@ -256,7 +256,7 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
   memset(&ev, 0, sizeof ev);
   ev.conn_id = c->id;
   ev.rendezvous_address = c->address;
-  ev.id = c->relay_id;
+  ev.relay_id = c->relay_id;
   ev.connect_headers = c->connect_headers;
   ev.sub_protocols = c->sub_protocols;
   ev.extensions = c->extensions;
@@ -265,8 +265,8 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
   ev.remote_port = c->remote_port;
   ev.path = c->path;
   ev.accept = true;
-  ev.status_code = 400;
-  snprintf(ev.status_description, sizeof ev.status_description, "Rejected by user code");
+  ev.http_status = 400;
+  snprintf(ev.http_reason, sizeof ev.http_reason, "Rejected by user code");
   /* The first offered sub-protocol, as the .NET SDK picks it (§8). */
   size_t n = strcspn(c->sub_protocols, ", ");
   if (n < sizeof ev.sub_protocol) memcpy(ev.sub_protocol, c->sub_protocols, n);
@@ -275,12 +275,12 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
   if (!azr__access_list_match(allowed, c->remote_address) ||
       (l->set.blocked_clients && *l->set.blocked_clients && azr__access_list_match(l->set.blocked_clients, c->remote_address))) {
     ev.accept = false;
-    ev.status_code = 403;
-    snprintf(ev.status_description, sizeof ev.status_description, "Forbidden");
+    ev.http_status = 403;
+    snprintf(ev.http_reason, sizeof ev.http_reason, "Forbidden");
   } else if (l->set.max_connections > 0 && l->conn_count > (size_t)l->set.max_connections) {
     ev.accept = false;
-    ev.status_code = 503;
-    snprintf(ev.status_description, sizeof ev.status_description, "Service Unavailable: too many connections");
+    ev.http_status = 503;
+    snprintf(ev.http_reason, sizeof ev.http_reason, "Service Unavailable: too many connections");
   }
   AZR__LLOG(l, AZR_LOG_VERBOSE, "rendezvous", "connection request %llu from %s:%u (id %s)", (unsigned long long)c->id,
             c->remote_address, c->remote_port, c->relay_id);
@@ -291,9 +291,9 @@ void azr__accept_command(azr_listener *l, const struct azr__hc_accept *a) {
     uv_timer_start(&c->timer, on_defer_deadline, DEFER_DEADLINE_MS, 0);
     return;
   }
-  ev.status_description[sizeof ev.status_description - 1] = 0;
+  ev.http_reason[sizeof ev.http_reason - 1] = 0;
   ev.sub_protocol[sizeof ev.sub_protocol - 1] = 0;
-  decide(c, ev.accept, ev.status_code, ev.status_description, ev.sub_protocol);
+  decide(c, ev.accept, ev.http_status, ev.http_reason, ev.sub_protocol);
 }
 
 int azr_listener_accept(azr_listener *l, azr_conn_id id, const char *sub_protocol) {

@@ -486,10 +486,12 @@ void *azr_conn_get_user_data(azr_listener *l, azr_conn_id id) {
   return c ? c->user_data : NULL;
 }
 
-int azr_conn_get_info(azr_listener *l, azr_conn_id id, azr_conn_info *out) {
-  if (!l || !out) return AZR_E_INVALID_ARG;
+int azr_conn_get_info(azr_listener *l, azr_conn_id id, azr_conn_info *info, size_t info_size) {
+  if (!l || !info || info_size == 0) return AZR_E_INVALID_ARG;
   struct azr__conn *c = azr__conn_find(l, id);
   if (!c) return AZR_E_INVALID_CONN_ID;
+  /* Filled in full here, then copied as far as the caller's (possibly older, smaller) struct goes. */
+  azr_conn_info full, *out = &full;
   memset(out, 0, sizeof *out);
   out->id = c->id;
   out->address = c->address;
@@ -510,12 +512,13 @@ int azr_conn_get_info(azr_listener *l, azr_conn_id id, azr_conn_info *out) {
   out->bytes_sent = c->bytes_sent;
   out->total_bytes_sent = c->total_sent;
   out->total_bytes_received = c->total_received;
+  memcpy(info, &full, info_size < sizeof full ? info_size : sizeof full);
   return AZR_OK;
 }
 
-size_t azr_listener_connection_count(const azr_listener *l) { return l ? l->conn_count : 0; }
+size_t azr_listener_get_connection_count(const azr_listener *l) { return l ? l->conn_count : 0; }
 
-size_t azr_listener_connection_ids(const azr_listener *l, azr_conn_id *ids, size_t max) {
+size_t azr_listener_get_connection_ids(const azr_listener *l, azr_conn_id *ids, size_t max) {
   if (!l) return 0;
   size_t i = 0;
   for (const struct azr__conn *c = l->conns; c; c = c->next) {

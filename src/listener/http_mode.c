@@ -561,9 +561,9 @@ int azr_http_response_end(azr_listener *l, azr_conn_id request_id) {
   return rc;
 }
 
-size_t azr_listener_http_request_count(const azr_listener *l) { return l ? l->http_count : 0; }
+size_t azr_listener_get_http_request_count(const azr_listener *l) { return l ? l->http_count : 0; }
 
-int azr_http_header(const azr_http_request_event *ev, const char *name, char *out, size_t out_len) {
+int azr_http_get_header(const azr_http_request_event *ev, const char *name, char *out, size_t out_len) {
   if (!ev || !name || !out || !out_len || !ev->request_headers) return AZR_E_INVALID_ARG;
   cJSON *root = cJSON_Parse(ev->request_headers);
   if (!root) return AZR_E_PARSE;

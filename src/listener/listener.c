@@ -165,7 +165,7 @@ void azr_listener_set_log(azr_listener *l, azr_log_fn fn, void *user_data) {
   l->log.ud = user_data;
 }
 
-const char *azr_listener_last_error(const azr_listener *l) { return l ? l->last_error : ""; }
+const char *azr_listener_get_last_error(const azr_listener *l) { return l ? l->last_error : ""; }
 bool azr_listener_is_listening(const azr_listener *l) { return l && azr__listener_listening(l); }
 bool azr_listener_is_connected(const azr_listener *l) { return l && azr__listener_online(l); }
 
@@ -181,7 +181,7 @@ int azr_listener_get_stats(const azr_listener *l, azr_listener_stats *out, size_
   memcpy(out, &s, out_size < sizeof s ? out_size : sizeof s);
   return AZR_OK;
 }
-azr_listener_state azr_listener_state_get(const azr_listener *l) { return l ? (azr_listener_state)l->cc.state : AZR_STATE_STOPPED; }
+azr_listener_state azr_listener_get_state(const azr_listener *l) { return l ? (azr_listener_state)l->cc.state : AZR_STATE_STOPPED; }
 
 /* ---- identity ---- */
 
@@ -290,7 +290,7 @@ int azr_listener_config(azr_listener *l, const char *setting) {
   return rc;
 }
 
-int azr_listener_config_get(azr_listener *l, const char *name, char *out, size_t out_len) {
+int azr_listener_get_config(azr_listener *l, const char *name, char *out, size_t out_len) {
   if (!l || !name || !out || !out_len) return AZR_E_INVALID_ARG;
   struct azr__buf b;
   azr__buf_init(&b, l->mem, 0);

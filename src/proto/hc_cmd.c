@@ -177,6 +177,8 @@ static int parse_request(struct ctx *c, const cJSON *obj, struct azr__hc_request
   if (!rc) rc = parse_endpoint(c, m[4], &r->remote);
   if (!rc) rc = parse_headers(c, m[5], "requestHeaders", &r->request_headers);
   if (!rc) rc = parse_body(c, m[6], &r->body);
+  /* Without a method it can only mean "open a rendezvous" (§5.5): that needs the address. */
+  if (!rc && !r->method && !r->address) rc = fail(c, AZR_E_PARSE, "missing 'address'");
   return rc;
 }
 

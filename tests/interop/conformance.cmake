@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-# scripts/azure-conformance.sh in CI (docs/TESTING-AZURE.md). conformance_emulator runs every check
+# scripts/azure-conformance.sh in CI (docs/TESTING-AZURE.md): conformance_emulator runs every check
 # against an emulator the script starts, so the script that proves azrelay against Azure cannot rot.
-# conformance_azure is the real run: without AZRELAY_CONFORMANCE_CS_* in the environment the script
-# says SKIPPED and exits 77, which ctest lists as "Skipped" (never as a pass).
+# The run against Azure itself is not a ctest: it needs credentials CI does not have, and a test that
+# would only ever be skipped must not sit in the suite looking green. Run it by hand (the docs).
+# Only the normal build runs it: the flows it drives are covered under ASan by the interop tests,
+# and the sanitized run would add minutes to CI for no new check.
 find_program(AZR_CONFORMANCE_BASH bash)
 find_program(AZR_CONFORMANCE_NODE node)
 if(NOT COMMAND azr_integration_test OR NOT TARGET azr_test_listener OR NOT AZR_CONFORMANCE_BASH
@@ -11,19 +13,13 @@ if(NOT COMMAND azr_integration_test OR NOT TARGET azr_test_listener OR NOT AZR_C
                  "`npm ci` in ${CMAKE_CURRENT_SOURCE_DIR}")
   return()
 endif()
+if(AZR_SANITIZE)
+  return()
+endif()
 
-set(_azr_conformance ${AZR_CONFORMANCE_BASH} ${PROJECT_SOURCE_DIR}/scripts/azure-conformance.sh)
 # The script bounds each check itself and takes about a minute against the emulator.
 azr_integration_test(conformance_emulator
-  COMMAND ${_azr_conformance} --emulator --report ${CMAKE_CURRENT_BINARY_DIR}/conformance-emulator.md
+  COMMAND ${AZR_CONFORMANCE_BASH} ${PROJECT_SOURCE_DIR}/scripts/azure-conformance.sh --emulator
+          --report ${CMAKE_CURRENT_BINARY_DIR}/conformance-emulator.md
   LABELS "conformance" TIMEOUT 300)
-azr_integration_test(conformance_azure
-  COMMAND ${_azr_conformance} --report ${CMAKE_CURRENT_BINARY_DIR}/conformance-azure.md
-  LABELS "conformance;azure" TIMEOUT 1800)
-set_tests_properties(conformance_azure PROPERTIES SKIP_RETURN_CODE 77)
-foreach(_t conformance_emulator conformance_azure)
-  set_property(TEST ${_t} APPEND PROPERTY ENVIRONMENT "AZR_TEST_LISTENER=$<TARGET_FILE:azr_test_listener>")
-  if(AZR_SANITIZE)
-    set_property(TEST ${_t} APPEND PROPERTY ENVIRONMENT "AZR_TEST_SANITIZED=1")
-  endif()
-endforeach()
+set_property(TEST conformance_emulator APPEND PROPERTY ENVIRONMENT "AZR_TEST_LISTENER=$<TARGET_FILE:azr_test_listener>")

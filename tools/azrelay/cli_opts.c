@@ -250,9 +250,9 @@ struct target {
 };
 
 static int listener_config(void *h, const char *s) { return azr_listener_config(h, s); }
-static const char *listener_error(void *h) { return azr_listener_last_error(h); }
+static const char *listener_error(void *h) { return azr_listener_get_last_error(h); }
 static int client_config(void *h, const char *s) { return azr_client_config(h, s); }
-static const char *client_error(void *h) { return azr_client_last_error(h); }
+static const char *client_error(void *h) { return azr_client_get_last_error(h); }
 
 /* what: the option ("--cacert", "--set Name"). The library's detail starts with the setting's name
  * already ("MaxFrameSize: 'abc' is not a number"); that name is not repeated. */
@@ -302,7 +302,7 @@ static int configure(const struct cli_common *c, const struct target *t, const c
 int cli_configure_listener(const struct cli_common *c, azr_listener *l, const char *const *sets, int nsets) {
   if (azr_listener_set_connection_string(l, c->connstr) != AZR_OK)
     return cli_usage_error(c->cmd, "connection string (from %s) rejected: %s", c->connstr_source,
-                           azr_listener_last_error(l));
+                           azr_listener_get_last_error(l));
   struct target t = {l, listener_config, listener_error};
   return configure(c, &t, sets, nsets);
 }
@@ -310,7 +310,7 @@ int cli_configure_listener(const struct cli_common *c, azr_listener *l, const ch
 int cli_configure_client(const struct cli_common *c, azr_client *cl, const char *const *sets, int nsets) {
   if (azr_client_set_connection_string(cl, c->connstr) != AZR_OK)
     return cli_usage_error(c->cmd, "connection string (from %s) rejected: %s", c->connstr_source,
-                           azr_client_last_error(cl));
+                           azr_client_get_last_error(cl));
   struct target t = {cl, client_config, client_error};
   return configure(c, &t, sets, nsets);
 }

@@ -94,7 +94,7 @@ static bool send_message(struct connect_state *st, const char *data, size_t len,
   }
   /* A closed connection is reported by on_close, with its close code. */
   if (rc != AZR_E_CLOSED) {
-    cli_log(CLI_ERROR, "send failed: %s", azr_client_last_error(st->c)[0] ? azr_client_last_error(st->c) : azr_strerror(rc));
+    cli_log(CLI_ERROR, "send failed: %s", azr_client_get_last_error(st->c)[0] ? azr_client_get_last_error(st->c) : azr_strerror(rc));
     fail(st, CLI_FAIL);
   }
   return false;
@@ -160,7 +160,10 @@ static void start_read(struct connect_state *st) {
   }
 }
 
-static void on_open(azr_client *c, int status, int http_status, const char *description, void *ud) {
+static void on_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
+  int status = ev->status;
+  int http_status = ev->http_status;
+  const char *description = ev->description;
   (void)c;
   struct connect_state *st = ud;
   if (status) {
@@ -190,7 +193,8 @@ static void on_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   }
 }
 
-static void on_ready(azr_client *c, void *ud) {
+static void on_ready(azr_client *c, const azr_client_ready_event *ev, void *ud) {
+  (void)ev;
   (void)c;
   struct connect_state *st = ud;
   if (st->pending) {
@@ -209,7 +213,10 @@ static void on_ready(azr_client *c, void *ud) {
 /* 1000 is a normal close; 1005 (a Close without a code) is what some peers send for the same. */
 static bool normal_close(int code) { return code == 1000 || code == 1005; }
 
-static void on_close(azr_client *c, int code, const char *reason, int error, void *ud) {
+static void on_close(azr_client *c, const azr_client_close_event *ev, void *ud) {
+  int code = ev->close_code;
+  const char *reason = ev->reason;
+  int error = ev->status;
   (void)c;
   struct connect_state *st = ud;
   if (st->timed_out) {
@@ -217,7 +224,7 @@ static void on_close(azr_client *c, int code, const char *reason, int error, voi
     return;
   }
   if (!error && normal_close(code)) {
-    cli_log(CLI_INFO, "closed: %d %s", code, reason);
+    cli_log(CLI_INFO, "closed: %d%s%s", code, reason && *reason ? " " : "", reason ? reason : "");
   } else {
     /* The peer ended it abnormally (1011 forwarding target failed, 1009 message too big, ...) or
      * the connection was lost: the transfer is not complete, even when our Close came first. */
@@ -273,7 +280,7 @@ static int configure_client(const struct client_config *cfg, azr_client *c) {
   if (cfg->azbridge_port) {
     snprintf(setting, sizeof setting, "AzbridgePortName=%s", cfg->azbridge_port);
     if (azr_client_config(c, setting))
-      return cli_usage_error("connect", "--azbridge-port: %s", azr_client_last_error(c));
+      return cli_usage_error("connect", "--azbridge-port: %s", azr_client_get_last_error(c));
   }
   for (int i = 0; i < cfg->nheaders; i++) {
     const char *colon = strchr(cfg->headers[i], ':');
@@ -282,7 +289,7 @@ static int configure_client(const struct client_config *cfg, azr_client *c) {
     const char *value = colon + 1;
     while (*value == ' ') value++;
     if (azr_client_add_header(c, name, value))
-      return cli_usage_error("connect", "--header '%s': %s", name, azr_client_last_error(c));
+      return cli_usage_error("connect", "--header '%s': %s", name, azr_client_get_last_error(c));
   }
   return CLI_OK;
 }
@@ -476,7 +483,7 @@ int cmd_connect(int argc, char **argv) {
     st.max_time.data = st.grace.data = &st;
     if (cfg.max_time_s) uv_timer_start(&st.max_time, on_max_time, (uint64_t)cfg.max_time_s * 1000u, 0);
     if (azr_client_connect(st.c, cfg.path, cfg.protocol) != AZR_OK) {
-      cli_log(CLI_ERROR, "%s", azr_client_last_error(st.c));
+      cli_log(CLI_ERROR, "%s", azr_client_get_last_error(st.c));
       fail(&st, CLI_USAGE);
       finish(&st);
     }

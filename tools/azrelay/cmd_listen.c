@@ -62,13 +62,13 @@ struct echo_backlog {
 static void on_connected(azr_listener *l, const azr_connected_event *ev, void *ud) {
   (void)l;
   struct listen_opts *o = ud;
-  if (ev->status_code == 0) {
+  if (ev->status == 0) {
     cli_log(CLI_INFO, "listening");
     return;
   }
   /* Reported with the disconnect that follows: one line per attempt, or the final one. */
   o->refused = true;
-  o->refused_status = ev->status_code;
+  o->refused_status = ev->status;
   o->refused_http = ev->http_status;
   snprintf(o->refused_desc, sizeof o->refused_desc, "%s", ev->description);
 }
@@ -78,7 +78,7 @@ static void on_disconnected(azr_listener *l, const azr_disconnected_event *ev, v
   struct listen_opts *o = ud;
   bool refused = o->refused;
   o->refused = false;
-  int status = refused ? o->refused_status : ev->status_code;
+  int status = refused ? o->refused_status : ev->status;
   const char *desc = refused ? o->refused_desc : ev->description;
   if (stop_requested) {
     cli_log(CLI_VERBOSE, "control channel closed: %s", desc);
@@ -94,7 +94,7 @@ static void on_disconnected(azr_listener *l, const azr_disconnected_event *ev, v
 static void on_error(azr_listener *l, const azr_error_event *ev, void *ud) {
   (void)ud;
   /* The error that stops the listener is reported once, by the loop in cmd_listen. */
-  if (azr_listener_state_get(l) != AZR_STATE_STOPPED) cli_log(CLI_WARN, "%s", ev->description);
+  if (azr_listener_get_state(l) != AZR_STATE_STOPPED) cli_log(CLI_WARN, "%s", ev->description);
 }
 
 static void on_request(azr_listener *l, azr_connection_request_event *ev, void *ud) {
@@ -103,19 +103,22 @@ static void on_request(azr_listener *l, azr_connection_request_event *ev, void *
   if (ev->accept && !o->echo && !o->nforwards) {
     /* HTTP modes only: a WebSocket sender is told so instead of being served by nothing. */
     ev->accept = false;
-    ev->status_code = 501;
-    snprintf(ev->status_description, sizeof ev->status_description,
+    ev->http_status = 501;
+    snprintf(ev->http_reason, sizeof ev->http_reason,
              "this listener serves HTTP requests only (no --echo or --forward)");
   }
-  cli_log(CLI_INFO, "connection %llu requested from %s:%u%s%s", (unsigned long long)ev->conn_id, ev->remote_address,
-          ev->remote_port, ev->accept ? "" : " (refused: ", ev->accept ? "" : ev->status_description);
-  if (!ev->accept) cli_log(CLI_VERBOSE, "connection %llu refused with %d", (unsigned long long)ev->conn_id, ev->status_code);
+  if (ev->accept)
+    cli_log(CLI_INFO, "connection %llu requested from %s:%u", (unsigned long long)ev->conn_id, ev->remote_address,
+            ev->remote_port);
+  else
+    cli_log(CLI_INFO, "connection %llu requested from %s:%u: refused with %d %s", (unsigned long long)ev->conn_id,
+            ev->remote_address, ev->remote_port, ev->http_status, ev->http_reason);
 }
 
 static void on_conn_connected(azr_listener *l, const azr_connection_event *ev, void *ud) {
   (void)l;
   (void)ud;
-  if (ev->status_code) cli_log(CLI_WARN, "connection %llu failed: %s", (unsigned long long)ev->conn_id, ev->description);
+  if (ev->status) cli_log(CLI_WARN, "connection %llu failed: %s", (unsigned long long)ev->conn_id, ev->description);
   else cli_log(CLI_INFO, "connection %llu open", (unsigned long long)ev->conn_id);
 }
 
@@ -184,17 +187,17 @@ static void on_ready(azr_listener *l, const azr_connection_event *ev, void *ud) 
 static void on_conn_disconnected(azr_listener *l, const azr_connection_disconnected_event *ev, void *ud) {
   (void)ud;
   backlog_free(azr_conn_get_user_data(l, ev->conn_id));
-  cli_log(CLI_INFO, "connection %llu closed: %d %s", (unsigned long long)ev->conn_id, ev->status_code, ev->description);
+  cli_log(CLI_INFO, "connection %llu closed: %d %s", (unsigned long long)ev->conn_id, ev->close_code, ev->description);
 }
 
 /* --http-echo: 200 with the request body (the request target when there is none), same Content-Type;
  * an X-Echo request header comes back as is (shows that a header reached the listener). */
 static void http_echo(azr_listener *l, const azr_http_request_event *ev) {
   char ctype[256] = "text/plain; charset=utf-8", echo[1024];
-  if (ev->len && azr_http_header(ev, "Content-Type", ctype, sizeof ctype) != AZR_OK)
+  if (ev->len && azr_http_get_header(ev, "Content-Type", ctype, sizeof ctype) != AZR_OK)
     snprintf(ctype, sizeof ctype, "application/octet-stream");
   const char *headers[] = {"Content-Type", ctype, NULL, NULL, NULL};
-  if (azr_http_header(ev, "X-Echo", echo, sizeof echo) == AZR_OK) {
+  if (azr_http_get_header(ev, "X-Echo", echo, sizeof echo) == AZR_OK) {
     headers[2] = "X-Echo";
     headers[3] = echo;
   }
@@ -245,7 +248,7 @@ static const char *named_forward_problem(const char *const *forwards, int i) {
 
 /* A library refusal of a setting an option made, as a usage error. */
 static int setting_refused(azr_listener *l, const char *what, int rc) {
-  const char *detail = azr_listener_last_error(l);
+  const char *detail = azr_listener_get_last_error(l);
   return cli_usage_error("listen", "%s: %s", what, detail && *detail ? detail : azr_strerror(rc));
 }
 
@@ -382,7 +385,7 @@ static int setup(struct listen_opts *o, azr_listener **out) {
   if (!rc) rc = cli_configure_listener(&o->common, l, o->sets, o->nsets);
   if (!rc && o->http_dir) {
     char hc[1024];
-    if (azr_listener_config_get(l, "HybridConnection", hc, sizeof hc) != AZR_OK || !hc[0])
+    if (azr_listener_get_config(l, "HybridConnection", hc, sizeof hc) != AZR_OK || !hc[0])
       rc = cli_usage_error("listen", "--http-dir needs the hybrid connection's name (EntityPath)");
     else if (!(o->files = http_files_new(l, o->http_dir, hc, o->http_dotfiles)))
       rc = CLI_USAGE;
@@ -452,7 +455,7 @@ int cmd_listen(int argc, char **argv) {
   }
   rc = azr_listener_start(l);
   if (rc) {
-    cli_log(CLI_ERROR, "cannot start listening: %s", azr_listener_last_error(l));
+    cli_log(CLI_ERROR, "cannot start listening: %s", azr_listener_get_last_error(l));
     metrics_close(metrics);
     http_files_free(o.files);
     azr_listener_free(l);
@@ -468,9 +471,9 @@ int cmd_listen(int argc, char **argv) {
     (void)azr_listener_run(l, metrics ? 50 : 200);
     if (o.files) http_files_tick(o.files);
     metrics_tick(metrics, l);
-    if (azr_listener_state_get(l) == AZR_STATE_STOPPED) {
+    if (azr_listener_get_state(l) == AZR_STATE_STOPPED) {
       /* The library gave up (fail-fast policy): say why once and exit. */
-      if (!o.fatal[0]) snprintf(o.fatal, sizeof o.fatal, "stopped listening: %s", azr_listener_last_error(l));
+      if (!o.fatal[0]) snprintf(o.fatal, sizeof o.fatal, "stopped listening: %s", azr_listener_get_last_error(l));
       cli_log(CLI_ERROR, "%s", o.fatal);
       status = o.fatal_code ? o.fatal_code : CLI_FAIL;
       break;

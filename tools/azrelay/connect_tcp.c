@@ -122,7 +122,10 @@ static void start_reading(struct bridge *b) {
   if (uv_read_start((uv_stream_t *)&b->tcp, alloc_cb, on_tcp_read) == 0) b->reading = true;
 }
 
-static void c_open(azr_client *c, int status, int http_status, const char *description, void *ud) {
+static void c_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
+  int status = ev->status;
+  int http_status = ev->http_status;
+  const char *description = ev->description;
   (void)c;
   struct bridge *b = ud;
   if (status) {
@@ -173,7 +176,8 @@ static void c_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   if (b->pending_write >= MAX_PENDING_WRITE) (void)azr_client_pause(c);
 }
 
-static void c_ready(azr_client *c, void *ud) {
+static void c_ready(azr_client *c, const azr_client_ready_event *ev, void *ud) {
+  (void)ev;
   struct bridge *b = ud;
   if (b->held) {
     int rc = azr_client_send(c, AZR_DATA_BINARY, b->held, b->held_len, true);
@@ -184,7 +188,10 @@ static void c_ready(azr_client *c, void *ud) {
   start_reading(b);
 }
 
-static void c_close(azr_client *c, int code, const char *reason, int error, void *ud) {
+static void c_close(azr_client *c, const azr_client_close_event *ev, void *ud) {
+  int code = ev->close_code;
+  const char *reason = ev->reason;
+  int error = ev->status;
   (void)c;
   struct bridge *b = ud;
   if (error) cli_log(CLI_INFO, "relayed connection ended: %d %s (%s)", code, reason, azr_status_name(error));
@@ -214,7 +221,7 @@ static void on_local_client(uv_stream_t *server, int status) {
   azr_client_callbacks cb = {c_open, c_data, c_ready, c_close};
   (void)azr_client_set_callbacks(b->c, &cb, sizeof cb, b);
   if (azr_client_connect(b->c, srv->path, NULL) != AZR_OK) {
-    cli_log(CLI_WARN, "%s", azr_client_last_error(b->c));
+    cli_log(CLI_WARN, "%s", azr_client_get_last_error(b->c));
     b->relay_closed = true;
     close_tcp_now(b);
   }

@@ -127,12 +127,12 @@ static struct h_world *world_prepare(bool tls, const char *bind_host, const char
   o.log = emulator_log;
   o.log_user_data = w;
   o.log_level = AZR_LOG_DEBUG;
-  assert_int_equal(azr_emulator_new(&w->em, &o), AZR_OK);
+  assert_int_equal(azr_emulator_new(&w->em, &o, sizeof o), AZR_OK);
   assert_int_equal(azr_emulator_add_rule(w->em, H_KEY_NAME, H_KEY, NULL, AZR_RIGHT_MANAGE, NULL), AZR_OK);
   assert_int_equal(azr_emulator_add_hybrid_connection(w->em, H_HC, true), AZR_OK);
   for (size_t i = 0; emulator_settings && emulator_settings[i]; i++)
     if (azr_emulator_config(w->em, emulator_settings[i]) != AZR_OK)
-      fail_msg("emulator setting %s: %s", emulator_settings[i], azr_emulator_last_error(w->em));
+      fail_msg("emulator setting %s: %s", emulator_settings[i], azr_emulator_get_last_error(w->em));
   return w;
 }
 
@@ -147,10 +147,10 @@ struct h_world *h_world_new_bound(bool tls, const char *bind_host, const char *c
 }
 
 void h_world_start(struct h_world *w) {
-  if (azr_emulator_start(w->em) != AZR_OK) fail_msg("emulator start: %s", azr_emulator_last_error(w->em));
-  assert_int_equal(azr_emulator_connection_string(w->em, H_HC, H_KEY_NAME, w->connstr, sizeof w->connstr), AZR_OK);
+  if (azr_emulator_start(w->em) != AZR_OK) fail_msg("emulator start: %s", azr_emulator_get_last_error(w->em));
+  assert_int_equal(azr_emulator_get_connection_string(w->em, H_HC, H_KEY_NAME, w->connstr, sizeof w->connstr), AZR_OK);
   if (w->tls) {
-    const char *pem = azr_emulator_certificate_pem(w->em);
+    const char *pem = azr_emulator_get_certificate_pem(w->em);
     assert_non_null(pem);
     snprintf(w->ca_path, sizeof w->ca_path, "/tmp/azr-api-ca-XXXXXX");
     int fd = mkstemp(w->ca_path);
@@ -180,9 +180,9 @@ bool h_step(struct h_world *w, uint64_t deadline_ms) {
   if (!w->em_paused && azr_emulator_run(w->em, 0) != AZR_OK) fail_msg("azr_emulator_run failed");
   for (size_t i = 0; i < w->nl; i++)
     if (!w->ls[i]->on_uv && azr_listener_run(w->ls[i]->l, 0) != AZR_OK)
-      fail_msg("azr_listener_run: %s", azr_listener_last_error(w->ls[i]->l));
+      fail_msg("azr_listener_run: %s", azr_listener_get_last_error(w->ls[i]->l));
   for (size_t i = 0; i < w->nc; i++)
-    if (azr_client_run(w->cs[i]->c, 0) != AZR_OK) fail_msg("azr_client_run: %s", azr_client_last_error(w->cs[i]->c));
+    if (azr_client_run(w->cs[i]->c, 0) != AZR_OK) fail_msg("azr_client_run: %s", azr_client_get_last_error(w->cs[i]->c));
   if (w->uv) uv_run(w->uv, UV_RUN_NOWAIT);
   usleep(300);
   return h_now_ms() < deadline_ms;
@@ -199,7 +199,7 @@ void h_pump_for(struct h_world *w, int ms) {
 static void l_connected(azr_listener *l, const azr_connected_event *ev, void *ud) {
   struct h_listener *hl = ud;
   hl->n_connected++;
-  hl->connected_status = ev->status_code;
+  hl->connected_status = ev->status;
   hl->connected_http = ev->http_status;
   copy(hl->connected_desc, sizeof hl->connected_desc, ev->description);
   if (hl->interrupt_on_connected) azr_listener_interrupt_run(l);
@@ -214,7 +214,7 @@ static void l_disconnected(azr_listener *l, const azr_disconnected_event *ev, vo
   (void)l;
   struct h_listener *hl = ud;
   hl->n_disconnected++;
-  hl->disc_status = ev->status_code;
+  hl->disc_status = ev->status;
   hl->disc_close = ev->close_code;
   if (hl->n_disconnected == 1) hl->disc_close_first = ev->close_code;
   hl->disc_reconnect = ev->will_reconnect;
@@ -257,7 +257,7 @@ static void l_error(azr_listener *l, const azr_error_event *ev, void *ud) {
   (void)l;
   struct h_listener *hl = ud;
   hl->n_error++;
-  hl->error_code = ev->error_code;
+  hl->error_code = ev->status;
   copy(hl->error_desc, sizeof hl->error_desc, ev->description);
 }
 
@@ -288,7 +288,7 @@ static void l_request(azr_listener *l, azr_connection_request_event *ev, void *u
   struct h_request *r = &hl->req;
   r->conn_id = ev->conn_id;
   copy(r->rendezvous_address, sizeof r->rendezvous_address, ev->rendezvous_address);
-  copy(r->id, sizeof r->id, ev->id);
+  copy(r->id, sizeof r->id, ev->relay_id);
   copy(r->connect_headers, sizeof r->connect_headers, ev->connect_headers);
   copy(r->sub_protocols, sizeof r->sub_protocols, ev->sub_protocols);
   copy(r->extensions, sizeof r->extensions, ev->extensions);
@@ -297,12 +297,12 @@ static void l_request(azr_listener *l, azr_connection_request_event *ev, void *u
   r->remote_port = ev->remote_port;
   copy(r->path, sizeof r->path, ev->path);
   r->accept = ev->accept;
-  r->status_code = ev->status_code;
+  r->status_code = ev->http_status;
   copy(r->sub_protocol, sizeof r->sub_protocol, ev->sub_protocol);
   if (hl->policy == H_REJECT) {
     ev->accept = false;
-    ev->status_code = hl->reject_status;
-    snprintf(ev->status_description, sizeof ev->status_description, "%s", hl->reject_desc);
+    ev->http_status = hl->reject_status;
+    snprintf(ev->http_reason, sizeof ev->http_reason, "%s", hl->reject_desc);
   } else if (hl->policy == H_DEFER) {
     ev->defer = true;
   }
@@ -312,8 +312,8 @@ static void l_conn_connected(azr_listener *l, const azr_connection_event *ev, vo
   (void)l;
   struct h_listener *hl = ud;
   hl->n_conn_connected++;
-  hl->conn_connected_status = ev->status_code;
-  if (ev->status_code == AZR_OK) hl->conn = ev->conn_id;
+  hl->conn_connected_status = ev->status;
+  if (ev->status == AZR_OK) hl->conn = ev->conn_id;
 }
 
 static void l_ready(azr_listener *l, const azr_connection_event *ev, void *ud) {
@@ -338,8 +338,8 @@ static void l_conn_disc(azr_listener *l, const azr_connection_disconnected_event
   struct h_listener *hl = ud;
   hl->n_conn_disc++;
   hl->cd_id = ev->conn_id;
-  hl->cd_code = ev->status_code;
-  hl->cd_error = ev->error;
+  hl->cd_code = ev->close_code;
+  hl->cd_error = ev->status;
   copy(hl->cd_desc, sizeof hl->cd_desc, ev->description);
 }
 
@@ -347,7 +347,7 @@ static void l_conn_error(azr_listener *l, const azr_connection_error_event *ev, 
   (void)l;
   struct h_listener *hl = ud;
   hl->n_conn_error++;
-  hl->ce_code = ev->error_code;
+  hl->ce_code = ev->status;
   copy(hl->ce_desc, sizeof hl->ce_desc, ev->description);
 }
 
@@ -392,7 +392,7 @@ static struct h_listener *listener_setup(struct h_world *w, azr_listener *l, boo
   hl->reject_status = 400;
   snprintf(hl->reject_desc, sizeof hl->reject_desc, "rejected by the test");
   if (azr_listener_set_connection_string(l, w->connstr) != AZR_OK)
-    fail_msg("connection string: %s", azr_listener_last_error(l));
+    fail_msg("connection string: %s", azr_listener_get_last_error(l));
   if (w->tls && trust) {
     char s[128];
     snprintf(s, sizeof s, "OpenSSLCAFile=%s", w->ca_path);
@@ -423,18 +423,18 @@ struct h_listener *h_listener_new_on_uv(struct h_world *w, bool trust) {
 
 void h_listener_config(struct h_listener *hl, const char *setting) {
   if (azr_listener_config(hl->l, setting) != AZR_OK)
-    fail_msg("azr_listener_config(%.60s): %s", setting, azr_listener_last_error(hl->l));
+    fail_msg("azr_listener_config(%.60s): %s", setting, azr_listener_get_last_error(hl->l));
 }
 
 void h_listener_get(struct h_listener *hl, const char *name, char *out, size_t out_len) {
-  int rc = azr_listener_config_get(hl->l, name, out, out_len);
-  if (rc) fail_msg("azr_listener_config_get(%s): %s (%s)", name, azr_status_name(rc), azr_listener_last_error(hl->l));
+  int rc = azr_listener_get_config(hl->l, name, out, out_len);
+  if (rc) fail_msg("azr_listener_get_config(%s): %s (%s)", name, azr_status_name(rc), azr_listener_get_last_error(hl->l));
 }
 
 void h_listener_start_online(struct h_listener *hl) {
   int before = hl->n_online, attempts = hl->n_connected;
   int rc = azr_listener_start(hl->l);
-  if (rc) fail_msg("azr_listener_start: %s (%s)", azr_status_name(rc), azr_listener_last_error(hl->l));
+  if (rc) fail_msg("azr_listener_start: %s (%s)", azr_status_name(rc), azr_listener_get_last_error(hl->l));
   H_WAIT(hl->w, hl->n_online > before || (hl->n_connected > attempts && hl->connected_status), 5000);
   if (hl->n_online == before) fail_msg("listener not online: %s (%s)", azr_status_name(hl->connected_status), hl->connected_desc);
 }
@@ -467,7 +467,10 @@ void h_listener_free(struct h_listener *hl) {
 
 /* ---- clients ---- */
 
-static void c_open(azr_client *c, int status, int http_status, const char *description, void *ud) {
+static void c_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
+  int status = ev->status;
+  int http_status = ev->http_status;
+  const char *description = ev->description;
   (void)c;
   struct h_client *hc = ud;
   hc->n_open++;
@@ -482,13 +485,17 @@ static void c_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   data_add(&hc->in, ev);
 }
 
-static void c_ready(azr_client *c, void *ud) {
+static void c_ready(azr_client *c, const azr_client_ready_event *ev, void *ud) {
+  (void)ev;
   (void)c;
   struct h_client *hc = ud;
   hc->n_ready++;
 }
 
-static void c_close(azr_client *c, int code, const char *reason, int error, void *ud) {
+static void c_close(azr_client *c, const azr_client_close_event *ev, void *ud) {
+  int code = ev->close_code;
+  const char *reason = ev->reason;
+  int error = ev->status;
   (void)c;
   struct h_client *hc = ud;
   hc->n_close++;
@@ -517,7 +524,7 @@ static struct h_client *client_new(struct h_world *w, bool on_uv) {
   if (on_uv) assert_int_equal(azr_client_new_on_uv(&hc->c, w->uv), AZR_OK);
   else assert_int_equal(azr_client_new(&hc->c), AZR_OK);
   if (azr_client_set_connection_string(hc->c, w->connstr) != AZR_OK)
-    fail_msg("client connection string: %s", azr_client_last_error(hc->c));
+    fail_msg("client connection string: %s", azr_client_get_last_error(hc->c));
   if (w->tls) {
     char s[128];
     snprintf(s, sizeof s, "OpenSSLCAFile=%s", w->ca_path);
@@ -539,7 +546,7 @@ struct h_client *h_client_new_on_uv(struct h_world *w) {
 int h_client_connect(struct h_client *hc, const char *path, const char *sub_protocols) {
   int before = hc->n_open;
   int rc = azr_client_connect(hc->c, path, sub_protocols);
-  if (rc) fail_msg("azr_client_connect: %s (%s)", azr_status_name(rc), azr_client_last_error(hc->c));
+  if (rc) fail_msg("azr_client_connect: %s (%s)", azr_status_name(rc), azr_client_get_last_error(hc->c));
   H_WAIT(hc->w, hc->n_open > before, 8000);
   return hc->open_status;
 }

@@ -194,7 +194,7 @@ void h_listener_start_online(struct h_listener *hl);               /* start, wai
 bool h_listener_saw_status(const struct h_listener *hl, const char *event);
 int h_listener_status_index(const struct h_listener *hl, const char *event); /* -1 when absent */
 void h_listener_free(struct h_listener *hl); /* also done by h_world_free */
-/* azr_listener_config_get into the caller's buffer; fails the test unless AZR_OK. */
+/* azr_listener_get_config into the caller's buffer; fails the test unless AZR_OK. */
 void h_listener_get(struct h_listener *hl, const char *name, char *out, size_t out_len);
 
 /* ---- clients ---- */

@@ -43,10 +43,10 @@ static void test_request_fields_and_info(void **state) {
   assert_string_equal(r->extensions, "x-azr-test; p=1");
   assert_true(r->accept);
   assert_int_equal(r->status_code, 400);
-  assert_string_equal(azr_client_sub_protocol(hc->c), "chat.v2");
+  assert_string_equal(azr_client_get_sub_protocol(hc->c), "chat.v2");
 
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, hl->conn, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, hl->conn, &info, sizeof info), AZR_OK);
   assert_int_equal(info.id, hl->conn);
   assert_string_equal(info.address, r->rendezvous_address);
   assert_string_equal(info.relay_id, r->id);
@@ -73,7 +73,7 @@ static void test_request_fields_and_info(void **state) {
   assert_int_equal(azr_conn_set_data_format(hl->l, hl->conn, (azr_data_format)5), AZR_E_INVALID_ARG);
   assert_int_equal(azr_conn_set_timeout(hl->l, hl->conn, 3), AZR_OK);
   assert_int_equal(azr_conn_set_timeout(hl->l, hl->conn, -1), AZR_E_INVALID_ARG);
-  assert_int_equal(azr_conn_get_info(hl->l, hl->conn, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, hl->conn, &info, sizeof info), AZR_OK);
   assert_int_equal(info.data_format, AZR_DATA_BINARY);
   assert_int_equal(info.timeout_s, 3);
   char name[64], v[64];
@@ -85,7 +85,7 @@ static void test_request_fields_and_info(void **state) {
   snprintf(name, sizeof name, "Timeout[%llu]", (unsigned long long)hl->conn);
   h_listener_get(hl, name, v, sizeof v);
   assert_string_equal(v, "3");
-  assert_int_equal(azr_conn_get_info(hl->l, 999999, &info), AZR_E_INVALID_CONN_ID);
+  assert_int_equal(azr_conn_get_info(hl->l, 999999, &info, sizeof info), AZR_E_INVALID_CONN_ID);
 }
 
 static void test_reject_by_handler(void **state) {
@@ -103,7 +103,7 @@ static void test_reject_by_handler(void **state) {
   assert_int_equal(hl->n_request, 1);
   h_pump_for(w, 100);
   assert_int_equal(hl->n_conn_connected, 0);
-  assert_int_equal(azr_listener_connection_count(hl->l), 0);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 0);
   assert_int_equal(azr_listener_accept(hl->l, hl->req.conn_id, NULL), AZR_E_INVALID_CONN_ID);
 }
 
@@ -133,7 +133,7 @@ static void test_access_lists_and_max_connections(void **state) {
   assert_int_not_equal(h_client_connect(b, "", NULL), AZR_OK);
   assert_int_equal(b->open_http, 503);
   assert_int_equal(hl->req.status_code, 503);
-  assert_int_equal(azr_listener_connection_count(hl->l), 1);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 1);
 }
 
 static void test_defer_accept(void **state) {
@@ -155,9 +155,9 @@ static void test_defer_accept(void **state) {
   H_WAIT(w, hc->n_open == 1 && hl->n_conn_connected == 1, 3000);
   assert_int_equal(hc->open_status, AZR_OK);
   assert_int_equal(hl->conn, id);
-  assert_string_equal(azr_client_sub_protocol(hc->c), "chat.v1");
+  assert_string_equal(azr_client_get_sub_protocol(hc->c), "chat.v1");
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_string_equal(info.sub_protocol, "chat.v1");
 }
 
@@ -169,14 +169,14 @@ static void test_defer_reject(void **state) {
   struct h_client *hc = h_client_new(w);
   assert_int_equal(azr_client_connect(hc->c, "", NULL), AZR_OK);
   H_WAIT(w, hl->n_request == 1, 3000);
-  assert_int_equal(azr_listener_connection_count(hl->l), 1); /* pending counts */
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 1); /* pending counts */
   assert_int_equal(azr_listener_reject(hl->l, hl->req.conn_id, 409, "later"), AZR_OK);
   assert_int_equal(azr_listener_reject(hl->l, hl->req.conn_id, 409, "later"), AZR_E_INVALID_CONN_ID);
   H_WAIT(w, hc->n_open == 1, 3000);
   assert_int_not_equal(hc->open_status, AZR_OK);
   assert_int_equal(hc->open_http, 409);
   assert_string_equal(hc->open_desc, "later");
-  assert_int_equal(azr_listener_connection_count(hl->l), 0);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 0);
   assert_int_equal(hl->n_error, 0); /* the relay confirmed the rejection */
 }
 
@@ -216,9 +216,9 @@ static void test_close_codes(void **state) {
   assert_int_equal(azr_conn_close(hl->l, ia, 1000, ""), AZR_E_INVALID_CONN_ID);
   assert_int_equal(azr_conn_disconnect(hl->l, ib), AZR_E_INVALID_CONN_ID);
   assert_int_equal(azr_conn_send_text(hl->l, ic, "x", 1), AZR_E_INVALID_CONN_ID);
-  assert_int_equal(azr_conn_get_info(hl->l, ia, &info), AZR_E_INVALID_CONN_ID);
+  assert_int_equal(azr_conn_get_info(hl->l, ia, &info, sizeof info), AZR_E_INVALID_CONN_ID);
   assert_int_equal(azr_conn_pause(hl->l, ia), AZR_E_INVALID_CONN_ID);
-  assert_int_equal(azr_listener_connection_count(hl->l), 0);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 0);
   /* Ids are never reused. */
   struct h_client *d = h_client_new(w);
   azr_conn_id id = h_connect_pair(hl, d);
@@ -251,7 +251,7 @@ static void test_wait_for_close_response(void **state) {
   H_WAIT(w, hl->n_conn_disc == 2, 3000);
   assert_true(h_now_ms() - t0 < 500);
   assert_int_equal(hl->cd_id, ib);
-  assert_int_equal(azr_listener_connection_count(hl->l), 0);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 0);
 }
 
 /* azr_listener_get_stats: what the listener saw, live and after connections end. */

@@ -123,7 +123,7 @@ static void test_send_fragment(void **state) {
   assert_true(hc->in.ev[2].eom);
   assert_int_equal(hc->in.ev[3].format, AZR_DATA_BINARY);
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_int_equal(info.bytes_sent, 2);
   assert_int_equal(info.total_bytes_sent, 11);
   /* MaxFrameSize (taken by connections accepted afterwards) splits long sends into frames. */
@@ -152,11 +152,11 @@ static void test_counters_uid_count(void **state) {
   azr_conn_id ib = h_connect_pair(hl, b);
   h_listener_get(hl, "AzureRelayConnectionCount", v, sizeof v);
   assert_string_equal(v, "2");
-  assert_int_equal(azr_listener_connection_count(hl->l), 2);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 2);
   azr_conn_id ids[4] = {0};
-  assert_int_equal(azr_listener_connection_ids(hl->l, ids, 4), 2);
+  assert_int_equal(azr_listener_get_connection_ids(hl->l, ids, 4), 2);
   assert_true((ids[0] == ia && ids[1] == ib) || (ids[0] == ib && ids[1] == ia));
-  assert_int_equal(azr_listener_connection_ids(hl->l, ids, 1), 2);
+  assert_int_equal(azr_listener_get_connection_ids(hl->l, ids, 1), 2);
   snprintf(name, sizeof name, "ConnectionUID[%llu]", (unsigned long long)ia);
   h_listener_get(hl, name, v, sizeof v);
   snprintf(name, sizeof name, "%llu", (unsigned long long)ia);
@@ -166,18 +166,18 @@ static void test_counters_uid_count(void **state) {
   /* BytesSent is the last send; the totals add up both ways. */
   assert_int_equal(azr_conn_send_text(hl->l, ia, "1234567", 7), AZR_OK);
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, ia, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, ia, &info, sizeof info), AZR_OK);
   assert_int_equal(info.bytes_sent, 7);
   assert_int_equal(azr_conn_send_bytes(hl->l, ia, "abc", 3), AZR_OK);
-  assert_int_equal(azr_conn_get_info(hl->l, ia, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, ia, &info, sizeof info), AZR_OK);
   assert_int_equal(info.bytes_sent, 3);
   assert_int_equal(info.total_bytes_sent, 10);
   assert_int_equal(azr_client_send(a->c, AZR_DATA_BINARY, "0123456789abcdef", 16, true), AZR_OK);
   H_WAIT(w, hl->in.msgs == 1 && a->in.msgs == 2, 3000);
-  assert_int_equal(azr_conn_get_info(hl->l, ia, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, ia, &info, sizeof info), AZR_OK);
   assert_int_equal(info.total_bytes_received, 16);
   assert_int_equal(info.queued_bytes, 0);
-  assert_int_equal(azr_conn_get_info(hl->l, ib, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, ib, &info, sizeof info), AZR_OK);
   assert_int_equal(info.total_bytes_sent, 0);
   assert_int_equal(azr_client_close(b->c, 1000, ""), AZR_OK);
   H_WAIT(w, hl->n_conn_disc == 1, 3000);
@@ -243,8 +243,25 @@ static void test_max_message_size(void **state) {
   assert_int_equal(hl->in.msgs, 1);
 }
 
+/* FEATURES MaxMessageSize: "bigger ones close the connection with 1009", and the sender gets that
+ * Close (the listener must let its Close frame out before dropping the connection, not reset it). */
+static void test_too_big_message_close_reaches_sender(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  h_listener_config(hl, "MaxMessageSize=1024");
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new(w);
+  h_connect_pair(hl, hc);
+  static unsigned char buf[2000];
+  assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
+  H_WAIT(w, hl->n_conn_disc == 1 && hc->n_close == 1, 5000);
+  assert_int_equal(hl->cd_code, 1009);
+  assert_int_equal(hc->close_code, 1009);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(test_too_big_message_close_reaches_sender, teardown),
       cmocka_unit_test_teardown(test_data_formats, teardown),
       cmocka_unit_test_teardown(test_message_length, teardown),
       cmocka_unit_test_teardown(test_send_fragment, teardown),

@@ -35,7 +35,7 @@ static void test_wouldblock_then_ready(void **state) {
   }
   assert_int_equal(rc, AZR_E_WOULDBLOCK);
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_true(info.queued_bytes > 0);
   assert_true(info.queued_bytes <= 262144 + CHUNK);
   int ready_before = hl->n_ready;
@@ -46,7 +46,7 @@ static void test_wouldblock_then_ready(void **state) {
   H_WAIT(w, hc->in.len == sent, 10000);
   assert_true(h_pattern_ok(hc->in.bytes, hc->in.len, 0));
   assert_int_equal(hc->in.msgs, (int)(sent / CHUNK));
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_true(info.ready_to_send);
   assert_int_equal(info.total_bytes_sent, sent);
   assert_int_equal(azr_conn_send_bytes(hl->l, id, buf, 10), AZR_OK);
@@ -138,7 +138,7 @@ static void test_blocking_send_interrupted(void **state) {
   struct h_client *hc = h_client_new(w);
   azr_conn_id id = h_connect_pair(hl, hc);
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_int_equal(info.timeout_s, 10); /* DefaultTimeout */
   assert_int_equal(azr_client_pause(hc->c), AZR_OK);
   h_pump_for(w, 20);
@@ -157,7 +157,7 @@ static void test_blocking_send_interrupted(void **state) {
   assert_int_equal(hl->hook_rc, AZR_OK);
   assert_true(last_ms < 5000);
   assert_true(h_now_ms() - start < 5000);
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_true(info.connected);
   assert_int_equal(azr_client_resume(hc->c), AZR_OK);
   H_WAIT(w, azr_conn_send_bytes(hl->l, id, "x", 1) == AZR_OK, 3000);
@@ -181,7 +181,7 @@ static void test_sendfile_complete(void **state) {
   assert_int_equal(hc->in.ev[0].format, AZR_DATA_BINARY);
   assert_true(hc->in.n >= 3); /* MaxFrameSize (128 KiB) fragments */
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_int_equal(info.bytes_sent, 300000);
   assert_int_equal(info.total_bytes_sent, 300000);
   assert_int_equal(hl->n_conn_error, 0);
@@ -210,7 +210,7 @@ static void test_sendfile_interrupt(void **state) {
   assert_true(h_contains(hl->ce_desc, "interrupted"));
   /* The connection stays usable: the message ends where it stood, the next one follows. */
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_true(info.connected);
   assert_int_equal(azr_conn_send_text(hl->l, id, "after", 5), AZR_OK);
   H_WAIT(w, hc->in.msgs == 2, 10000);
@@ -244,14 +244,14 @@ static void test_pause_and_process_data(void **state) {
   h_pump_for(w, 400);
   assert_int_equal(hl->in.n, 1); /* paused at once, although more had arrived */
   azr_conn_info info;
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_false(info.accept_data);
   hl->on_data_hook = NULL;
   assert_int_equal(azr_conn_resume(hl->l, id), AZR_OK);
   H_WAIT(w, hl->in.msgs == 5, 3000);
   assert_int_equal(hl->in.len, 5000);
   assert_true(h_pattern_ok(hl->in.bytes, hl->in.len, 0));
-  assert_int_equal(azr_conn_get_info(hl->l, id, &info), AZR_OK);
+  assert_int_equal(azr_conn_get_info(hl->l, id, &info, sizeof info), AZR_OK);
   assert_true(info.accept_data);
   /* Pausing from outside a callback holds back the sender's next messages the same way. */
   assert_int_equal(azr_conn_pause(hl->l, id), AZR_OK);
@@ -263,8 +263,30 @@ static void test_pause_and_process_data(void **state) {
   assert_memory_equal(hl->in.bytes + 5000, "later", 5);
 }
 
+/* connection.h: azr_conn_interrupt "ends ... an ongoing SendFile on this connection
+ * (AZR_E_INTERRUPTED)", at once, also while the peer does not read (the file source is not asked
+ * again then, so the interruption must not wait for it). */
+static void test_interrupt_sendfile_while_peer_stalled(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl;
+  struct h_client *hc;
+  azr_conn_id id = h_stalled_pair(w, NULL, &hl, &hc);
+  char path[64];
+  h_temp_file(path, sizeof path, 20u << 20);
+  assert_int_equal(azr_conn_send_file(hl->l, id, path), AZR_OK);
+  h_pump_for(w, 300);
+  assert_int_equal(azr_conn_interrupt(hl->l, id), AZR_OK);
+  uint64_t deadline = h_now_ms() + 1500;
+  while (hl->n_conn_error == 0 && h_step(w, deadline)) {
+  }
+  unlink(path);
+  assert_int_equal(hl->n_conn_error, 1);
+  assert_int_equal(hl->ce_code, AZR_E_INTERRUPTED);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(test_interrupt_sendfile_while_peer_stalled, teardown),
       cmocka_unit_test_teardown(test_wouldblock_then_ready, teardown),
       cmocka_unit_test_teardown(test_blocking_send_times_out, teardown),
       cmocka_unit_test_teardown(test_blocking_send_interrupted, teardown),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Listener lifecycle end to end: start/status/headers, stop and shutdown, loop misuse inside
  * callbacks, refusals (401, 404) and the reconnect policy, relay-side drops, keep-alive.
- * (Application loops, azrelay/uv.h: test_api_regressions.) */
+ * (Application loops, azrelay/uv.h: test_api_uv_loop.) */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +17,7 @@ static void test_start_status_headers(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl = h_listener_new(w, true);
   assert_false(azr_listener_is_listening(hl->l));
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_STOPPED);
+  assert_int_equal(azr_listener_get_state(hl->l), AZR_STATE_STOPPED);
   assert_int_equal(azr_listener_start(hl->l), AZR_OK);
   /* Callbacks only run from the loop: nothing yet, but the state says we are on our way. */
   assert_int_equal(hl->n_status, 0);
@@ -35,14 +35,14 @@ static void test_start_status_headers(void **state) {
   assert_true(h_icontains(hl->headers, "upgrade: websocket"));
   assert_true(azr_listener_is_listening(hl->l));
   assert_true(azr_listener_is_connected(hl->l));
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_ONLINE);
+  assert_int_equal(azr_listener_get_state(hl->l), AZR_STATE_ONLINE);
   char v[64];
   h_listener_get(hl, "Listening", v, sizeof v);
   assert_string_equal(v, "true");
   h_listener_get(hl, "Connected", v, sizeof v);
   assert_string_equal(v, "true");
   assert_int_equal(azr_listener_start(hl->l), AZR_E_ALREADY_LISTENING);
-  assert_true(h_contains(azr_listener_last_error(hl->l), "already"));
+  assert_true(h_contains(azr_listener_get_last_error(hl->l), "already"));
   assert_int_equal(hl->n_disconnected, 0);
   assert_int_equal(hl->n_error, 0);
 }
@@ -61,10 +61,10 @@ static void test_stop_keeps_connections(void **state) {
   assert_int_equal(hl->disc_in_ms, 0);
   assert_false(azr_listener_is_listening(hl->l));
   assert_false(azr_listener_is_connected(hl->l));
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_STOPPED);
+  assert_int_equal(azr_listener_get_state(hl->l), AZR_STATE_STOPPED);
   /* The accepted connection outlives the control channel. */
   h_pump_for(w, 200);
-  assert_int_equal(azr_listener_connection_count(hl->l), 1);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 1);
   assert_true(azr_client_is_open(hc->c));
   assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "still here", 10, true), AZR_OK);
   H_WAIT(w, hc->in.msgs == 1, 3000);
@@ -87,7 +87,7 @@ static void test_shutdown_closes_connections(void **state) {
   struct h_client *a = h_client_new(w), *b = h_client_new(w);
   h_connect_pair(hl, a);
   h_connect_pair(hl, b);
-  assert_int_equal(azr_listener_connection_count(hl->l), 2);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 2);
   assert_int_equal(azr_listener_shutdown(hl->l), AZR_OK);
   H_WAIT(w, a->n_close && b->n_close && hl->n_conn_disc == 2, 5000);
   assert_int_equal(a->close_code, 4001);
@@ -98,7 +98,7 @@ static void test_shutdown_closes_connections(void **state) {
   assert_false(azr_listener_is_listening(hl->l));
   assert_int_equal(hl->n_disconnected, 1);
   assert_false(hl->disc_reconnect);
-  assert_int_equal(azr_listener_connection_count(hl->l), 0);
+  assert_int_equal(azr_listener_get_connection_count(hl->l), 0);
 }
 
 static void test_loop_misuse_inside_callback(void **state) {
@@ -140,14 +140,14 @@ static void test_run_timeout_and_interrupt(void **state) {
   assert_string_equal(azr_status_name(hl->connected_status), "AZR_E_CONN_REFUSED");
   assert_true(strlen(azr_strerror(hl->connected_status)) > 5);
   assert_string_equal(azr_status_name(123456), "AZR_E_UNKNOWN");
-  assert_true(azr_listener_last_error(hl->l)[0] != 0);
+  assert_true(azr_listener_get_last_error(hl->l)[0] != 0);
   /* Backoff: the first reconnect is immediate, the next waits ReconnectDelayFirstMs +-20%
    * (below ReconnectDelayMaxMs, 30 s by default). */
   H_WAIT(w, hl->n_disconnected >= 2, 3000);
   assert_int_equal(hl->n_connected, 2);
   assert_true(hl->disc_reconnect);
   assert_true(hl->disc_in_ms >= 16000 && hl->disc_in_ms <= 24000);
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_WAITING);
+  assert_int_equal(azr_listener_get_state(hl->l), AZR_STATE_WAITING);
 }
 
 /* Fail fast: a wrong key on the first open ends listening at once, with one error, and never
@@ -167,7 +167,7 @@ static void test_startup_auth_error_stops(void **state) {
   assert_false(hl->disc_reconnect);
   assert_int_equal(hl->disc_status, AZR_E_AUTH);
   assert_false(azr_listener_is_listening(hl->l));
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_STOPPED);
+  assert_int_equal(azr_listener_get_state(hl->l), AZR_STATE_STOPPED);
   assert_int_equal(hl->n_error, 1);
   assert_int_equal(hl->error_code, AZR_E_AUTH);
   assert_true(h_contains(hl->error_desc, "401"));
@@ -193,7 +193,7 @@ static void test_startup_auth_error_retries_when_asked(void **state) {
   assert_true(hl->disc_reconnect);
   assert_true(hl->disc_in_ms >= 400);
   assert_true(azr_listener_is_listening(hl->l));
-  assert_int_equal(azr_listener_state_get(hl->l), AZR_STATE_WAITING);
+  assert_int_equal(azr_listener_get_state(hl->l), AZR_STATE_WAITING);
   assert_true(h_listener_saw_status(hl, "Waiting"));
   assert_int_equal(hl->n_error, 0);
   /* It tries again, not before the auth delay. */
@@ -301,8 +301,11 @@ static void test_relay_drop_reconnects(void **state) {
 static void test_keepalive_timeout(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl = h_listener_new(w, true);
+  /* Under valgrind the in-process relay answers slowly: a longer reply deadline there. */
+  char ping_timeout[64];
+  snprintf(ping_timeout, sizeof ping_timeout, "AzureRelayPingTimeout=%u", h_wait_scale());
   h_listener_config(hl, "AzureRelayKeepAliveTime=1");
-  h_listener_config(hl, "AzureRelayPingTimeout=1");
+  h_listener_config(hl, ping_timeout);
   h_listener_config(hl, "ReconnectDelayFirstMs=50");
   h_listener_start_online(hl);
   /* A relay that answers pings keeps the channel up. */

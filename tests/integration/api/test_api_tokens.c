@@ -92,7 +92,7 @@ struct provider {
   char token[1024];
 };
 
-static int provide(void *ud, const char *audience, char *out, size_t out_len, int64_t *expiry_s) {
+static int provide(const char *audience, char *out, size_t out_len, int64_t *expiry_s, void *ud) {
   struct provider *p = ud;
   p->calls++;
   snprintf(p->audience, sizeof p->audience, "%s", audience);
@@ -141,7 +141,7 @@ static void test_token_provider(void **state) {
   struct provider r = {0, 1, AZR_E_AUTH, "", ""};
   assert_int_equal(azr_listener_set_token_provider(bad->l, provide, &r), AZR_OK);
   assert_int_equal(azr_listener_start(bad->l), AZR_E_AUTH);
-  assert_true(h_contains(azr_listener_last_error(bad->l), "token provider"));
+  assert_true(h_contains(azr_listener_get_last_error(bad->l), "token provider"));
   assert_false(azr_listener_is_listening(bad->l));
 }
 
@@ -152,7 +152,7 @@ static void test_pre_issued_token(void **state) {
   assert_int_equal(azr_sas_token_for_entity("localhost", H_HC, H_KEY_NAME, H_KEY, se, &token), AZR_OK);
   assert_int_equal(azr_sas_token_for_entity("localhost", H_HC, H_KEY_NAME, "Zm9yZ2Vk", se, &forged), AZR_OK);
   char ns[64];
-  snprintf(ns, sizeof ns, "localhost:%u", azr_emulator_port(w->em));
+  snprintf(ns, sizeof ns, "localhost:%u", azr_emulator_get_port(w->em));
   /* No key anywhere: only the token. */
   struct h_listener *hl = h_listener_new(w, true), *bad = h_listener_new(w, true);
   struct h_listener *ls[2] = {hl, bad};
@@ -177,7 +177,7 @@ static void test_pre_issued_token(void **state) {
   assert_int_equal(azr_listener_stop(bad->l), AZR_OK);
   h_listener_config(bad, "SasToken=");
   assert_int_equal(azr_listener_start(bad->l), AZR_E_INVALID_ARG);
-  assert_true(h_contains(azr_listener_last_error(bad->l), "credentials"));
+  assert_true(h_contains(azr_listener_get_last_error(bad->l), "credentials"));
   azr_free(token);
   azr_free(forged);
 }
@@ -220,11 +220,11 @@ struct fast_provider {
   int calls;
 };
 
-static int provide_fast(void *ud, const char *audience, char *out, size_t out_len, int64_t *expiry_s) {
+static int provide_fast(const char *audience, char *out, size_t out_len, int64_t *expiry_s, void *ud) {
   struct fast_provider *p = ud;
   p->calls++;
   char *tok = NULL;
-  int64_t se = azr_emulator_clock_s(p->em) + p->lifetime_s;
+  int64_t se = azr_emulator_get_clock_s(p->em) + p->lifetime_s;
   if (azr_sas_token_create(audience, H_KEY_NAME, H_KEY, se, &tok) != AZR_OK) return AZR_E_BAD_TOKEN;
   snprintf(out, out_len, "%s", tok);
   azr_free(tok);
@@ -244,7 +244,7 @@ static void test_day_of_renewals(void **state) {
   h_listener_config(hl, "ReconnectDelayFirstMs=100");
   h_listener_config(hl, "ReconnectDelayMaxMs=500");
   h_listener_start_online(hl);
-  int64_t emu_start = azr_emulator_clock_s(w->em);
+  int64_t emu_start = azr_emulator_get_clock_s(w->em);
 
   /* The control: a fixed token for the fast clock, which the listener can only resend. */
   struct h_listener *stale = h_listener_new(w, true);
@@ -266,7 +266,7 @@ static void test_day_of_renewals(void **state) {
       drops++;
     }
   }
-  int64_t emu_hours = (azr_emulator_clock_s(w->em) - emu_start) / 3600;
+  int64_t emu_hours = (azr_emulator_get_clock_s(w->em) - emu_start) / 3600;
   print_message("emulator clock advanced %lld h; %d renewals, %d recycles, %d tokens issued\n", (long long)emu_hours,
                 hl->n_renewed, drops, p.calls);
   assert_true(emu_hours >= 23);
@@ -326,7 +326,7 @@ static void test_log_redaction(void **state) {
   H_WAIT(w, bad->n_connected == 1, 3000);
   assert_int_equal(bad->connected_http, 401);
   char last1[600];
-  snprintf(last1, sizeof last1, "%s", azr_listener_last_error(bad->l));
+  snprintf(last1, sizeof last1, "%s", azr_listener_get_last_error(bad->l));
   assert_int_equal(azr_listener_stop(bad->l), AZR_OK);
   assert_int_equal(azr_listener_set_key(bad->l, H_KEY_NAME, H_KEY), AZR_OK);
   h_listener_config(bad, "HybridConnection=nosuch");
@@ -361,7 +361,7 @@ static void test_log_redaction(void **state) {
   assert_no_secret("client log", hc->log, sigs, nsigs);
   assert_no_secret("emulator log", w->em_log, sigs, nsigs);
   assert_no_secret("last error (401)", last1, sigs, nsigs);
-  assert_no_secret("last error (404)", azr_listener_last_error(bad->l), sigs, nsigs);
+  assert_no_secret("last error (404)", azr_listener_get_last_error(bad->l), sigs, nsigs);
   assert_no_secret("on_connected text", bad->connected_desc, sigs, nsigs);
   /* The log did describe the steps (so the check had something to look at). */
   assert_true(h_contains(hl->log, "3 control command: {\"accept\""));

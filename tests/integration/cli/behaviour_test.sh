@@ -166,9 +166,12 @@ case_refusals() {
   local rpid=$LAST_PID
   wait_lines "$T/retrying.err" '^control channel: .*\(AZR_E_CONN_REFUSED\); reconnecting in [0-9.]+ s$' 3 20 "$rpid" ||
     fail "listen did not retry a refused connection"
+  # A snapshot: the listener keeps writing while the lines are counted.
+  cp "$T/retrying.err" "$T/retrying.snapshot"
   local total
-  total=$(grep -c '' "$T/retrying.err")
-  (($(count_lines "$T/retrying.err" '^control channel: ') == total)) || fail "more than one line per attempt: $(head -n 6 "$T/retrying.err")"
+  total=$(grep -c '' "$T/retrying.snapshot")
+  (($(count_lines "$T/retrying.snapshot" '^control channel: ') == total)) ||
+    fail "more than one line per attempt: $(head -n 6 "$T/retrying.snapshot")"
   kill -TERM "$rpid"
   local rc=0
   wait "$rpid" || rc=$?

@@ -52,7 +52,10 @@ static void print_recv(const struct probe *p) {
   printf("\n");
 }
 
-static void on_open(azr_client *c, int status, int http_status, const char *description, void *ud) {
+static void on_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
+  int status = ev->status;
+  int http_status = ev->http_status;
+  const char *description = ev->description;
   struct probe *p = ud;
   if (status) {
     printf("open-failed %s %d %s\n", azr_status_name(status), http_status, description);
@@ -84,7 +87,10 @@ static void on_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   }
 }
 
-static void on_close(azr_client *c, int code, const char *reason, int error, void *ud) {
+static void on_close(azr_client *c, const azr_client_close_event *ev, void *ud) {
+  int code = ev->close_code;
+  const char *reason = ev->reason;
+  int error = ev->status;
   (void)c;
   struct probe *p = ud;
   print_recv(p);
@@ -103,14 +109,14 @@ int main(int argc, char **argv) {
   char setting[4096];
   snprintf(setting, sizeof setting, "OpenSSLCAFile=%s", argv[2]);
   if (azr_client_set_connection_string(c, argv[1]) != AZR_OK || azr_client_config(c, setting) != AZR_OK) {
-    fprintf(stderr, "azbridge_probe: %s\n", azr_client_last_error(c));
+    fprintf(stderr, "azbridge_probe: %s\n", azr_client_get_last_error(c));
     azr_client_free(c);
     return 2;
   }
   azr_client_callbacks cb = {.on_open = on_open, .on_data = on_data, .on_close = on_close};
   (void)azr_client_set_callbacks(c, &cb, sizeof cb, &p);
   if (azr_client_connect(c, "", NULL) != AZR_OK) {
-    fprintf(stderr, "azbridge_probe: %s\n", azr_client_last_error(c));
+    fprintf(stderr, "azbridge_probe: %s\n", azr_client_get_last_error(c));
     azr_client_free(c);
     return 1;
   }

@@ -84,7 +84,7 @@ static void apply(azr_listener *l, const struct proxy_url *u) {
 
 static void expect_setting(azr_listener *l, const char *name, const char *want) {
   char got[300];
-  assert_int_equal(azr_listener_config_get(l, name, got, sizeof got), AZR_OK);
+  assert_int_equal(azr_listener_get_config(l, name, got, sizeof got), AZR_OK);
   assert_string_equal(got, want);
 }
 

@@ -247,6 +247,7 @@ static void test_malformed(void **state) {
       "{\"accept\":{\"id\":\"b\"}}",
       "{\"accept\":{\"address\":\"a\"}}",
       "{\"accept\":{\"address\":null,\"id\":\"b\"}}",
+      "{\"request\":{\"id\":\"b\"}}",
       "{\"response\":{\"statusCode\":200}}",
       "{\"response\":{\"requestId\":\"r\"}}",
       "{\"renewToken\":{}}",
@@ -426,6 +427,13 @@ static void test_writers(void **state) {
               "\"requestTarget\":\"/\",\"method\":\"POST\",\"requestHeaders\":{\"Content-Type\":\"application/json\"},"
               "\"body\":false}}");
 
+  /* The full form on a rendezvous may leave the address out (§7.4). */
+  r.address = NULL;
+  expect_json(azr__hc_cmd_write_request(&b, &r), &b,
+              "{\"request\":{\"id\":\"r1\",\"requestTarget\":\"/\",\"method\":\"POST\",\"requestHeaders\":"
+              "{\"Content-Type\":\"application/json\"},\"body\":false}}");
+  r.address = MUT("wss://h/$hc/hyco?sb-hc-action=request&sb-hc-id=r1");
+
   struct azr__hc_response resp = {0};
   resp.request_id = MUT("r1");
   resp.status_code = 201;
@@ -453,8 +461,19 @@ static void test_writers(void **state) {
   assert_int_equal(azr__hc_cmd_write_accept(&b, &bare), AZR_E_INVALID_ARG);
   a.remote.port = 70000;
   assert_int_equal(azr__hc_cmd_write_accept(&b, &a), AZR_E_INVALID_ARG);
+  /* A full request may leave its address out (it travels over a rendezvous), the
+   * rendezvous-only form may not. */
+  char *address = r.address, *method = r.method;
   r.address = NULL;
+  size_t before = b.len;
+  assert_int_equal(azr__hc_cmd_write_request(&b, &r), AZR_OK);
+  assert_null(strstr(azr__buf_cstr(&b) + before, "address"));
+  assert_int_equal(memcmp(b.data + before, "{\"request\":{\"id\":", 17), 0);
+  b.len = before;
+  r.method = NULL;
   assert_int_equal(azr__hc_cmd_write_request(&b, &r), AZR_E_INVALID_ARG);
+  r.address = address;
+  r.method = method;
   /* Invalid UTF-8 anywhere: AZR_E_UTF8, nothing written. */
   assert_int_equal(azr__hc_cmd_write_renew_token(&b, "bad \xc3"), AZR_E_UTF8);
   a.remote.port = 1;

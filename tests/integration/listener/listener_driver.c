@@ -228,15 +228,15 @@ static void on_connected(azr_listener *l, const azr_connected_event *ev, void *u
   (void)l;
   (void)ud;
   char d[512];
-  if (ev->status_code == AZR_OK) emit("listening");
-  else emit("control_failed code=%d http=%d reason=%s", ev->status_code, ev->http_status, one_line(ev->description, d, sizeof d));
+  if (ev->status == AZR_OK) emit("listening");
+  else emit("control_failed code=%d http=%d reason=%s", ev->status, ev->http_status, one_line(ev->description, d, sizeof d));
 }
 
 static void on_disconnected(azr_listener *l, const azr_disconnected_event *ev, void *ud) {
   (void)l;
   (void)ud;
   char d[512];
-  emit("control_closed code=%d close_code=%d reconnect=%d reason=%s", ev->status_code, ev->close_code,
+  emit("control_closed code=%d close_code=%d reconnect=%d reason=%s", ev->status, ev->close_code,
        ev->will_reconnect ? 1 : 0, one_line(ev->description, d, sizeof d));
 }
 
@@ -244,7 +244,7 @@ static void on_status(azr_listener *l, const azr_connection_status_event *ev, vo
   (void)l;
   (void)ud;
   char e[128], d[512];
-  emit("status event=%s code=%d state=%d reason=%s", one_line(ev->event, e, sizeof e), ev->status_code, (int)ev->state,
+  emit("status event=%s code=%d state=%d reason=%s", one_line(ev->event, e, sizeof e), ev->status, (int)ev->state,
        one_line(ev->description, d, sizeof d));
 }
 
@@ -252,7 +252,7 @@ static void on_error(azr_listener *l, const azr_error_event *ev, void *ud) {
   (void)l;
   (void)ud;
   char d[512];
-  emit("listener_error code=%d reason=%s", ev->error_code, one_line(ev->description, d, sizeof d));
+  emit("listener_error code=%d reason=%s", ev->status, one_line(ev->description, d, sizeof d));
 }
 
 static void on_http(azr_listener *l, const azr_http_request_event *ev, void *ud) {
@@ -271,13 +271,13 @@ static void on_request(azr_listener *l, azr_connection_request_event *ev, void *
   struct app *a = ud;
   if (a->o.mode == MODE_REJECT && ev->accept) {
     ev->accept = false;
-    ev->status_code = a->o.reject_status;
-    snprintf(ev->status_description, sizeof ev->status_description, "%s", a->o.reject_description);
+    ev->http_status = a->o.reject_status;
+    snprintf(ev->http_reason, sizeof ev->http_reason, "%s", a->o.reject_description);
   }
   char d[512];
   emit("request id=%llu remote=%s:%u accept=%d status=%d reason=%s", (unsigned long long)ev->conn_id,
        ev->remote_address ? ev->remote_address : "?", ev->remote_port, ev->accept ? 1 : 0,
-       ev->accept ? 0 : ev->status_code, ev->accept ? "" : one_line(ev->status_description, d, sizeof d));
+       ev->accept ? 0 : ev->http_status, ev->accept ? "" : one_line(ev->http_reason, d, sizeof d));
 }
 
 static void start_sendfile(struct app *a, struct conn *c) {
@@ -296,9 +296,9 @@ static void on_conn_connected(azr_listener *l, const azr_connection_event *ev, v
   (void)l;
   struct app *a = ud;
   char d[512];
-  emit("connected id=%llu code=%d reason=%s", (unsigned long long)ev->conn_id, ev->status_code,
-       ev->status_code ? one_line(ev->description, d, sizeof d) : "");
-  if (ev->status_code) return;
+  emit("connected id=%llu code=%d reason=%s", (unsigned long long)ev->conn_id, ev->status,
+       ev->status ? one_line(ev->description, d, sizeof d) : "");
+  if (ev->status) return;
   a->connections++;
   struct conn *c = conn_new(a, ev->conn_id);
   if (!c) {
@@ -318,7 +318,7 @@ static void on_ready(azr_listener *l, const azr_connection_event *ev, void *ud) 
    * opens: the byte count tells the two apart. */
   if (c->file_started && !c->file_done) {
     azr_conn_info info;
-    if (azr_conn_get_info(l, ev->conn_id, &info) == AZR_OK && (int64_t)info.total_bytes_sent >= a->file_size) {
+    if (azr_conn_get_info(l, ev->conn_id, &info, sizeof info) == AZR_OK && (int64_t)info.total_bytes_sent >= a->file_size) {
       c->file_done = true;
       emit("sendfile_done id=%llu bytes=%llu", (unsigned long long)c->id, (unsigned long long)info.total_bytes_sent);
     }
@@ -377,7 +377,7 @@ static void on_conn_disconnected(azr_listener *l, const azr_connection_disconnec
   struct conn *c = conn_get(a, ev->conn_id);
   char d[512];
   emit("disconnected id=%llu code=%d error=%d bytes_in=%llu messages_in=%llu reason=%s", (unsigned long long)ev->conn_id,
-       ev->status_code, ev->error, (unsigned long long)(c ? c->bytes_in : 0),
+       ev->close_code, ev->status, (unsigned long long)(c ? c->bytes_in : 0),
        (unsigned long long)(c ? c->messages_in : 0), one_line(ev->description, d, sizeof d));
   if (c) {
     (void)azr_conn_set_user_data(a->l, ev->conn_id, NULL);
@@ -389,7 +389,7 @@ static void on_conn_error(azr_listener *l, const azr_connection_error_event *ev,
   (void)l;
   (void)ud;
   char d[512];
-  emit("conn_error id=%llu code=%d reason=%s", (unsigned long long)ev->conn_id, ev->error_code,
+  emit("conn_error id=%llu code=%d reason=%s", (unsigned long long)ev->conn_id, ev->status,
        one_line(ev->description, d, sizeof d));
 }
 
@@ -419,7 +419,7 @@ static void report_rss(struct app *a) {
 
 /* A short-lived token provider (--token-provider-ttl): signs each token the listener asks for,
  * connect and renewals alike, and reports it without the token itself. */
-static int provide_token(void *ud, const char *audience, char *out, size_t out_len, int64_t *expiry_s) {
+static int provide_token(const char *audience, char *out, size_t out_len, int64_t *expiry_s, void *ud) {
   struct app *a = ud;
   int64_t expiry = (int64_t)time(NULL) + a->o.token_ttl;
   char *token = NULL;
@@ -550,7 +550,7 @@ static int configure(struct app *a) {
   }
   if (rc) return rc;
   char value[16];
-  rc = azr_listener_config_get(l, "BufferMessage", value, sizeof value);
+  rc = azr_listener_get_config(l, "BufferMessage", value, sizeof value);
   a->buffer_message = rc == AZR_OK && strcmp(value, "true") == 0;
   return rc;
 }
@@ -577,7 +577,7 @@ int main(int argc, char **argv) {
   if (a.o.log_level >= 0) azr_listener_set_log(a.l, log_sink, NULL);
   int rc = configure(&a);
   if (rc) {
-    fprintf(stderr, "azr_test_listener: %s (%s)\n", azr_listener_last_error(a.l), azr_status_name(rc));
+    fprintf(stderr, "azr_test_listener: %s (%s)\n", azr_listener_get_last_error(a.l), azr_status_name(rc));
     azr_listener_free(a.l);
     azr_connection_string_free(a.cs);
     return 2;
@@ -595,7 +595,7 @@ int main(int argc, char **argv) {
   cb.on_connection_error = on_conn_error;
   if (a.o.http) cb.on_http_request = on_http;
   if (azr_listener_set_callbacks(a.l, &cb, sizeof cb, &a) != AZR_OK || (rc = azr_listener_start(a.l)) != AZR_OK) {
-    fprintf(stderr, "azr_test_listener: cannot start: %s\n", azr_listener_last_error(a.l));
+    fprintf(stderr, "azr_test_listener: cannot start: %s\n", azr_listener_get_last_error(a.l));
     azr_listener_free(a.l);
     azr_connection_string_free(a.cs);
     return 1;
