@@ -37,6 +37,7 @@ struct options {
   const char *report_path;
   bool quiet_data;        /* no `data` line per fragment (floods, many connections) */
   const char *http;       /* NULL: no HTTP handler; "echo": answer 200 with the body; "hold": never answer */
+  int token_ttl;          /* > 0: a token provider signs every token for this many seconds */
 };
 
 /* A fragment (or whole message) the send queue could not take yet. */
@@ -63,6 +64,7 @@ struct conn {
 struct app {
   struct options o;
   azr_listener *l;
+  azr_connection_string *cs; /* with --token-provider-ttl: the key the provider signs with */
   struct conn *conns;
   bool buffer_message;
   int64_t file_size;
@@ -415,15 +417,32 @@ static void report_rss(struct app *a) {
   emit("rss_kb=%ld", kb);
 }
 
+/* A short-lived token provider (--token-provider-ttl): signs each token the listener asks for,
+ * connect and renewals alike, and reports it without the token itself. */
+static int provide_token(const char *audience, char *out, size_t out_len, int64_t *expiry_s, void *ud) {
+  struct app *a = ud;
+  int64_t expiry = (int64_t)time(NULL) + a->o.token_ttl;
+  char *token = NULL;
+  int rc = azr_sas_token_create(audience, a->cs->key_name, a->cs->key, expiry, &token);
+  if (!rc && strlen(token) >= out_len) rc = AZR_E_TOO_BIG;
+  if (!rc) {
+    memcpy(out, token, strlen(token) + 1);
+    *expiry_s = expiry;
+  }
+  azr_free(token);
+  emit("token_provided rc=%d ttl=%d", rc, a->o.token_ttl);
+  return rc;
+}
+
 /* ---- set-up ---- */
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: azr_test_listener -c CONNSTR [--cacert FILE] [--mode echo|reject|sendfile|flood-sink|close]\n"
+          "usage: azr_test_listener -c CONNSTR|- [--cacert FILE] [--mode echo|reject|sendfile|flood-sink|close]\n"
           "         [--set Name=Value]... [--log-level N] [--reject-status N] [--reject-description TEXT]\n"
           "         [--sendfile PATH] [--pause-after-bytes N] [--resume-after-ms M] [--close-code N]\n"
           "         [--close-reason TEXT] [--report-rss-ms N] [--report FILE] [--quiet-data]\n"
-          "         [--http echo|hold]\n");
+          "         [--http echo|hold] [--token-provider-ttl SECONDS]\n");
 }
 
 static bool parse_mode(const char *s, enum mode *m) {
@@ -453,6 +472,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
                                            {"report", required_argument, NULL, 'o'},
                                            {"quiet-data", no_argument, NULL, 'q'},
                                            {"http", required_argument, NULL, 'H'},
+                                           {"token-provider-ttl", required_argument, NULL, 'T'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
   *o = (struct options){.log_level = -1, .reject_status = 400, .reject_description = "Rejected by test",
@@ -484,10 +504,13 @@ static int parse_args(int argc, char **argv, struct options *o) {
       if (strcmp(optarg, "echo") != 0 && strcmp(optarg, "hold") != 0) return -1;
       o->http = optarg;
       break;
+    case 'T': o->token_ttl = atoi(optarg); break;
     case 'h': usage(stdout); exit(0);
     default: return -1;
     }
   }
+  /* "-c -": from AZRELAY_CONNECTION_STRING, so a real key stays out of the process list. */
+  if (o->connstr && strcmp(o->connstr, "-") == 0) o->connstr = getenv("AZRELAY_CONNECTION_STRING");
   if (!o->connstr || optind != argc) return -1;
   if (o->mode == MODE_SENDFILE && !o->sendfile_path) return -1;
   return 0;
@@ -517,6 +540,13 @@ static int configure(struct app *a) {
   for (int i = 0; !rc && i < a->o.nsets; i++) {
     rc = azr_listener_config(l, a->o.sets[i]);
     if (rc) emit("config_error setting=%s code=%d", a->o.sets[i], rc);
+  }
+  if (!rc && a->o.token_ttl > 0) {
+    char err[256];
+    rc = azr_connection_string_parse(a->o.connstr, &a->cs, err, sizeof err);
+    if (!rc && (!a->cs->key_name || !a->cs->key)) rc = AZR_E_INVALID_ARG;
+    if (!rc) rc = azr_listener_set_token_provider(l, provide_token, a);
+    if (rc) emit("config_error setting=--token-provider-ttl code=%d", rc);
   }
   if (rc) return rc;
   char value[16];
@@ -549,6 +579,7 @@ int main(int argc, char **argv) {
   if (rc) {
     fprintf(stderr, "azr_test_listener: %s (%s)\n", azr_listener_get_last_error(a.l), azr_status_name(rc));
     azr_listener_free(a.l);
+    azr_connection_string_free(a.cs);
     return 2;
   }
   azr_listener_callbacks cb = {0};
@@ -566,6 +597,7 @@ int main(int argc, char **argv) {
   if (azr_listener_set_callbacks(a.l, &cb, sizeof cb, &a) != AZR_OK || (rc = azr_listener_start(a.l)) != AZR_OK) {
     fprintf(stderr, "azr_test_listener: cannot start: %s\n", azr_listener_get_last_error(a.l));
     azr_listener_free(a.l);
+    azr_connection_string_free(a.cs);
     return 1;
   }
   struct sigaction sa = {0};
@@ -602,6 +634,7 @@ int main(int argc, char **argv) {
   (void)azr_listener_run(a.l, 300);
   if (a.o.report_rss_ms > 0) report_rss(&a);
   azr_listener_free(a.l);
+  azr_connection_string_free(a.cs);
   while (a.conns) conn_free(&a, a.conns); /* connections the shutdown did not report as closed */
   if (a.o.report_path) write_report(&a);
   emit("exited");
