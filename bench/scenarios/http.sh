@@ -22,13 +22,13 @@ scenario_http() {
     echo
   } >>"$report"
   local ours_ms hyco_ms
-  ours_ms=$(calc "$(summary_value "$s" cpu10k_ours) / 10" 3) # CPU s per 10k requests -> ms per request
-  hyco_ms=$(calc "$(summary_value "$s" cpu10k_hyco) / 10" 3)
+  ours_ms=$(calc "$(summary_value "$s" cpu10k_ours) / 10" 4) # CPU s per 10k requests -> ms per request
+  hyco_ms=$(calc "$(summary_value "$s" cpu10k_hyco) / 10" 4)
   compare http "requests/s under load ($gen)" "$(summary_value "$s" rps_ours)" "$(summary_value "$s" rps_hyco)" "hyco-https"
   compare http "listener CPU ms per request under load" "$ours_ms" "$hyco_ms" "hyco-https"
   if [[ -n $(summary_value "$s" serial_rps_ours) ]]; then
     compare http "requests/s one at a time" "$(summary_value "$s" serial_rps_ours)" "$(summary_value "$s" serial_rps_hyco)" "hyco-https"
-    compare http "listener CPU ms per request one at a time" "$(calc "$(summary_value "$s" serial_cpu10k_ours) / 10" 3)" \
-      "$(calc "$(summary_value "$s" serial_cpu10k_hyco) / 10" 3)" "hyco-https"
+    compare http "listener CPU ms per request one at a time" "$(calc "$(summary_value "$s" serial_cpu10k_ours) / 10" 4)" \
+      "$(calc "$(summary_value "$s" serial_cpu10k_hyco) / 10" 4)" "hyco-https"
   fi
 }
