@@ -75,6 +75,20 @@ load() { # hybrid connection, log name, relay_load options...; prints relay_load
   last_json "$WORK/$name.json"
 }
 
+# run_script NAME SCRIPT TITLE: runs bench/SCRIPT with run.sh's --quick, its report in $WORK/NAME.md
+# and its medians in $WORK/NAME.summary; on failure says so in the report (under TITLE) and returns 1.
+run_script() {
+  log "== $1: bench/$2 ${SCRIPT_OPTS[*]}"
+  "$ROOT/bench/$2" "${SCRIPT_OPTS[@]}" --report "$WORK/$1.md" --summary "$WORK/$1.summary" \
+    >"$WORK/$1.out" 2>"$WORK/$1.err" && return 0
+  log "$2 failed:"
+  tail -20 "$WORK/$1.err" >&2
+  printf '## %s\n\n**bench/%s failed** (its log: %s.err, kept with --keep).\n\n' "$3" "$2" "$1" >>"$report"
+  return 1
+}
+# The included report without its own title.
+include_report() { sed '1{/^#/d}' "$WORK/$1.md"; }
+
 # ---- system calls of a process ---------------------------------------------------------------------
 # /proc/PID/io's syscr/syscw count only read/write-family calls (vfs_read, vfs_write): a process that
 # uses recvfrom/sendto (ours) shows almost none there. perf counts every system call of every thread

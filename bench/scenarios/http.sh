@@ -5,20 +5,14 @@
 
 scenario_http() {
   local s=$WORK/http.summary gen
-  log "== http: bench/http_bench.sh ${SCRIPT_OPTS[*]}"
-  if ! "$ROOT/bench/http_bench.sh" "${SCRIPT_OPTS[@]}" --report "$WORK/http.md" --summary "$s" >"$WORK/http.out" 2>"$WORK/http.err"; then
-    log "http_bench.sh failed:"
-    tail -20 "$WORK/http.err" >&2
-    printf '## HTTP requests\n\n**bench/http_bench.sh failed** (see http.err with --keep).\n\n' >>"$report"
-    return 0
-  fi
+  run_script http http_bench.sh "HTTP requests" || return 0
   gen=$(summary_value "$s" generator)
   {
     echo "## HTTP requests: azrelay listen --http-echo vs hyco-https (bench/http_bench.sh)"
     echo
     [[ $gen == wrk ]] || echo "**wrk is missing: the Node load generator saturates near 2k requests/s, below both listeners, so requests/s cannot rank them** (scripts/install-deps.sh --all installs wrk)."
     echo
-    sed '1{/^#/d}' "$WORK/http.md"
+    include_report http
     echo
   } >>"$report"
   local ours_ms hyco_ms

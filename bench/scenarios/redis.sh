@@ -11,17 +11,11 @@ scenario_redis() {
     goal "redis through the bridge / direct, requests/s" "≥ 0.5" "n/a" "not measured"
     return 0
   fi
-  log "== redis: bench/redis_bridge.sh ${SCRIPT_OPTS[*]}"
-  if ! "$ROOT/bench/redis_bridge.sh" "${SCRIPT_OPTS[@]}" --report "$WORK/redis.md" --summary "$s" >"$WORK/redis.out" 2>"$WORK/redis.err"; then
-    log "redis_bridge.sh failed:"
-    tail -20 "$WORK/redis.err" >&2
-    printf '## TCP bridge (redis)\n\n**bench/redis_bridge.sh failed** (see redis.err with --keep).\n\n' >>"$report"
-    return 0
-  fi
+  run_script redis redis_bridge.sh "TCP bridge (redis)" || return 0
   {
     echo "## TCP bridge: redis-benchmark through connect --local-port + listen --forward (bench/redis_bridge.sh)"
     echo
-    sed '1{/^#/d}' "$WORK/redis.md"
+    include_report redis
     echo
   } >>"$report"
   for t in set get; do
