@@ -443,6 +443,7 @@ int main(int argc, char **argv) {
   ld->payload = malloc(ld->o.message_size ? (size_t)ld->o.message_size : 1);
   if (!ld->senders || !ld->payload) return 1;
   for (uint64_t i = 0; i < ld->o.message_size; i++) ld->payload[i] = (uint8_t)(i * 131u + 7u);
+  for (uint64_t i = 0; i < ld->o.connections; i++) ld->senders[i].ld = ld; /* churn sets the rest up later */
   uv_loop_init(&ld->loop);
   uv_timer_init(&ld->loop, &ld->hold_timer);
   uv_timer_init(&ld->loop, &ld->stop_timer);
