@@ -16,7 +16,8 @@
 #   --report   also write the report to FILE, and the plots beside it (FILE without .md, -NAME.png)
 #   --keep     keep the work directory (logs, JSON lines of every process, plot data)
 # Environment: AZR_BENCH_BUILD (build tree, default build/bench-rel), AZR_BENCH_CONN_STEPS (the
-# connection counts of "conns", e.g. "0 500 1000 max"), AZR_BENCH_CHURN (senders of "accept").
+# connection counts of "conns", e.g. "0 500 1000 max"), AZR_BENCH_CHURN (senders of "accept"),
+# AZR_BENCH_SIZES (message sizes of "echo", bytes).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,7 @@ for s in ${only//,/ }; do
 done
 wanted() { [[ ,$only, == *,$1,* ]]; }
 
-ECHO_SIZES="1024 4096 16384 65536 262144 1048576"
+ECHO_SIZES=${AZR_BENCH_SIZES:-1024 4096 16384 65536 262144 1048576}
 ECHO_CONNS=8
 ECHO_WINDOW=16
 ONEWAY_CONNS=4

@@ -87,16 +87,24 @@ run_script() {
   return 1
 }
 # The included report without its own title.
-include_report() { sed '1{/^#/d}' "$WORK/$1.md"; }
+include_report() { sed '1{/^#/d}' "$WORK/$1.md" | sed '/./,$!d'; }
 
 # ---- system calls of a process ---------------------------------------------------------------------
 # /proc/PID/io's syscr/syscw count only read/write-family calls (vfs_read, vfs_write): a process that
 # uses recvfrom/sendto (ours) shows almost none there. perf counts every system call of every thread
 # at a tracepoint, cheaply enough to run during a timed run; strace -c slows the process, so with it
 # the count comes from a separate run.
+# The calls named in the breakdown (perf counts each at its own tracepoint; strace names them all).
+SC_CALLS_WATCHED="sendto recvfrom sendmsg recvmsg read write readv writev epoll_wait epoll_pwait epoll_ctl futex getpid mprotect madvise"
 syscall_counter_init() {
-  if command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter -o /dev/null -- true 2>/dev/null; then
+  local c
+  SC_EVENTS=raw_syscalls:sys_enter
+  for c in $SC_CALLS_WATCHED; do SC_EVENTS+=",syscalls:sys_enter_$c"; done
+  if command -v perf >/dev/null && perf stat -x, -e "$SC_EVENTS" -o /dev/null -- true 2>/dev/null; then
     SC_TOOL=perf
+  elif command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter -o /dev/null -- true 2>/dev/null; then
+    SC_TOOL=perf # no per-call tracepoints: totals only
+    SC_EVENTS=raw_syscalls:sys_enter
   elif command -v strace >/dev/null; then
     SC_TOOL=strace
   else
@@ -107,22 +115,36 @@ syscall_counter_init() {
 sc_begin() { # PID
   SC_PID=""
   case $SC_TOOL in
-  perf) perf stat -x, -e raw_syscalls:sys_enter -p "$1" -o "$WORK/syscalls.txt" 2>/dev/null & ;;
+  perf) perf stat -x, -e "$SC_EVENTS" -p "$1" -o "$WORK/syscalls.txt" 2>/dev/null & ;;
   strace) strace -c -f -p "$1" -o "$WORK/syscalls.txt" 2>/dev/null & ;;
   *) return 0 ;;
   esac
   SC_PID=$!
   sleep 0.3 # attached
 }
-sc_end() { # sets SC_COUNT to the count since sc_begin ("" when not counted); not in $(...): the
-  SC_COUNT="" # counter must be waited for by the shell that started it
+# sc_end: sets SC_COUNT to the calls since sc_begin ("" when not counted) and SC_CALLS to "name
+# count" lines per call. Not in $(...): the counter must be waited for by the shell that started it.
+sc_end() {
+  SC_COUNT=""
+  SC_CALLS=""
   [[ -n $SC_PID ]] || return 0
   kill -INT "$SC_PID" 2>/dev/null || true
   wait "$SC_PID" 2>/dev/null || true
   case $SC_TOOL in
-  perf) SC_COUNT=$(awk -F, '/raw_syscalls:sys_enter/ && $1 ~ /^[0-9]+$/ { print $1 }' "$WORK/syscalls.txt") ;;
-  strace) SC_COUNT=$(awk '$NF == "total" { print $4 }' "$WORK/syscalls.txt") ;;
+  perf)
+    SC_COUNT=$(awk -F, '$3 == "raw_syscalls:sys_enter" && $1 ~ /^[0-9]+$/ { print $1 }' "$WORK/syscalls.txt")
+    SC_CALLS=$(awk -F, '$3 ~ /^syscalls:sys_enter_/ && $1 ~ /^[0-9]+$/ { sub(/^syscalls:sys_enter_/, "", $3); print $3, $1 }' "$WORK/syscalls.txt")
+    ;;
+  strace)
+    SC_COUNT=$(awk '$NF == "total" { print $4 }' "$WORK/syscalls.txt")
+    SC_CALLS=$(awk '$1 ~ /^[0-9.]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { print $NF, $4 }' "$WORK/syscalls.txt")
+    ;;
   esac
+}
+# sc_top N MESSAGES: the N most frequent calls of SC_CALLS per message ("sendto 7.15, recvfrom 3.33").
+sc_top() {
+  [[ -n $SC_CALLS ]] || { echo n/a; return; }
+  sort -k2,2nr <<<"$SC_CALLS" | awk -v n="$1" -v m="$2" '$2 > 0 && NR <= n { printf "%s%s %.2f", sep, $1, $2 / m; sep = ", " } END { print "" }'
 }
 
 # ---- the report --------------------------------------------------------------------------------------

@@ -16,22 +16,23 @@ echo_run() {
   LCPU=$(($(cpu_ticks "$pid") - l0))
   ECPU=$(($(cpu_ticks "$EMU") - e0))
   SC=""
+  SC_TOP=n/a
   SC_MSGS=$(json "$J" messages)
   if [[ $SC_TOOL == perf ]]; then
     sc_end
-    SC=$SC_COUNT
   elif [[ $SC_TOOL == strace ]]; then # it slows the listener: a separate, shorter run
     local ms=$(((m + 3) / 4)) js
     sc_begin "$pid"
     js=$(load "$hc" "echo-$kind-$size-strace" "${opts[@]}" --messages "$ms")
     sc_end
-    SC=$SC_COUNT
     SC_MSGS=$(json "$js" messages)
   fi
+  SC=$SC_COUNT
+  [[ -n $SC ]] && SC_TOP=$(sc_top 4 "$SC_MSGS")
 }
 
 scenario_echo() {
-  local ours node size cal jo m kind pid hc gb lcpu name sc_per_msg
+  local ours node size cal jo m kind pid hc gb lcpu name sc_per_msg calls=()
   declare -gA ECHO_RATE ECHO_MBPS ECHO_CPU_GB ECHO_SC
   log "== echo: azrelay listen --echo and hyco-ws, sizes $ECHO_SIZES"
   start_listener ours echo-ours ours-echo
@@ -76,11 +77,21 @@ scenario_echo() {
       ECHO_SC[$kind$size]=$sc_per_msg
       name=$(listener_name $kind)
       [[ $kind == node ]] && name="$name (Node $(node --version))"
+      calls+=("| $(size_name "$size") | $(listener_name $kind) | $SC_TOP |")
       echo "| $(size_name "$size") | $name | $(json "$J" messages) | $(json "$J" wall_s) | ${ECHO_RATE[$kind$size]} | ${ECHO_MBPS[$kind$size]} | $lcpu | ${ECHO_CPU_GB[$kind$size]} | $sc_per_msg | $(calc "$ECPU / $CLK_TCK / $gb" 3) |" >>"$report"
     done
     echo "$size ${ECHO_RATE[ours$size]} ${ECHO_MBPS[ours$size]} ${ECHO_CPU_GB[ours$size]} ${ECHO_RATE[node$size]} ${ECHO_MBPS[node$size]} ${ECHO_CPU_GB[node$size]}" >>"$WORK/echo.dat"
   done
-  echo >>"$report"
+  {
+    echo
+    echo "The most frequent system calls per echoed message (${SC_TOOL:-not counted}; a call that is"
+    echo "not in \"$SC_CALLS_WATCHED\" is counted in the total above only, with perf):"
+    echo
+    echo "| size | listener | calls per message |"
+    echo "|---|---|---|"
+    printf '%s\n' "${calls[@]}"
+    echo
+  } >>"$report"
   stop "$ours"
   stop "$node"
 

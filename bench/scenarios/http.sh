@@ -10,8 +10,7 @@ scenario_http() {
   {
     echo "## HTTP requests: azrelay listen --http-echo vs hyco-https (bench/http_bench.sh)"
     echo
-    [[ $gen == wrk ]] || echo "**wrk is missing: the Node load generator saturates near 2k requests/s, below both listeners, so requests/s cannot rank them** (scripts/install-deps.sh --all installs wrk)."
-    echo
+    [[ $gen == wrk ]] || printf '%s\n\n' "**wrk is missing: the Node load generator saturates near 2k requests/s, below both listeners, so requests/s cannot rank them** (scripts/install-deps.sh --all installs wrk)."
     include_report http
     echo
   } >>"$report"
