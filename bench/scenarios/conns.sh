@@ -50,7 +50,10 @@ conns_curve() {
       loaders+=($!)
       pids+=($!)
       n=$((n + 1))
-      wait_for "$f.err" '^open [0-9]+' $((60 + chunk / 20)) || break 2
+      if ! wait_for "$f.err" '^open [0-9]+' $((60 + chunk / 20)); then
+        CONNS_SHORT[$kind]="a step of $chunk connections did not finish opening in $((60 + chunk / 20)) s; stopped at $total"
+        break 2
+      fi
       opened=$(sed -n 's/^open //p' "$f.err")
       total=$((total + opened))
       add=$((add - chunk))
