@@ -7,8 +7,10 @@
 #include "util/crypto.h"
 #include "util/limits.h"
 
-static int check(azr_emulator *em, struct azr__span token, const char *request_host, const struct emu_entity *entity,
-                 unsigned right, int64_t *expiry_s, char *msg, size_t msg_len) {
+#define MAX_ALIASES 16
+
+static int check(azr_emulator *em, struct azr__span token, const struct emu_entity *entity, unsigned right,
+                 int64_t *expiry_s, char *msg, size_t msg_len) {
   if (token.len == 0) {
     snprintf(msg, msg_len, "MissingToken: The authorization header was not found.");
     return 401;
@@ -30,13 +32,21 @@ static int check(azr_emulator *em, struct azr__span token, const char *request_h
     rules[i].rights = em->rules[i].rights;
     rules[i].entity = em->rules[i].entity;
   }
-  /* The namespace answers to its configured name and to whatever host the client dialled (the
-   * emulator is reached as localhost, 127.0.0.1, ...). */
-  const char *hosts[3] = {em->namespace_host, request_host ? request_host : "localhost", "localhost"};
+  /* A token names the namespace it is for, and only configured names count (the namespace host and
+   * NamespaceAliases): the Host header is the client's to choose, so trusting it would let any
+   * audience pass (§3.6 step 6). listen, connect, HTTP and renewToken all check the same way. */
+  const char *hosts[1 + MAX_ALIASES];
+  char aliases[sizeof em->settings.namespace_aliases];
+  size_t host_count = 0;
+  hosts[host_count++] = em->namespace_host;
+  memcpy(aliases, em->settings.namespace_aliases, sizeof aliases);
+  for (char *save = NULL, *a = strtok_r(aliases, ",", &save); a && host_count < 1 + MAX_ALIASES;
+       a = strtok_r(NULL, ",", &save))
+    hosts[host_count++] = a;
   struct azr__sas_check c = {.rules = rules,
                              .rule_count = em->rule_count,
                              .namespace_hosts = hosts,
-                             .host_count = 3,
+                             .host_count = host_count,
                              .entity_path = entity->path,
                              .needed_right = right,
                              .now_s = emu_now_s(em),
@@ -53,24 +63,6 @@ static int check(azr_emulator *em, struct azr__span token, const char *request_h
     exp = c.now_s + em->settings.token_max_ttl_s;
   if (expiry_s) *expiry_s = exp;
   return 0;
-}
-
-static void host_without_port(const struct azr__http_head *head, char *out, size_t out_len) {
-  out[0] = 0;
-  const struct azr__http_header *h = azr__http_head_find(head, "Host");
-  if (!h) return;
-  struct azr__span v = h->value;
-  size_t n = v.len;
-  if (n && v.ptr[0] == '[') {
-    const char *end = memchr(v.ptr, ']', n);
-    if (end) {
-      snprintf(out, out_len, "%.*s", (int)(end - v.ptr - 1), v.ptr + 1);
-      return;
-    }
-  }
-  const char *colon = memchr(v.ptr, ':', n);
-  if (colon) n = (size_t)(colon - v.ptr);
-  snprintf(out, out_len, "%.*s", (int)n, v.ptr);
 }
 
 int emu_authorize(azr_emulator *em, const struct azr__http_head *head, const struct azr__hc_target *target,
@@ -92,14 +84,12 @@ int emu_authorize(azr_emulator *em, const struct azr__http_head *head, const str
     if (!h && http_mode) h = azr__http_head_find(head, "Authorization");
     if (h) token = h->value;
   }
-  char host[256];
-  host_without_port(head, host, sizeof host);
-  int status = check(em, token, host, entity, right, expiry_s, msg, msg_len);
+  int status = check(em, token, entity, right, expiry_s, msg, msg_len);
   azr__buf_free(&tok);
   return status;
 }
 
 int emu_authorize_token(azr_emulator *em, const char *token, const struct emu_entity *entity, unsigned right,
                         int64_t *expiry_s, char *msg, size_t msg_len) {
-  return check(em, azr__span_of(token), NULL, entity, right, expiry_s, msg, msg_len);
+  return check(em, azr__span_of(token), entity, right, expiry_s, msg, msg_len);
 }

@@ -277,3 +277,36 @@ int azr__emu_cert_generate(const char *const *dns_names, size_t dns_count, const
   ERR_pop_to_mark();
   return rc;
 }
+
+bool azr__emu_cert_covers(const char *cert_pem, size_t cert_len, const char *host) {
+  char bare[256];
+  size_t n = strlen(host);
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+    if (n - 2 >= sizeof bare) return false;
+    memcpy(bare, host + 1, n - 2);
+    bare[n - 2] = 0;
+  } else if (n < sizeof bare) {
+    memcpy(bare, host, n + 1);
+  } else {
+    return false;
+  }
+  BIO *bio = BIO_new_mem_buf(cert_pem, (int)cert_len);
+  X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+  BIO_free(bio);
+  if (!x) {
+    ERR_clear_error();
+    return false;
+  }
+  unsigned char raw[16];
+  int raw_len;
+  int r = ip_bytes(bare, raw, &raw_len) ? X509_check_ip_asc(x, bare, 0) : X509_check_host(x, bare, 0, 0, NULL);
+  X509_free(x);
+  ERR_clear_error();
+  return r == 1;
+}
+
+bool azr__emu_cert_is_ip(const char *host) {
+  unsigned char raw[16];
+  int raw_len;
+  return ip_bytes(host, raw, &raw_len);
+}

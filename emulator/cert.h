@@ -4,6 +4,7 @@
 #ifndef AZR_EMULATOR_CERT_H
 #define AZR_EMULATOR_CERT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -23,5 +24,11 @@
 int azr__emu_cert_generate(const char *const *dns_names, size_t dns_count, const char *const *ip_addrs,
                            size_t ip_count, struct azr__buf *cert_pem, struct azr__buf *key_pem, char *err,
                            size_t err_len);
+
+/* Whether the PEM certificate's subjectAltName covers host (a DNS name, an IPv4 address or an
+ * IPv6 address with or without brackets), as a client's host-name check would decide. */
+bool azr__emu_cert_covers(const char *cert_pem, size_t cert_len, const char *host);
+/* Whether host is a numeric IPv4 or IPv6 address (no brackets). */
+bool azr__emu_cert_is_ip(const char *host);
 
 #endif

@@ -15,7 +15,8 @@ struct emu_listener {
   struct azr__ws *ws;
   char tracking_id[128];
   char guid[37];
-  char host[300];
+  char host[300];            /* the Host header the listener dialled */
+  char rendezvous_host[320]; /* host[:port] for its rendezvous addresses (emu_control_rendezvous_host) */
   int64_t token_expiry_s;
   uv_timer_t expiry_timer;
   uint8_t msg_opcode;
@@ -23,9 +24,13 @@ struct emu_listener {
   bool awaiting_body;
   bool swallow_empty_binary; /* hyco-https sends an empty binary frame after body:false (§5.6) */
   bool closing;
+  struct emu_flow flow; /* IdleTimeoutMs */
 };
 
-const char *emu_control_host(const struct emu_listener *l) { return l->host; }
+const char *emu_control_rendezvous_host(struct emu_listener *l) {
+  emu_rendezvous_authority(l->em, l->host, l->rendezvous_host, sizeof l->rendezvous_host);
+  return l->rendezvous_host;
+}
 
 static void unlink_listener(struct emu_listener *l) {
   struct emu_entity *e = l->entity;
@@ -162,6 +167,7 @@ static void on_close(struct azr__ws *ws, int status, uint16_t code, const char *
   EMU_LOG(em, AZR_LOG_INFO, "listener %s left '%s' (%s, close %u %s)", l->tracking_id,
           l->entity ? l->entity->path : "?", azr_status_name(status), code, reason);
   l->ws = NULL;
+  emu_flow_remove(em, &l->flow);
   if (l->awaiting_body) deliver_response(l, NULL, 0);
   emu_http_listener_gone(em, l);
   unlink_listener(l);
@@ -172,6 +178,24 @@ static void on_close(struct azr__ws *ws, int status, uint16_t code, const char *
 static const struct azr__ws_callbacks control_cb = {.on_message_begin = on_message_begin,
                                                     .on_message_data = on_message_data,
                                                     .on_close = on_close};
+
+/* The load balancer cut the control channel (idle.c). The service only sees a dead connection: the
+ * listener leaves routing at once (senders get the no-listener answer, its pending HTTP requests
+ * fail when the channel ends, below), and nothing reaches the listener. */
+static void on_idle(struct emu_flow *flow, bool reset) {
+  struct emu_listener *l = EMU_CONTAINER(flow, struct emu_listener, flow);
+  if (!l->ws) return;
+  EMU_LOG(l->em, AZR_LOG_INFO, "control channel %s of '%s' was idle for %u ms: %s", l->tracking_id,
+          l->entity ? l->entity->path : "?", (unsigned)l->em->settings.idle_timeout_ms,
+          reset ? "reset" : "black-holed (IdleTimeoutMs)");
+  l->closing = true;
+  if (reset) {
+    azr__ws_abort(l->ws);
+    return;
+  }
+  struct azr__stream *s = azr__ws_detach_stream(l->ws);
+  if (s) emu_black_hole_take(l->em, s);
+}
 
 static void tracking_guid(struct azr__span id, char out[37]) {
   size_t n = 0;
@@ -245,6 +269,7 @@ void emu_control_listen(azr_emulator *em, struct azr__stream *s, struct azr__htt
   e->listeners = l;
   e->listener_count++;
   emu_relay_connections_changed(em, +1);
+  emu_flow_add(em, &l->flow, NULL, l->ws, on_idle);
   arm_expiry(l);
   EMU_LOG(em, AZR_LOG_INFO, "listener %s joined '%s' from %s:%u (%zu listening)", l->tracking_id, e->path,
           s->peer_addr, s->peer_port, e->listener_count);

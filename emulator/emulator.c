@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The emulator object: configuration, settings table, lifecycle and the loop. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static void set_error(azr_emulator *em, const char *fmt, ...) {
 
 /* ---- settings ---- */
 
-enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL };
+enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOST, S_HOSTS, S_IDLE_ACTION };
 struct setting {
   const char *name;
   enum setting_type type;
@@ -39,6 +40,7 @@ static const struct setting settings_table[] = {
     SET("ClockSpeed", S_INT, clock_speed, 1, 100000),
     SET("MaxListenersPerHybridConnection", S_UINT, max_listeners, 1, 100000),
     SET("MaxConnections", S_UINT, max_connections, 1, 10000000),
+    SET("MaxPendingConnectionsPerAddress", S_UINT, max_pending_per_address, 1, 10000000),
     SET("AcceptTimeoutMs", S_U32, accept_timeout_ms, 1, 3600000),
     SET("AcceptTimeoutStatus", S_INT, accept_timeout_status, 400, 599),
     SET("HttpResponseTimeoutMs", S_U32, http_timeout_ms, 1, 3600000),
@@ -46,20 +48,28 @@ static const struct setting settings_table[] = {
     SET("MissingRightStatus", S_INT, missing_right_status, 401, 403),
     SET("ListenerQuotaStatus", S_INT, listener_quota_status, 400, 599),
     SET("LenientRejectParameters", S_BOOL, lenient_reject_params, 0, 1),
+    SET("RendezvousRequestAddress", S_BOOL, rendezvous_request_address, 0, 1),
     SET("RequestHeadTimeoutMs", S_U32, head_timeout_ms, 1, 3600000),
+    SET("IdleTimeoutMs", S_U32, idle_timeout_ms, 0, 86400000),
+    SET("IdleTimeoutAction", S_IDLE_ACTION, idle_timeout_action, 0, 1),
+    SET("HttpKeepAliveTimeoutMs", S_U32, http_keepalive_timeout_ms, 1, 3600000),
     SET("LatencyMs", S_U32, latency_ms, 0, 600000),
     SET("RendezvousDelayMs", S_U32, rendezvous_delay_ms, 0, 600000),
     SET("RendezvousFailPercent", S_UINT, rendezvous_fail_percent, 0, 100),
     SET("DropListenersAfterMs", S_U32, drop_listeners_after_ms, 0, 86400000),
+    /* strings: max is the field's size */
+    SET("NamespaceAliases", S_HOSTS, namespace_aliases, 0, sizeof(((struct emu_settings *)0)->namespace_aliases)),
+    SET("GatewayHost", S_HOST, gateway_host, 0, sizeof(((struct emu_settings *)0)->gateway_host)),
 };
 
 static void default_settings(struct emu_settings *s) {
   memset(s, 0, sizeof *s);
-  s->token_grace_s = 60;
+  s->token_grace_s = 0;
   s->clock_skew_s = 5;
   s->clock_speed = 1;
   s->max_listeners = 25;
   s->max_connections = 5000;
+  s->max_pending_per_address = 1024;
   s->accept_timeout_ms = 30000;
   s->accept_timeout_status = 404;
   s->http_timeout_ms = 60000;
@@ -67,6 +77,9 @@ static void default_settings(struct emu_settings *s) {
   s->missing_right_status = 401;
   s->listener_quota_status = 403;
   s->head_timeout_ms = 30000;
+  s->idle_timeout_ms = 240000;
+  s->rendezvous_request_address = true;
+  s->http_keepalive_timeout_ms = 30000;
 }
 
 static void on_maintenance(uv_timer_t *t);
@@ -98,8 +111,30 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
   for (size_t i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
     const struct setting *st = &settings_table[i];
     if (strlen(st->name) != nlen || strncasecmp(st->name, setting, nlen) != 0) continue;
+    if (st->type == S_HOST || st->type == S_HOSTS) {
+      /* Host names (letters, digits, '-', '.', ':', '[', ']'), comma-separated for S_HOSTS. */
+      size_t len = strlen(value);
+      bool ok = len < (size_t)st->max;
+      const char *allowed = st->type == S_HOSTS ? "-.:[]," : "-.:[]";
+      for (size_t k = 0; ok && k < len; k++) ok = isalnum((unsigned char)value[k]) || strchr(allowed, value[k]);
+      if (!ok) {
+        set_error(em, "%s: '%s' is not %s (at most %lld characters)", st->name, value,
+                  st->type == S_HOSTS ? "a comma-separated list of host names" : "a host name or address",
+                  (long long)st->max - 1);
+        return AZR_E_INVALID_ARG;
+      }
+      memcpy((char *)&em->settings + st->offset, value, len + 1);
+      return AZR_OK;
+    }
     int64_t v;
-    if (st->type == S_BOOL) {
+    if (st->type == S_IDLE_ACTION) {
+      if (!strcasecmp(value, "blackhole")) v = EMU_IDLE_BLACK_HOLE;
+      else if (!strcasecmp(value, "reset")) v = EMU_IDLE_RESET;
+      else {
+        set_error(em, "%s: expected blackhole or reset, got '%s'", st->name, value);
+        return AZR_E_INVALID_ARG;
+      }
+    } else if (st->type == S_BOOL) {
       if (!strcasecmp(value, "true") || !strcmp(value, "1")) v = 1;
       else if (!strcasecmp(value, "false") || !strcmp(value, "0")) v = 0;
       else {
@@ -119,13 +154,17 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     char *field = (char *)&em->settings + st->offset;
     switch (st->type) {
     case S_I64: *(int64_t *)field = v; break;
-    case S_INT: *(int *)field = (int)v; break;
+    case S_INT:
+    case S_IDLE_ACTION: *(int *)field = (int)v; break;
     case S_UINT: *(unsigned *)field = (unsigned)v; break;
     case S_U32: *(uint32_t *)field = (uint32_t)v; break;
     case S_BOOL: *(bool *)field = v != 0; break;
+    case S_HOST:
+    case S_HOSTS: break;
     }
     if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
       uv_timer_start(&em->maintenance, on_maintenance, (uint64_t)v, 0);
+    if (!strcasecmp(st->name, "IdleTimeoutMs")) emu_idle_start(em);
     return AZR_OK;
   }
   set_error(em, "unknown setting '%.*s'", (int)nlen, setting);
@@ -138,10 +177,10 @@ static char *dup_or(const struct azr__mem *mem, const char *s, const char *dflt)
   return azr__strdup(mem, s && *s ? s : dflt);
 }
 
-int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
-  if (!out) return AZR_E_INVALID_ARG;
+int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options, size_t options_size) {
+  if (!out || (options && options_size == 0)) return AZR_E_INVALID_ARG;
   azr_emulator_options o = {0};
-  if (options) o = *options;
+  if (options) memcpy(&o, options, options_size < sizeof o ? options_size : sizeof o);
   const struct azr__mem *mem = azr__mem_default();
   azr_emulator *em = azr__calloc(mem, 1, sizeof *em);
   if (!em) return AZR_E_NOMEM;
@@ -151,7 +190,8 @@ int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
     return AZR_E_NOMEM;
   }
   uv_timer_init(&em->loop, &em->maintenance);
-  em->maintenance.data = em;
+  uv_timer_init(&em->loop, &em->idle_sweep);
+  em->maintenance.data = em->idle_sweep.data = em;
   em->log.fn = o.log;
   em->log.ud = o.log_user_data;
   em->log.level = o.log_level;
@@ -162,6 +202,7 @@ int azr_emulator_new(azr_emulator **out, const azr_emulator_options *options) {
   azr__buf_init(&em->cert_pem, mem, 0);
   azr__buf_init(&em->key_pem, mem, 0);
   azr__strmap_init(&em->pending, mem);
+  azr__strmap_init(&em->pending_by_address, mem);
   default_settings(&em->settings);
   uint8_t seed[8];
   azr__random_bytes(seed, sizeof seed);
@@ -287,6 +328,45 @@ static void on_maintenance(uv_timer_t *t) {
   }
 }
 
+/* GatewayHost set to a host (not "" = automatic, not "listener"): copied without brackets. */
+static bool explicit_gateway(const azr_emulator *em, char *out, size_t len) {
+  const char *g = em->settings.gateway_host;
+  if (!*g || !strcasecmp(g, "listener")) return false;
+  size_t n = strlen(g);
+  if (n >= 2 && g[0] == '[' && g[n - 1] == ']') snprintf(out, len, "%.*s", (int)(n - 2), g + 1);
+  else snprintf(out, len, "%s", g);
+  return true;
+}
+
+/* §2.4: the service hands out rendezvous addresses on a gateway host, not the namespace host. On
+ * loopback the second name is the bound address itself (127.0.0.1 for the namespace localhost):
+ * it resolves everywhere without a hosts file and the generated certificate names it. Not when
+ * the bind is a wildcard, the address is the namespace host itself, or a given certificate does
+ * not name it: then the listener's own Host is used, as with GatewayHost=listener. */
+static void choose_auto_gateway(azr_emulator *em) {
+  em->auto_gateway[0] = 0;
+  const char *a = azr__tcp_server_address(em->server);
+  if (!strcmp(a, "0.0.0.0") || !strcmp(a, "[::]")) return;
+  char bare[64];
+  size_t n = strlen(a);
+  snprintf(bare, sizeof bare, "%.*s", (int)(a[0] == '[' ? n - 2 : n), a[0] == '[' ? a + 1 : a);
+  if (!strcasecmp(bare, em->namespace_host) || !strcasecmp(a, em->namespace_host)) return;
+  if (!em->plain && !azr__emu_cert_covers((const char *)em->cert_pem.data, em->cert_pem.len, bare)) return;
+  snprintf(em->auto_gateway, sizeof em->auto_gateway, "%s", a);
+}
+
+void emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len) {
+  char gw[sizeof em->settings.gateway_host];
+  if (explicit_gateway(em, gw, sizeof gw)) {
+    bool v6 = strchr(gw, ':') != NULL;
+    snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", gw, v6 ? "]" : "", em->port);
+  } else if (em->auto_gateway[0] && strcasecmp(em->settings.gateway_host, "listener")) {
+    snprintf(out, len, "%s:%u", em->auto_gateway, em->port);
+  } else {
+    snprintf(out, len, "%s", listener_host);
+  }
+}
+
 static bool is_loopback(const char *host) {
   return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1");
 }
@@ -303,10 +383,19 @@ int azr_emulator_start(azr_emulator *em) {
     /* The certificate is made here, after the config file may have renamed the namespace. */
     int rc = AZR_OK;
     if (!em->cert_pem.len) {
-      const char *dns[] = {em->namespace_host, "localhost"};
-      const char *ips[] = {"127.0.0.1", "::1"};
-      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1;
-      rc = azr__emu_cert_generate(dns, ndns, ips, 2, &em->cert_pem, &em->key_pem, err, sizeof err);
+      const char *dns[3] = {em->namespace_host, "localhost"};
+      const char *ips[3] = {"127.0.0.1", "::1"};
+      size_t ndns = strcmp(em->namespace_host, "localhost") ? 2 : 1, nips = 2;
+      /* An explicit gateway host goes into the certificate too (§2.4: clients verify it). */
+      char gw[sizeof em->settings.gateway_host];
+      if (explicit_gateway(em, gw, sizeof gw)) {
+        if (azr__emu_cert_is_ip(gw)) {
+          if (strcmp(gw, "127.0.0.1") && strcmp(gw, "::1")) ips[nips++] = gw;
+        } else if (strcasecmp(gw, em->namespace_host) && strcasecmp(gw, "localhost")) {
+          dns[ndns++] = gw;
+        }
+      }
+      rc = azr__emu_cert_generate(dns, ndns, ips, nips, &em->cert_pem, &em->key_pem, err, sizeof err);
     }
     if (!rc && !em->tls)
       rc = azr__tls_server_new((const char *)em->cert_pem.data, em->cert_pem.len, (const char *)em->key_pem.data,
@@ -316,17 +405,29 @@ int azr_emulator_start(azr_emulator *em) {
       return rc;
     }
   }
-  int rc = azr__tcp_server_open(&em->loop, em->mem, em->bind_host, em->port, emu_front_accept, em, &em->server,
-                                &em->port, err, sizeof err);
+  int rc = azr__tcp_server_open(&em->loop, em->mem, &em->log, em->bind_host, em->port, emu_front_accept, em,
+                                &em->server, &em->port, err, sizeof err);
   if (rc) {
     set_error(em, "%s", err);
     return rc;
   }
+  char gw[sizeof em->settings.gateway_host];
+  if (explicit_gateway(em, gw, sizeof gw) && !em->plain &&
+      !azr__emu_cert_covers((const char *)em->cert_pem.data, em->cert_pem.len, gw)) {
+    set_error(em, "GatewayHost %s is not named by the served certificate", gw);
+    azr__tcp_server_close(em->server);
+    em->server = NULL;
+    return AZR_E_INVALID_ARG;
+  }
+  choose_auto_gateway(em);
   em->started = true;
+  emu_idle_start(em);
   if (em->settings.drop_listeners_after_ms)
     uv_timer_start(&em->maintenance, on_maintenance, em->settings.drop_listeners_after_ms, 0);
-  EMU_LOG(em, AZR_LOG_INFO, "listening on %s://%s:%u (namespace %s)", em->plain ? "http" : "https", em->bind_host,
-          em->port, em->namespace_host);
+  char rv[320];
+  emu_rendezvous_authority(em, "the host each listener dialled", rv, sizeof rv);
+  EMU_LOG(em, AZR_LOG_INFO, "listening on %s://%s:%u (namespace %s; rendezvous addresses on %s)",
+          em->plain ? "http" : "https", em->bind_host, em->port, em->namespace_host, rv);
   return AZR_OK;
 }
 
@@ -352,8 +453,10 @@ void azr_emulator_free(azr_emulator *em) {
   emu_senders_close_all(em);
   emu_splices_close_all(em);
   emu_control_abort_all(em);
+  emu_idle_close_all(em);
   uv_timer_stop(&em->maintenance);
   uv_close((uv_handle_t *)&em->maintenance, NULL);
+  uv_close((uv_handle_t *)&em->idle_sweep, NULL);
   /* Let every connection finish its close callbacks, then force-close anything left. */
   for (int i = 0; i < 50 && uv_run(&em->loop, UV_RUN_NOWAIT); i++) {
   }
@@ -369,6 +472,7 @@ void azr_emulator_free(azr_emulator *em) {
   for (size_t i = 0; i < em->entity_count; i++) azr__free(em->mem, em->entities[i].path);
   azr__free(em->mem, em->entities);
   azr__strmap_free(&em->pending);
+  azr__strmap_free(&em->pending_by_address);
   azr__buf_free(&em->cert_pem);
   azr__buf_free(&em->key_pem);
   azr__free(em->mem, em->bind_host);
@@ -376,23 +480,23 @@ void azr_emulator_free(azr_emulator *em) {
   azr__free(em->mem, em);
 }
 
-uint16_t azr_emulator_port(const azr_emulator *em) { return em ? em->port : 0; }
+uint16_t azr_emulator_get_port(const azr_emulator *em) { return em ? em->port : 0; }
 
-const char *azr_emulator_namespace(const azr_emulator *em) { return em ? em->namespace_host : ""; }
+const char *azr_emulator_get_namespace(const azr_emulator *em) { return em ? em->namespace_host : ""; }
 
-size_t azr_emulator_hybrid_connection_count(const azr_emulator *em) { return em ? em->entity_count : 0; }
+size_t azr_emulator_get_hybrid_connection_count(const azr_emulator *em) { return em ? em->entity_count : 0; }
 
-const char *azr_emulator_hybrid_connection_at(const azr_emulator *em, size_t index) {
+const char *azr_emulator_get_hybrid_connection_at(const azr_emulator *em, size_t index) {
   return em && index < em->entity_count ? em->entities[index].path : NULL;
 }
 
-const char *azr_emulator_certificate_pem(const azr_emulator *em) {
+const char *azr_emulator_get_certificate_pem(const azr_emulator *em) {
   return em && em->cert_pem.len ? (const char *)em->cert_pem.data : NULL;
 }
 
-const char *azr_emulator_last_error(const azr_emulator *em) { return em ? em->last_error : ""; }
+const char *azr_emulator_get_last_error(const azr_emulator *em) { return em ? em->last_error : ""; }
 
-int azr_emulator_connection_string(const azr_emulator *em, const char *path, const char *rule_name, char *out,
+int azr_emulator_get_connection_string(const azr_emulator *em, const char *path, const char *rule_name, char *out,
                                    size_t out_len) {
   if (!em || !path || !out) return AZR_E_INVALID_ARG;
   const struct emu_rule *rule = NULL;
@@ -444,22 +548,35 @@ uint64_t emu_random(azr_emulator *em) {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]) {
-  char guid[37];
+int emu_new_id(struct azr__span base, char out[128]) {
+  /* The id is the rendezvous address's only secret (§6.3: the address is the credential), so it
+   * ends in 128 bits from the system's CSPRNG; the sender's tracking id in front of them is for
+   * tracing only and may be public. */
+  uint8_t rnd[16];
+  if (azr__random_bytes(rnd, sizeof rnd) != AZR_OK) return AZR_E_IO;
   size_t n = 0;
-  if (base.len == 0) {
-    azr__guid(guid);
-    base = azr__span_of(guid);
-  }
   for (size_t i = 0; i < base.len && n < 80; i++) {
     char c = base.ptr[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     out[n++] = ok ? c : '-';
   }
-  snprintf(out + n, 128 - n, "_G%llu", (unsigned long long)++em->id_counter);
+  if (n == 0) {
+    char guid[37];
+    azr__guid(guid);
+    memcpy(out, guid, 36);
+    n = 36;
+  }
+  out[n++] = '_';
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof rnd; i++) {
+    out[n++] = hex[rnd[i] >> 4];
+    out[n++] = hex[rnd[i] & 15];
+  }
+  out[n] = 0;
+  return AZR_OK;
 }
 
-int64_t azr_emulator_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }
+int64_t azr_emulator_get_clock_s(const azr_emulator *em) { return em ? emu_now_s(em) : 0; }
 
 int64_t emu_now_s(const azr_emulator *em) {
   /* ClockSpeed > 1 makes token lifetimes pass faster, so a day of renewals fits in minutes: time
@@ -473,4 +590,28 @@ int64_t emu_now_s(const azr_emulator *em) {
 void emu_relay_connections_changed(azr_emulator *em, int delta) {
   if (delta < 0 && (unsigned)-delta > em->relay_connections) em->relay_connections = 0;
   else em->relay_connections = (unsigned)((int)em->relay_connections + delta);
+}
+
+bool emu_peer_acquire(azr_emulator *em, const char *address) {
+  uintptr_t n = (uintptr_t)azr__strmap_get(&em->pending_by_address, address);
+  if (n >= em->settings.max_pending_per_address) return false;
+  return azr__strmap_put(&em->pending_by_address, address, (void *)(n + 1)) == AZR_OK;
+}
+
+void emu_peer_release(azr_emulator *em, const char *address) {
+  uintptr_t n = (uintptr_t)azr__strmap_get(&em->pending_by_address, address);
+  if (n <= 1) azr__strmap_remove(&em->pending_by_address, address);
+  else (void)azr__strmap_put(&em->pending_by_address, address, (void *)(n - 1));
+}
+
+bool emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed) {
+  uint64_t now = azr__now_ms();
+  if (g->at_ms && now - g->at_ms < 60000u) {
+    g->suppressed++;
+    return false;
+  }
+  *suppressed = g->suppressed;
+  g->suppressed = 0;
+  g->at_ms = now;
+  return true;
 }

@@ -19,6 +19,8 @@
 #include "util/log.h"
 #include "util/strmap.h"
 
+enum emu_idle_action { EMU_IDLE_BLACK_HOLE = 0, EMU_IDLE_RESET = 1 };
+
 /* Settings: every name is reachable through azr_emulator_config("Name=Value"). */
 struct emu_settings {
   int64_t token_grace_s;            /* TokenGraceSeconds: control channels live this long past expiry */
@@ -27,7 +29,8 @@ struct emu_settings {
   int64_t clock_skew_s;             /* ClockSkewSeconds: tolerance on a token's expiry */
   int clock_speed;                  /* ClockSpeed: token clocks run this many times faster (>= 1) */
   unsigned max_listeners;           /* MaxListenersPerHybridConnection (25) */
-  unsigned max_connections;         /* MaxConnections per namespace (5000) */
+  unsigned max_connections;         /* MaxConnections per namespace (5000): every connection held */
+  unsigned max_pending_per_address; /* MaxPendingConnectionsPerAddress: before their head, and HTTP */
   uint32_t accept_timeout_ms;       /* AcceptTimeoutMs: sender waits this long for accept/reject */
   int accept_timeout_status;        /* AcceptTimeoutStatus: 404 or 504 */
   uint32_t http_timeout_ms;         /* HttpResponseTimeoutMs (60000) */
@@ -35,13 +38,19 @@ struct emu_settings {
   int missing_right_status;         /* MissingRightStatus: 401 or 403 */
   int listener_quota_status;        /* ListenerQuotaStatus (403) */
   bool lenient_reject_params;       /* LenientRejectParameters: accept statusCode= without sb-hc- */
+  bool rendezvous_request_address;  /* RendezvousRequestAddress: requests on a rendezvous carry "address" */
   uint32_t head_timeout_ms;         /* RequestHeadTimeoutMs: a client must send its head in time */
+  uint32_t idle_timeout_ms;         /* IdleTimeoutMs: a flow silent this long is cut (0 = never) */
+  int idle_timeout_action;          /* IdleTimeoutAction: enum emu_idle_action */
+  uint32_t http_keepalive_timeout_ms; /* HttpKeepAliveTimeoutMs: idle time between HTTP requests */
   /* fault and latency injection */
   uint32_t latency_ms;              /* LatencyMs: delay before each accept/request command */
   uint32_t rendezvous_delay_ms;     /* RendezvousDelayMs: delay before answering a rendezvous */
   unsigned rendezvous_fail_percent; /* RendezvousFailPercent: answer that share of rendezvous with 500 */
   int64_t refuse_listen_until_ms;   /* set by RefuseListenSeconds: listens get 503 until then */
   uint32_t drop_listeners_after_ms; /* DropListenersAfterMs: close control channels (1011) after this */
+  char namespace_aliases[512];      /* NamespaceAliases: more host names tokens may name, comma-separated */
+  char gateway_host[254];           /* GatewayHost: "" automatic, "listener", or a host for rendezvous */
 };
 
 struct emu_rule {
@@ -51,6 +60,20 @@ struct emu_rule {
   char *entity; /* NULL = namespace rule */
   unsigned rights;
 };
+
+/* One TCP connection watched for the idle cut-off (idle.c), embedded in the part that owns it. */
+struct emu_flow {
+  struct emu_flow *prev, *next;
+  struct azr__stream *s;  /* the connection, or */
+  struct azr__ws *ws;     /* the endpoint on it */
+  /* Removed from the watch list before the call. reset: IdleTimeoutAction=reset (abort the stream
+   * and react as to a lost connection); else black-hole it (emu_black_hole_take). */
+  void (*on_idle)(struct emu_flow *f, bool reset);
+  uint64_t seen_bytes, active_ms;
+  bool listed;
+};
+
+#define EMU_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 struct emu_listener;
 struct emu_sender;
@@ -63,6 +86,15 @@ struct emu_entity {
   struct emu_listener *listeners; /* doubly linked */
   size_t listener_count;
 };
+
+/* A log line that may repeat at a peer's will is written at most once a minute, with a count of
+ * what was left out. */
+struct emu_log_gate {
+  uint64_t at_ms;
+  unsigned suppressed;
+};
+/* True when a line may be written now; *suppressed receives how many were left out since. */
+bool emu_log_gate_open(struct emu_log_gate *g, unsigned *suppressed);
 
 struct azr_emulator {
   const struct azr__mem *mem;
@@ -83,8 +115,15 @@ struct azr_emulator {
   size_t entity_count;
   struct emu_settings settings;
   struct azr__strmap pending;  /* rendezvous id -> struct emu_pending (sender or HTTP request) */
-  uint64_t id_counter;
-  unsigned relay_connections;  /* listeners + senders + spliced pairs, for MaxConnections */
+  /* For MaxConnections: connections before their request head, listeners, waiting senders,
+   * relayed pairs and HTTP-mode connections. */
+  unsigned relay_connections;
+  struct azr__strmap pending_by_address; /* peer address -> count (uintptr_t) of pending connections */
+  struct emu_log_gate refusal_log;
+  char auto_gateway[64];       /* the automatic gateway host (the bound address), "" for none */
+  struct emu_flow *flows;      /* connections watched for IdleTimeoutMs (idle.c) */
+  struct emu_black_hole *black_holes; /* connections cut silently, held until their peer gives up */
+  uv_timer_t idle_sweep;
   void *fronts;                /* list of front connections (front.c) */
   struct emu_sender *senders;  /* senders waiting for accept (sender.c) */
   struct emu_splice *splices;  /* relayed connections (splice.c) */
@@ -106,11 +145,33 @@ struct emu_pending {
 
 /* ---- emulator.c ---- */
 struct emu_entity *emu_entity_match(azr_emulator *em, struct azr__span path, struct azr__span *suffix);
-/* A fresh id "<base or GUID>_G<n>" with only URL-safe characters. */
-void emu_new_id(azr_emulator *em, struct azr__span base, char out[128]);
+/* A fresh rendezvous id "<base or a GUID>_<32 hex digits>": the sender's tracking id (URL-safe
+ * characters only, at most 80) and 128 random bits. AZR_E_IO if the random source fails. */
+int emu_new_id(struct azr__span base, char out[128]);
 uint64_t emu_random(azr_emulator *em);
+/* host[:port] of rendezvous addresses for a listener that dialled listener_host (its Host header):
+ * the gateway host (GatewayHost, or automatically the bound address) with the emulator's port, or
+ * listener_host itself. */
+void emu_rendezvous_authority(const azr_emulator *em, const char *listener_host, char *out, size_t len);
 int64_t emu_now_s(const azr_emulator *em);
 void emu_relay_connections_changed(azr_emulator *em, int delta);
+/* Pending connections (before their request head, and HTTP-mode connections) of one peer address
+ * against MaxPendingConnectionsPerAddress: acquire fails when the address is at its cap. */
+bool emu_peer_acquire(azr_emulator *em, const char *address);
+void emu_peer_release(azr_emulator *em, const char *address);
+
+/* ---- idle.c ---- */
+void emu_flow_add(azr_emulator *em, struct emu_flow *f, struct azr__stream *s, struct azr__ws *ws,
+                  void (*on_idle)(struct emu_flow *f, bool reset));
+void emu_flow_remove(azr_emulator *em, struct emu_flow *f);
+/* Takes over a cut connection: from now on nothing is sent on it and what arrives is discarded,
+ * until the peer closes it (or a hold time passes). Counts against MaxConnections meanwhile. */
+void emu_black_hole_take(azr_emulator *em, struct azr__stream *s);
+/* Cuts s for idleness: a reset, or (black hole) emu_black_hole_take. NULL is ignored. */
+void emu_idle_cut_stream(azr_emulator *em, struct azr__stream *s, bool reset);
+/* (Re)arms the idle sweep after start or a change of IdleTimeoutMs. */
+void emu_idle_start(azr_emulator *em);
+void emu_idle_close_all(azr_emulator *em);
 
 /* ---- auth.c ---- */
 /* Checks the token carried by a request (sb-hc-token query, ServiceBusAuthorization header, and for
@@ -150,8 +211,9 @@ struct emu_listener *emu_control_pick(azr_emulator *em, struct emu_entity *entit
 /* Sends a command (JSON text, then an optional binary body) on a control channel. */
 int emu_control_send(struct emu_listener *l, const char *json, size_t json_len, const uint8_t *body, size_t body_len,
                      bool has_body);
-/* The Host header value the listener connected with (for rendezvous addresses). */
-const char *emu_control_host(const struct emu_listener *l);
+/* host[:port] for the listener's rendezvous addresses: the gateway host, or the Host it dialled
+ * (emu_rendezvous_authority). Valid until the next call for the same listener. */
+const char *emu_control_rendezvous_host(struct emu_listener *l);
 /* Whether the listener is still connected to the entity (pointers may outlive it). */
 bool emu_control_alive(const struct emu_entity *entity, const struct emu_listener *listener);
 void emu_control_close_all(azr_emulator *em, uint16_t code, const char *reason, const char *entity_path);
@@ -174,7 +236,8 @@ void emu_splices_close_all(azr_emulator *em);
 
 /* ---- http_relay.c ---- */
 /* An HTTP request (no $hc) to an entity: the front connection hands over its stream, its parser
- * (heap-allocated with em->mem, stopped after the head) and the parsed head. */
+ * (heap-allocated with em->mem, stopped after the head), the parsed head, its place in
+ * MaxConnections and its pending slot of s->peer_addr (emu_peer_acquire). */
 void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
                       struct azr__http_head *head, struct emu_entity *entity, struct azr__span suffix,
                       const uint8_t *leftover, size_t leftover_len);

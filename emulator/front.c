@@ -3,6 +3,7 @@
  * part that serves it (control channel, sender, rendezvous, HTTP mode) or refused. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "emulator/emulator_internal.h"
@@ -15,7 +16,11 @@ struct emu_front {
   struct azr__http1 *http; /* heap: http-parser keeps pointers into it, so it never moves */
   struct azr__http_head head;
   bool have_head;
+  bool peer_handed_over; /* the pending slot went to an HTTP connection */
+  struct azr__buf held;  /* bytes after a rendezvous head held back by RendezvousDelayMs */
+  char peer[64];         /* the peer's address: its pending slot (emu_peer_acquire) */
   uv_timer_t timer;
+  struct emu_flow flow;  /* IdleTimeoutMs */
 };
 
 static void unlink_front(struct emu_front *f) {
@@ -34,11 +39,15 @@ static void on_front_timer_closed(uv_handle_t *h) {
 /* Releases the front object; the stream must have been handed over or closed. */
 static void front_done(struct emu_front *f) {
   unlink_front(f);
+  emu_flow_remove(f->em, &f->flow);
+  emu_relay_connections_changed(f->em, -1);
+  if (!f->peer_handed_over) emu_peer_release(f->em, f->peer);
   if (f->http) {
     azr__http1_free(f->http);
     azr__free(f->em->mem, f->http);
   }
   azr__http_head_free(&f->head);
+  azr__buf_free(&f->held);
   uv_timer_stop(&f->timer);
   uv_close((uv_handle_t *)&f->timer, on_front_timer_closed);
 }
@@ -126,8 +135,25 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
   memset(head, 0, sizeof *head);
   f->http = NULL;
   f->stream = NULL;
+  f->peer_handed_over = true;
   front_done(f);
+  emu_relay_connections_changed(em, +1); /* the HTTP connection keeps the front's place */
   emu_http_request(em, s, parser, &h, e, suffix, leftover, leftover_len);
+}
+
+static bool is_rendezvous(const struct azr__http_head *head) {
+  struct azr__hc_target t;
+  return azr__hc_target_parse(head->target, &t) == AZR_OK && t.is_hc &&
+         (t.action == AZR__HC_ACTION_ACCEPT || t.action == AZR__HC_ACTION_REQUEST);
+}
+
+static void on_rendezvous_due(uv_timer_t *t) {
+  struct emu_front *f = t->data;
+  struct azr__buf held = f->held; /* dispatch frees the front; the handlers copy what they keep */
+  azr__buf_init(&f->held, f->em->mem, 0);
+  azr__stream_resume(f->stream); /* reading goes on (from the loop) under the new owner */
+  dispatch(f, held.data, held.len);
+  azr__buf_free(&held);
 }
 
 static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
@@ -139,6 +165,16 @@ static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
     return;
   }
   if (!f->have_head) return;
+  if (f->em->settings.rendezvous_delay_ms && is_rendezvous(&f->head)) {
+    /* RendezvousDelayMs (fault injection): the listener's rendezvous is answered that much later. */
+    azr__stream_pause(s);
+    if (azr__buf_append(&f->held, data + used, len - (size_t)used) != AZR_OK) {
+      front_refuse(f, 400, "Too much data before the handshake completed.");
+      return;
+    }
+    uv_timer_start(&f->timer, on_rendezvous_due, f->em->settings.rendezvous_delay_ms, 0);
+    return;
+  }
   dispatch(f, data + used, len - (size_t)used);
 }
 
@@ -169,14 +205,58 @@ static void on_head_timeout(uv_timer_t *t) {
   front_done(f);
 }
 
+/* The peer's address as the stream names it (uv_ip4_name / uv_ip6_name). */
+static void peer_address(int fd, char out[64]) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  out[0] = 0;
+  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) return;
+  if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, out, 64);
+  else if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, out, 64);
+}
+
+/* Drops a connection before it costs anything: a reset, so the peer knows at once. */
+static void refuse_at_accept(azr_emulator *em, int fd, const char *peer, const char *why) {
+  struct linger lg = {1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close(fd);
+  unsigned left_out;
+  if (emu_log_gate_open(&em->refusal_log, &left_out))
+    EMU_LOG(em, AZR_LOG_INFO, "refused a connection from %s: %s (%u more refusals since the last report)", peer, why,
+            left_out);
+}
+
+static void on_idle(struct emu_flow *flow, bool reset) {
+  struct emu_front *f = EMU_CONTAINER(flow, struct emu_front, flow);
+  emu_idle_cut_stream(f->em, f->stream, reset);
+  f->stream = NULL;
+  front_done(f);
+}
+
 void emu_front_accept(void *ud, int fd) {
   azr_emulator *em = ud;
+  char peer[64];
+  peer_address(fd, peer);
+  /* A connection that has not said anything yet still holds a descriptor and buffers: it counts
+   * against MaxConnections, and one address may hold only so many of them. */
+  if (em->relay_connections >= em->settings.max_connections) {
+    refuse_at_accept(em, fd, peer, "MaxConnections reached");
+    return;
+  }
+  if (!emu_peer_acquire(em, peer)) {
+    refuse_at_accept(em, fd, peer, "MaxPendingConnectionsPerAddress reached");
+    return;
+  }
   struct emu_front *f = azr__calloc(em->mem, 1, sizeof *f);
   if (!f) {
+    emu_peer_release(em, peer);
     close(fd);
     return;
   }
+  emu_relay_connections_changed(em, +1);
   f->em = em;
+  snprintf(f->peer, sizeof f->peer, "%s", peer);
+  azr__buf_init(&f->held, em->mem, 64u * 1024u);
   uv_timer_init(&em->loop, &f->timer);
   f->timer.data = f;
   static const struct azr__http1_callbacks hcb = {on_head, NULL, NULL};
@@ -184,6 +264,8 @@ void emu_front_accept(void *ud, int fd) {
   if (!f->http || azr__http1_init(f->http, AZR__HTTP1_REQUEST, em->mem, &hcb, f) != AZR_OK) {
     azr__free(em->mem, f->http);
     close(fd);
+    emu_relay_connections_changed(em, -1);
+    emu_peer_release(em, peer);
     uv_close((uv_handle_t *)&f->timer, on_front_timer_closed);
     return;
   }
@@ -197,6 +279,7 @@ void emu_front_accept(void *ud, int fd) {
     return;
   }
   uv_timer_start(&f->timer, on_head_timeout, em->settings.head_timeout_ms, 0);
+  emu_flow_add(em, &f->flow, f->stream, NULL, on_idle);
 }
 
 void emu_fronts_close_all(azr_emulator *em) {

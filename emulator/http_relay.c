@@ -25,8 +25,16 @@ struct emu_http_conn {
   struct azr__ws *rv;        /* sticky rendezvous socket */
   struct emu_listener *rv_listener;
   struct emu_entity *rv_entity;
+  char peer[64]; /* holds a pending slot of this address (emu_peer_acquire) */
   bool closing;
+  /* Between requests: the next head must start within HttpKeepAliveTimeoutMs and, once started,
+   * be complete within RequestHeadTimeoutMs (the front door's limit for the first one). */
+  bool awaiting_head, head_started;
+  uv_timer_t wait_timer;
   uv_timer_t reaper; /* closing it frees the connection on a later loop turn, never under a caller */
+  int handles_open;
+  struct emu_flow flow;    /* IdleTimeoutMs: the sender's connection */
+  struct emu_flow rv_flow; /* ... and the rendezvous */
 };
 
 struct emu_http_req {
@@ -35,7 +43,11 @@ struct emu_http_req {
   azr_emulator *em;
   struct emu_entity *entity;
   struct emu_listener *listener;
-  char id[128];
+  char id[128];           /* rendezvous id, assigned once the request is authorized */
+  char tracking_id[128];  /* the sender's sb-hc-id, for error texts before that */
+  bool token_in_query;    /* sb-hc-token was given (so Authorization is not the relay's) */
+  bool latency_pending;   /* LatencyMs: the command waits on r->timer */
+  bool latency_paid;      /* ... and has waited */
   struct azr__http_head head;
   struct azr__buf target;   /* requestTarget for the listener */
   bool is_head;
@@ -55,6 +67,7 @@ struct emu_http_req {
   struct azr__buf resp_json; /* text message being received on the rendezvous */
   uint8_t rv_opcode;
   bool rv_expect_body;
+  uint64_t sender_written_mark; /* the sender's stream's bytes_written when the idle timer was armed */
 };
 
 static void conn_close_at(struct emu_http_conn *c, bool abort, int line);
@@ -96,12 +109,15 @@ static void req_fail(struct emu_http_req *r, int status, const char *code, const
     conn_close(c, true);
     return;
   }
-  emu_reply_http_error(r->em, c->s, status, code, text, r->id, r->entity ? r->entity->path : NULL, keep);
+  emu_reply_http_error(r->em, c->s, status, code, text, r->id[0] ? r->id : r->tracking_id,
+                       r->entity ? r->entity->path : NULL, keep);
   if (!keep) c->s = NULL;
   req_free(r);
   if (keep) conn_next(c);
   else conn_close(c, false);
 }
+
+static void on_response_idle(uv_timer_t *t);
 
 static void on_req_timeout(uv_timer_t *t) {
   struct emu_http_req *r = t->data;
@@ -110,15 +126,27 @@ static void on_req_timeout(uv_timer_t *t) {
 }
 
 /* §7.7: a response streamed over the rendezvous may not stay idle longer than the response timeout.
- * A sender that is slow to read is not the listener idling: wait while its queue drains. */
+ * A listener held back by a sender that reads slowly is not idling, but such a sender may not hold
+ * the request (and its rendezvous) for ever either: it must take SENDER_MIN_PROGRESS bytes per
+ * timeout period, or both are cut off. */
+#define SENDER_MIN_PROGRESS (64u * 1024u)
+
+static void arm_response_idle(struct emu_http_req *r) {
+  r->sender_written_mark = r->conn && r->conn->s ? r->conn->s->bytes_written : 0;
+  uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+}
+
 static void on_response_idle(uv_timer_t *t) {
   struct emu_http_req *r = t->data;
   struct emu_http_conn *c = r->conn;
-  if (c && c->s && azr__stream_queued(c->s) > 0) {
-    uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+  if (c && c->s && azr__stream_queued(c->s) > 0 &&
+      c->s->bytes_written - r->sender_written_mark >= SENDER_MIN_PROGRESS) {
+    arm_response_idle(r);
     return;
   }
-  EMU_LOG(r->em, AZR_LOG_INFO, "HTTP request %s: the listener's response was idle for %u ms: terminated", r->id,
+  bool sender_stalled = c && c->s && azr__stream_queued(c->s) > 0;
+  EMU_LOG(r->em, AZR_LOG_INFO, "HTTP request %s: %s for %u ms: terminated", r->id,
+          sender_stalled ? "the sender took too little of the response" : "the listener's response was idle",
           (unsigned)r->em->settings.http_timeout_ms);
   req_fail(r, 504, "GatewayTimeout", "The listener's response stayed idle for too long.");
 }
@@ -140,15 +168,15 @@ static bool hop_by_hop(struct azr__span name, const struct azr__http_head *h) {
   return false;
 }
 
-/* The request command (full form, §5.4) for r. */
+/* The request command (full form, §5.4) for r; with_address false leaves the address out. */
 static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool with_address, bool body) {
   azr_emulator *em = r->em;
   struct azr__hc_request q = {0};
   struct azr__buf address;
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                  emu_control_host(r->listener), r->entity->path, r->id);
-  q.address = with_address ? (char *)azr__buf_cstr(&address) : (char *)azr__buf_cstr(&address);
+                  emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
+  q.address = with_address ? (char *)azr__buf_cstr(&address) : NULL;
   q.id = r->id;
   q.request_target = (char *)azr__buf_cstr(&r->target);
   char method[32];
@@ -160,7 +188,10 @@ static int write_request_json(struct emu_http_req *r, struct azr__buf *out, bool
   q.body = body ? AZR__HC_BODY_TRUE : AZR__HC_BODY_FALSE;
   int rc = AZR_OK;
   bool via_seen = false;
-  bool used_authorization = r->entity->requires_client_auth && !azr__http_head_find(&r->head, "ServiceBusAuthorization");
+  /* §3.4: Authorization carried the token only when authorization is required and neither
+   * sb-hc-token nor ServiceBusAuthorization was there; otherwise it is passed on as it is. */
+  bool used_authorization = r->entity->requires_client_auth && !r->token_in_query &&
+                            !azr__http_head_find(&r->head, "ServiceBusAuthorization");
   for (size_t i = 0; !rc && i < r->head.header_count; i++) {
     const struct azr__http_header *h = &r->head.headers[i];
     if (hop_by_hop(h->name, &r->head) || azr__span_ieq(h->name, "ServiceBusAuthorization")) continue;
@@ -192,36 +223,59 @@ static void arm_deadline(struct emu_http_req *r) {
   uv_timer_start(&r->timer, on_req_timeout, r->em->settings.http_timeout_ms, 0);
 }
 
+/* LatencyMs (fault injection): a request command waits that long before it goes to the listener,
+ * as accept commands do (sender.c). True when the caller must stop: `resume` sends it later. */
+static bool delay_command(struct emu_http_req *r, uv_timer_cb resume) {
+  if (r->latency_pending) return true;
+  if (!r->em->settings.latency_ms || r->latency_paid) return false;
+  r->latency_pending = r->latency_paid = true;
+  uv_timer_start(&r->timer, resume, r->em->settings.latency_ms, 0);
+  return true;
+}
+
+static void deliver_on_control(struct emu_http_req *r);
+
+static void on_deliver_due(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  r->latency_pending = false;
+  deliver_on_control(r);
+}
+
 /* Delivers a small request with its whole body on the control channel. */
 static void deliver_on_control(struct emu_http_req *r) {
+  if (delay_command(r, on_deliver_due)) return;
   struct azr__buf json;
   azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
   int rc = write_request_json(r, &json, true, r->body.len > 0);
   if (!rc && !emu_control_alive(r->entity, r->listener)) rc = AZR_E_CLOSED;
   if (!rc) rc = emu_control_send(r->listener, (const char *)json.data, json.len, r->body.data, r->body.len, r->body.len > 0);
   azr__buf_free(&json);
-  if (rc == AZR_E_TOO_BIG) {
-    /* Headers too large for a control message: take the rendezvous path after all. */
-    r->via_rendezvous = true;
-  } else if (rc) {
+  if (rc) {
     req_fail(r, 502, "BadGateway", "The listener could not be reached.");
     return;
-  } else {
-    r->command_sent = true;
-    azr__buf_free(&r->body);
-    arm_deadline(r);
-    return;
   }
+  r->command_sent = true;
+  azr__buf_free(&r->body);
+  arm_deadline(r);
+}
+
+static void request_rendezvous(struct emu_http_req *r);
+
+static void on_rendezvous_request_due(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  r->latency_pending = false;
+  request_rendezvous(r);
 }
 
 /* Asks the listener to open a rendezvous socket for r (§5.5). */
 static void request_rendezvous(struct emu_http_req *r) {
+  if (delay_command(r, on_rendezvous_request_due)) return;
   azr_emulator *em = r->em;
   struct azr__buf address, json;
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_init(&json, em->mem, AZR_MAX_CONTROL_MSG);
   azr__buf_printf(&address, "%s://%s/$hc/%s?sb-hc-action=request&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                  emu_control_host(r->listener), r->entity->path, r->id);
+                  emu_control_rendezvous_host(r->listener), r->entity->path, r->id);
   struct azr__hc_request q = {0};
   q.address = (char *)azr__buf_cstr(&address);
   q.id = r->id;
@@ -375,13 +429,13 @@ static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool 
       response_done(r, true);
     } else {
       r->rv_expect_body = true;
-      uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+      arm_response_idle(r);
     }
     return;
   }
   /* binary: response body */
   if (!r->rv_expect_body) return;
-  uv_timer_start(&r->timer, on_response_idle, r->em->settings.http_timeout_ms, 0);
+  arm_response_idle(r);
   write_body_piece(r, data, len);
   if (c->s && azr__stream_queued(c->s) >= c->s->high_water) azr__ws_pause(ws);
   if (message_end) {
@@ -399,6 +453,7 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   struct emu_http_conn *c = azr__ws_user_data(ws);
   EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP rendezvous closed: %s %u %s", azr_status_name(status), code, reason);
   c->rv = NULL;
+  emu_flow_remove(c->em, &c->rv_flow);
   struct emu_http_req *r = c->cur;
   /* The listener closing its rendezvous ends the sender's connection too (§7.6). */
   if (r && r->via_rendezvous && r->command_sent) {
@@ -416,6 +471,33 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   /* With no request in flight the sender has everything: close after the queued bytes. A response
    * cut short is an abort, so the sender can tell. */
   conn_close(c, r != NULL);
+}
+
+/* Lets go of the rendezvous: it closes with code (0 = none: the black hole of an idle cut) and no
+ * callback of it reaches the connection any more. */
+static void rv_drop(struct emu_http_conn *c, uint16_t code, const char *reason) {
+  struct azr__ws *rv = c->rv;
+  if (!rv) return;
+  c->rv = NULL;
+  emu_flow_remove(c->em, &c->rv_flow);
+  static const struct azr__ws_callbacks none = {0};
+  azr__ws_set_callbacks(rv, &none);
+  azr__ws_set_user_data(rv, NULL);
+  if (code) {
+    azr__ws_close(rv, code, reason);
+    return;
+  }
+  struct azr__stream *s = azr__ws_detach_stream(rv);
+  if (s) emu_black_hole_take(c->em, s);
+}
+
+/* The rendezvous was cut for idleness (idle.c). Reset: the listener's connection is lost, as
+ * rv_close handles. Black hole: the service does not notice; the request runs into its deadline. */
+static void rv_idle(struct emu_flow *flow, bool reset) {
+  struct emu_http_conn *c = EMU_CONTAINER(flow, struct emu_http_conn, rv_flow);
+  if (!c->rv) return;
+  if (reset) azr__ws_abort(c->rv);
+  else rv_drop(c, 0, NULL);
 }
 
 static const struct azr__ws_callbacks rv_cb = {.on_message_begin = rv_message_begin,
@@ -440,13 +522,22 @@ static void flush_request_body(struct emu_http_req *r) {
   if (c->s && !r->body_done) azr__stream_resume(c->s);
 }
 
+static void on_rv_request_due(uv_timer_t *t) {
+  struct emu_http_req *r = t->data;
+  r->latency_pending = false;
+  if (r->conn->rv) send_full_request_on_rv(r);
+  else req_fail(r, 502, "BadGateway", "The rendezvous with the listener failed.");
+}
+
 /* Sends the full request over the rendezvous and whatever body bytes are already here. */
 static void send_full_request_on_rv(struct emu_http_req *r) {
+  if (delay_command(r, on_rv_request_due)) return;
   struct emu_http_conn *c = r->conn;
   struct azr__buf json;
   azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
   bool body = r->has_body;
-  int rc = write_request_json(r, &json, true, body);
+  /* Whether the service repeats the address here is unknown (§7.4): RendezvousRequestAddress. */
+  int rc = write_request_json(r, &json, r->em->settings.rendezvous_request_address, body);
   if (!rc) rc = azr__ws_send(c->rv, AZR__WS_TEXT, json.data, json.len);
   azr__buf_free(&json);
   if (rc) {
@@ -485,6 +576,7 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
   }
   c->rv_listener = r->listener;
   c->rv_entity = r->entity;
+  emu_flow_add(em, &c->rv_flow, NULL, c->rv, rv_idle);
   r->via_rendezvous = true;
   if (for_request) send_full_request_on_rv(r);
 }
@@ -493,6 +585,8 @@ void emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct azr__ht
 
 static int on_req_head(void *ud, struct azr__http_head *head) {
   struct emu_http_conn *c = ud;
+  c->awaiting_head = c->head_started = false;
+  uv_timer_stop(&c->wait_timer);
   struct azr__http_head h = *head;
   memset(head, 0, sizeof *head);
   start_request(c, &h, NULL, 0);
@@ -523,7 +617,6 @@ static int on_req_complete(void *ud) {
   r->body_done = true;
   if (!r->via_rendezvous) {
     if (!r->command_sent) deliver_on_control(r); /* a body-less request may already be out */
-    if (r->via_rendezvous && c->cur == r) request_rendezvous(r); /* headers too large for control */
   } else {
     flush_request_body(r);
   }
@@ -532,7 +625,13 @@ static int on_req_complete(void *ud) {
 
 static const struct azr__http1_callbacks parser_cb = {on_req_head, on_req_body, on_req_complete};
 
+static void on_wait_timer(uv_timer_t *t);
+
 static void feed(struct emu_http_conn *c, const uint8_t *data, size_t len) {
+  if (len && c->awaiting_head && !c->head_started) {
+    c->head_started = true;
+    uv_timer_start(&c->wait_timer, on_wait_timer, c->em->settings.head_timeout_ms, 0);
+  }
   while (len && !c->closing) {
     long used = azr__http1_feed(c->http, data, len);
     if (used < 0) {
@@ -581,9 +680,21 @@ static void conn_drain(struct azr__stream *s) {
 
 static const struct azr__stream_callbacks conn_cb = {NULL, conn_read, conn_end, conn_drain};
 
+/* The sender's connection was cut for idleness (idle.c): as if the sender had gone (conn_end), but
+ * a black-holed connection is kept silent. */
+static void conn_idle(struct emu_flow *flow, bool reset) {
+  struct emu_http_conn *c = EMU_CONTAINER(flow, struct emu_http_conn, flow);
+  if (c->closing) return;
+  emu_idle_cut_stream(c->em, c->s, reset);
+  c->s = NULL;
+  if (c->cur) req_free(c->cur);
+  conn_close(c, true);
+}
+
 static void on_reaper_closed(uv_handle_t *h) {
   struct emu_http_conn *c = h->data;
   azr_emulator *em = c->em;
+  if (--c->handles_open > 0) return;
   if (c->http) {
     azr__http1_free(c->http);
     azr__free(em->mem, c->http);
@@ -594,9 +705,13 @@ static void on_reaper_closed(uv_handle_t *h) {
 
 static void on_conn_closed_free(struct emu_http_conn *c) {
   azr_emulator *em = c->em;
+  emu_peer_release(em, c->peer);
+  emu_relay_connections_changed(em, -1);
   if (c->prev) c->prev->next = c->next;
   else em->http_conns = c->next;
   if (c->next) c->next->prev = c->prev;
+  uv_timer_stop(&c->wait_timer);
+  uv_close((uv_handle_t *)&c->wait_timer, on_reaper_closed);
   uv_close((uv_handle_t *)&c->reaper, on_reaper_closed);
 }
 
@@ -606,21 +721,30 @@ static void conn_close_at(struct emu_http_conn *c, bool abort, int line) {
   EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP connection %s:%u closed (%s, http_relay.c:%d)", c->s ? c->s->peer_addr : "?",
           c->s ? c->s->peer_port : 0, abort ? "abort" : "orderly", line);
   if (c->cur) req_free(c->cur);
+  emu_flow_remove(c->em, &c->flow);
   if (c->s) azr__stream_close(c->s, abort ? AZR__CLOSE_ABORT : AZR__CLOSE_FLUSH);
   c->s = NULL;
-  if (c->rv) {
-    azr__ws_set_user_data(c->rv, NULL);
-    static const struct azr__ws_callbacks none = {0};
-    azr__ws_set_callbacks(c->rv, &none);
-    azr__ws_close(c->rv, 1001, "The sender closed its connection.");
-    c->rv = NULL;
-  }
+  rv_drop(c, 1001, "The sender closed its connection.");
   on_conn_closed_free(c);
+}
+
+static void on_wait_timer(uv_timer_t *t) {
+  struct emu_http_conn *c = t->data;
+  if (c->head_started) {
+    EMU_LOG(c->em, AZR_LOG_VERBOSE, "HTTP connection %s: no complete request head within %u ms", c->peer,
+            (unsigned)c->em->settings.head_timeout_ms);
+    conn_close(c, true);
+  } else {
+    conn_close(c, false); /* idle keep-alive connection: an orderly close */
+  }
 }
 
 /* The previous request is done: continue with pipelined bytes, then the socket. */
 static void conn_next(struct emu_http_conn *c) {
   if (c->closing || !c->s) return;
+  c->awaiting_head = true;
+  c->head_started = false;
+  uv_timer_start(&c->wait_timer, on_wait_timer, c->em->settings.http_keepalive_timeout_ms, 0);
   azr__http1_resume(c->http);
   if (c->backlog.len) {
     struct azr__buf b = c->backlog;
@@ -630,6 +754,20 @@ static void conn_next(struct emu_http_conn *c) {
     if (c->closing || c->backlog.len || c->cur) return;
   }
   if (c->s) azr__stream_resume(c->s);
+}
+
+/* §7.2 (the article: "larger than 64 KB headers plus body"): a request whose command (the JSON
+ * with its headers) and body together exceed 64 KiB goes over a rendezvous; so does one whose
+ * command alone would not fit a control message. */
+static bool too_big_for_control(struct emu_http_req *r) {
+  uint64_t body = r->head.has_content_length ? r->head.content_length : 0;
+  if (body > AZR_MAX_CONTROL_BODY) return true;
+  struct azr__buf json;
+  azr__buf_init(&json, r->em->mem, AZR_MAX_CONTROL_MSG);
+  int rc = write_request_json(r, &json, true, body > 0);
+  size_t len = json.len;
+  azr__buf_free(&json);
+  return rc != AZR_OK || len + body > AZR_MAX_CONTROL_BODY;
 }
 
 static void start_request(struct emu_http_conn *c, struct azr__http_head *head, const uint8_t *rest, size_t rest_len) {
@@ -671,7 +809,9 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   c->cur = r;
   r->body_done = !r->head.chunked && (!r->head.has_content_length || r->head.content_length == 0);
   r->has_body = !r->body_done; /* known from the head: the rendezvous request must say so up front */
-  emu_new_id(em, target.id, r->id);
+  snprintf(r->tracking_id, sizeof r->tracking_id, "%.*s", (int)(target.id.len < 100 ? target.id.len : 100),
+           target.id.ptr);
+  r->token_in_query = target.has_token;
   if (azr__hc_request_target(&r->target, &target) != AZR_OK) {
     req_fail(r, 400, "BadRequest", "The request target is malformed.");
     return;
@@ -685,7 +825,8 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
       return;
     }
   }
-  if (azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
+  /* Only an authorized request gets a rendezvous id: nothing about ids leaks before that. */
+  if (emu_new_id(target.id, r->id) != AZR_OK || azr__strmap_put(&em->pending, r->id, r) != AZR_OK) {
     r->id[0] = 0;
     req_fail(r, 500, "InternalError", "Internal error.");
     return;
@@ -696,10 +837,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
     r->via_rendezvous = true;
     send_full_request_on_rv(r);
   } else {
-    if (c->rv) {
-      azr__ws_close(c->rv, 1000, "");
-      c->rv = NULL;
-    }
+    rv_drop(c, 1000, ""); /* its end must not end the connection now serving another request */
     bool filtered;
     r->listener = emu_control_pick(em, e, &r->head, &filtered);
     if (!r->listener) {
@@ -711,7 +849,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
                  "There are no listeners connected for the endpoint.");
       return;
     }
-    r->via_rendezvous = r->head.chunked || (r->head.has_content_length && r->head.content_length > AZR_MAX_CONTROL_BODY);
+    r->via_rendezvous = r->head.chunked || too_big_for_control(r);
     if (r->via_rendezvous) request_rendezvous(r);
   }
   if (c->cur != r) return;
@@ -728,6 +866,8 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   (void)suffix;
   struct emu_http_conn *c = azr__calloc(em->mem, 1, sizeof *c);
   if (!c) {
+    emu_peer_release(em, s->peer_addr);
+    emu_relay_connections_changed(em, -1);
     azr__http1_free(parser);
     azr__free(em->mem, parser);
     azr__http_head_free(head);
@@ -735,8 +875,11 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
     return;
   }
   c->em = em;
+  snprintf(c->peer, sizeof c->peer, "%s", s->peer_addr);
   uv_timer_init(&em->loop, &c->reaper);
-  c->reaper.data = c;
+  uv_timer_init(&em->loop, &c->wait_timer);
+  c->reaper.data = c->wait_timer.data = c;
+  c->handles_open = 2;
   c->s = s;
   c->http = parser;
   c->http->cb = parser_cb;
@@ -746,6 +889,7 @@ void emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1
   if (c->next) c->next->prev = c;
   em->http_conns = c;
   azr__stream_set_owner(s, &conn_cb, c);
+  emu_flow_add(em, &c->flow, s, NULL, conn_idle);
   azr__http1_resume(c->http);
   start_request(c, head, NULL, 0);
   if (c->closing) return;

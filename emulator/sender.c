@@ -28,6 +28,7 @@ struct emu_sender {
   struct emu_listener *listener;
   uv_timer_t timer;
   bool accept_sent;
+  struct emu_flow flow; /* IdleTimeoutMs */
 };
 
 static struct emu_sender *senders_head(azr_emulator *em) { return em->senders; }
@@ -43,6 +44,7 @@ static void on_sender_timer_closed(uv_handle_t *h) {
 /* Forgets the sender; its stream must have been handed over or closed. */
 static void sender_done(struct emu_sender *sd) {
   azr_emulator *em = sd->em;
+  emu_flow_remove(em, &sd->flow);
   azr__strmap_remove(&em->pending, sd->id);
   if (sd->prev) sd->prev->next = sd->next;
   else em->senders = sd->next;
@@ -72,6 +74,14 @@ static void sd_end(struct azr__stream *s, int status) {
 }
 
 static const struct azr__stream_callbacks sender_cb = {NULL, sd_read, sd_end, NULL};
+
+/* Idle while waiting for its listener (idle.c): a sender the gateway lost; its accept is void. */
+static void sd_idle(struct emu_flow *flow, bool reset) {
+  struct emu_sender *sd = EMU_CONTAINER(flow, struct emu_sender, flow);
+  emu_idle_cut_stream(sd->em, sd->stream, reset);
+  sd->stream = NULL;
+  sender_done(sd);
+}
 
 static void on_sender_timer(uv_timer_t *t) {
   struct emu_sender *sd = t->data;
@@ -148,7 +158,8 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
                        tid, entity->path);
     return;
   }
-  struct emu_sender *sd = azr__calloc(em->mem, 1, sizeof *sd);
+  char id[128];
+  struct emu_sender *sd = emu_new_id(target->id, id) == AZR_OK ? azr__calloc(em->mem, 1, sizeof *sd) : NULL;
   if (!sd) {
     emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
     return;
@@ -158,7 +169,7 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
   sd->entity = entity;
   sd->stream = s;
   sd->listener = l;
-  emu_new_id(em, target->id, sd->id);
+  memcpy(sd->id, id, sizeof sd->id);
   const struct azr__http_header *key = azr__http_head_find(head, "Sec-WebSocket-Key");
   snprintf(sd->key, sizeof sd->key, "%.*s", (int)(key->value.len < 60 ? key->value.len : 60), key->value.ptr);
   const struct azr__http_header *proto = azr__http_head_find(head, "Sec-WebSocket-Protocol");
@@ -172,8 +183,9 @@ void emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__htt
   em->senders = sd;
   emu_relay_connections_changed(em, +1);
   azr__stream_set_owner(s, &sender_cb, sd);
+  emu_flow_add(em, &sd->flow, s, NULL, sd_idle);
   int rc = azr__strmap_put(&em->pending, sd->id, sd);
-  if (!rc) rc = build_accept(em, sd, head, target, emu_control_host(l), &sd->accept_json);
+  if (!rc) rc = build_accept(em, sd, head, target, emu_control_rendezvous_host(l), &sd->accept_json);
   if (!rc && sd->accept_json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;
   if (rc) {
     emu_reply_ws_error(em, s, rc == AZR_E_TOO_BIG ? 431 : 500,

@@ -2,7 +2,7 @@
 /* Relayed connections (§6.6): frames from each leg are unmasked and passed on frame by frame with
  * opcode, FIN and RSV preserved and without buffering whole messages. Pings are answered per leg,
  * Close frames are forwarded, and an abortive loss of one leg aborts the other. A leg whose peer
- * stops reading pauses the opposite leg (the stream's water marks), so memory stays bounded. */
+ * stops reading pauses the opposite leg and itself (its pongs), so memory stays bounded. */
 #include <string.h>
 
 #include "emulator/emulator_internal.h"
@@ -25,6 +25,7 @@ struct splice_leg {
   bool out_open;        /* a relayed data frame is only partly written */
   struct azr__buf held; /* control frames waiting for that frame to end */
   bool ended;
+  struct emu_flow flow;  /* IdleTimeoutMs: each leg is a connection of its own */
 };
 
 struct emu_splice {
@@ -40,6 +41,7 @@ static void splice_finish(struct emu_splice *sp, enum azr__stream_close_mode mod
   sp->done = true;
   azr_emulator *em = sp->em;
   for (int i = 0; i < 2; i++) {
+    emu_flow_remove(em, &sp->leg[i].flow);
     if (sp->leg[i].s) azr__stream_close(sp->leg[i].s, i == 0 ? mode0 : mode1);
     sp->leg[i].s = NULL;
     azr__buf_free(&sp->leg[i].held);
@@ -93,8 +95,16 @@ static void handle_control(struct emu_splice *sp, struct splice_leg *from, struc
   }
 }
 
-static void apply_backpressure(struct splice_leg *from, struct splice_leg *to) {
-  if (to->s && from->s && azr__stream_queued(to->s) >= to->s->high_water) azr__stream_pause(from->s);
+/* A leg is read only while both queues its input feeds are below their high-water marks: the other
+ * leg's (the data it relays) and its own (the pongs that answer its pings). A peer that pings
+ * without reading is thus paced like one that sends data nobody reads; on_drain reads again. */
+static void update_reading(struct splice_leg *leg) {
+  struct splice_leg *other = &leg->sp->leg[1 - leg->index];
+  if (!leg->s) return;
+  bool full = azr__stream_queued(leg->s) >= leg->s->high_water ||
+              (other->s && azr__stream_queued(other->s) >= other->s->high_water);
+  if (full) azr__stream_pause(leg->s);
+  else azr__stream_resume(leg->s);
 }
 
 static void relay_bytes(struct emu_splice *sp, int i, uint8_t *data, size_t len) {
@@ -169,7 +179,8 @@ static void relay_guarded(struct emu_splice *sp, int i, uint8_t *data, size_t le
   if (!sp->done) {
     if (sp->leg[1 - i].s) azr__stream_uncork(sp->leg[1 - i].s);
     if (sp->leg[i].s) azr__stream_uncork(sp->leg[i].s);
-    apply_backpressure(&sp->leg[i], &sp->leg[1 - i]);
+    update_reading(&sp->leg[i]);
+    update_reading(&sp->leg[1 - i]);
   }
   if (--sp->busy == 0 && sp->done) azr__free(sp->em->mem, sp);
 }
@@ -197,11 +208,30 @@ static void leg_end(struct azr__stream *s, int status) {
 
 static void leg_drain(struct azr__stream *s) {
   struct splice_leg *leg = leg_of(s);
-  struct splice_leg *other = &leg->sp->leg[1 - leg->index];
-  if (other->s) azr__stream_resume(other->s);
+  update_reading(leg);
+  update_reading(&leg->sp->leg[1 - leg->index]);
 }
 
 static const struct azr__stream_callbacks leg_cb = {NULL, leg_read, leg_end, leg_drain};
+
+/* The load balancer cut one leg (idle.c). Reset: an abortive loss, the other leg is reset too
+ * (§6.6). Black hole: the service does not notice; what the other leg sends for it is lost, and the
+ * other leg lives on until its own peer or its own idle cut ends it. */
+static void leg_idle(struct emu_flow *flow, bool reset) {
+  struct splice_leg *leg = EMU_CONTAINER(flow, struct splice_leg, flow);
+  struct emu_splice *sp = leg->sp;
+  EMU_LOG(sp->em, AZR_LOG_VERBOSE, "relayed connection: %s leg idle for %u ms: %s", leg->index == 0 ? "sender" : "listener",
+          (unsigned)sp->em->settings.idle_timeout_ms, reset ? "reset" : "black-holed");
+  if (reset || !leg->s) {
+    splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
+    return;
+  }
+  emu_black_hole_take(sp->em, leg->s);
+  leg->s = NULL;
+  struct splice_leg *other = &sp->leg[1 - leg->index];
+  if (!other->s) splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
+  else update_reading(other);
+}
 
 int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__stream *listener,
                      const uint8_t *sender_early, size_t sender_early_len, const uint8_t *listener_early,
@@ -216,6 +246,7 @@ int emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct azr__s
     sp->leg[i].index = i;
     azr__buf_init(&sp->leg[i].held, em->mem, 64 * 1024);
     azr__stream_set_owner(streams[i], &leg_cb, &sp->leg[i]);
+    emu_flow_add(em, &sp->leg[i].flow, streams[i], NULL, leg_idle);
   }
   sp->next = em->splices;
   if (sp->next) sp->next->prev = sp;

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   azr_emulator *em;
   azr_emulator_options o = {0};
   o.plain = true;
-  if (azr_emulator_new(&em, &o) != AZR_OK) return 0;
+  if (azr_emulator_new(&em, &o, sizeof o) != AZR_OK) return 0;
   if (azr_emulator_add_rule(em, "root", "fuzzkey", NULL, AZR_RIGHT_MANAGE, NULL) ||
       azr_emulator_add_hybrid_connection(em, "hc1", true) || azr_emulator_add_hybrid_connection(em, "open", false)) {
     azr_emulator_free(em);

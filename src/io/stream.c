@@ -79,13 +79,26 @@ static void read_pump(struct azr__stream *s) {
     bool discard = s->state == AZR__STREAM_CLOSING;
     if (!discard && (s->state != AZR__STREAM_OPEN || s->read_paused || s->read_ended)) break;
     if (discard && !s->draining) break;
+    /* The read buffer exists while bytes flow; an idle stream gives it back (below). */
+    if (!s->rbuf && !(s->rbuf = azr__malloc(s->mem, s->rbuf_size))) {
+      azr__stream_fail(s, AZR_E_NOMEM, "out of memory for the read buffer");
+      report_end(s, AZR_E_NOMEM);
+      break;
+    }
     ssize_t n = s->transport->read(s, s->rbuf, s->rbuf_size);
     if (n > 0) {
       s->bytes_read += (uint64_t)n;
       if (!discard && s->cb.on_read) s->cb.on_read(s, s->rbuf, (size_t)n);
       continue;
     }
-    if (n == AZR__IO_WANT_READ) break;
+    if (n == AZR__IO_WANT_READ) {
+      /* Drained: no callback holds the buffer now, and an idle connection should not keep 64 KiB. */
+      if (!(s->transport->has_pending && s->transport->has_pending(s))) {
+        azr__free(s->mem, s->rbuf);
+        s->rbuf = NULL;
+      }
+      break;
+    }
     if (n == AZR__IO_WANT_WRITE) {
       s->read_wants_write = true;
       break;
@@ -352,20 +365,12 @@ void azr__stream_connected(struct azr__stream *s, int fd, int status, const char
     return;
   }
   peer_name(s);
-  s->rbuf = azr__malloc(s->mem, s->rbuf_size);
-  if (!s->rbuf) {
-    s->state = AZR__STREAM_FAILED;
-    azr__stream_fail(s, AZR_E_NOMEM, "out of memory");
-    if (s->cb.on_connect) s->cb.on_connect(s, AZR_E_NOMEM, s->error_text);
-    return;
-  }
   s->pending_connect = true;
   schedule_defer(s);
 }
 
 void azr__stream_set_read_size(struct azr__stream *s, size_t size) {
-  if (s->rbuf) return;
-  s->rbuf_size = size < 4096 ? 4096 : size;
+  s->rbuf_size = size < 4096 ? 4096 : size; /* the next buffer has the new size */
 }
 
 void azr__stream_set_watermarks(struct azr__stream *s, size_t low, size_t high, size_t cap) {

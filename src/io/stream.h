@@ -156,7 +156,8 @@ void azr__stream_shutdown_write(struct azr__stream *s);
 void azr__stream_resume(struct azr__stream *s);
 /* Replaces callbacks and owner (hand-over between protocol layers). */
 void azr__stream_set_owner(struct azr__stream *s, const struct azr__stream_callbacks *cb, void *owner);
-/* Size of the read buffer (default 64 KiB); call before the first read. */
+/* Size of the read buffer (default 64 KiB), allocated while bytes arrive and released when the stream
+ * is drained, so idle streams hold none. */
 void azr__stream_set_read_size(struct azr__stream *s, size_t size);
 
 enum azr__stream_close_mode {

@@ -100,7 +100,8 @@ int azr__tls_socket_attach(struct azr__tls_socket *t, SSL *ssl, int fd, BIO_METH
   BIO_set_data(bio, t);
   SSL_set_bio(ssl, bio, bio);
   /* A write that would block is retried from the stream's queue, at another address. */
-  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  (void)SSL_free_buffers(ssl); /* what the handshake left behind, unless bytes still wait in them */
   return AZR_OK;
 }
 

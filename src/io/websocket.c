@@ -81,6 +81,7 @@ struct azr__ws {
   char close_reason[124];
   /* pause */
   bool paused;
+  bool input_stopped; /* our output (pongs) piled up: reading waits for st_drain */
   struct ws_deferred *deferred, *deferred_tail;
   uv_timer_t replay_timer;
   int handles_open;
@@ -284,7 +285,7 @@ static void replay_deferred(struct azr__ws *ws) {
     peer_close_complete(ws);
     return;
   }
-  if (ws->stream) azr__stream_resume(ws->stream);
+  if (ws->stream && !ws->input_stopped) azr__stream_resume(ws->stream);
 }
 
 static void s_ping(void *ud, const uint8_t *p, size_t len) {
@@ -400,9 +401,11 @@ static void flush_session(struct azr__ws *ws) {
   azr__keepalive_sent(&ws->keepalive);
   int rc = azr__stream_write(ws->stream, ws->session.out.data, ws->session.out.len);
   azr__buf_reset(&ws->session.out);
-  if (rc != AZR_OK && rc != AZR_E_CLOSED) {
-    /* The stream reports the loss through on_end; nothing else to do here. */
-  }
+  /* A peer that is gone is reported by the stream (on_end, from the loop). Frames the stream could
+   * not even queue (its hard cap, or no memory) are lost: the connection cannot go on without
+   * them, so it ends here, with 1011, rather than silently missing a piece of the message. */
+  if (rc == AZR_E_TOO_BIG || rc == AZR_E_NOMEM)
+    finish(ws, rc, 1011, rc == AZR_E_NOMEM ? "out of memory" : "the send queue overflowed");
 }
 
 static void after_session_input(struct azr__ws *ws, int rc) {
@@ -523,8 +526,10 @@ static void pump_output(struct azr__ws *ws) {
       if (eof) pop_item(ws, AZR_OK);
     }
     flush_session(ws);
+    if (ws->state == WS_DONE) return;
   }
   flush_session(ws);
+  if (ws->state == WS_DONE) return;
   if (!ws->head && ws->close_requested && !ws->session.close_sent && ws->state != WS_DONE) {
     azr__ws_session_send_close(&ws->session, ws->close_code, ws->close_reason);
     flush_session(ws);
@@ -540,7 +545,8 @@ static void pump_output(struct azr__ws *ws) {
       return;
     }
     arm_timer(ws, TIMER_CLOSE, ws->opt.close_timeout_ms);
-    if (ws->paused && ws->stream && ws->opt.drop_input_after_close) azr__stream_resume(ws->stream);
+    if (ws->paused && ws->stream && ws->opt.drop_input_after_close && !ws->input_stopped)
+      azr__stream_resume(ws->stream);
     return;
   }
   maybe_writable(ws);
@@ -650,6 +656,16 @@ static void st_connect(struct azr__stream *s, int status, const char *detail) {
   azr__buf_free(&ws->request);
 }
 
+/* Reading writes automatic pongs (and Close replies), so a peer that pings without reading would
+ * grow the stream's queue to its hard cap. The send path itself keeps the queue under about
+ * out_cap + ENCODE_LOW_WATER; past that, reading stops until the queue drains (st_drain). */
+static void limit_input(struct azr__ws *ws) {
+  if (!ws->stream || ws->input_stopped || ws->state == WS_DONE) return;
+  if (azr__stream_queued(ws->stream) < ws->opt.session.out_cap + 2 * ENCODE_LOW_WATER) return;
+  ws->input_stopped = true;
+  azr__stream_pause(ws->stream);
+}
+
 static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
   struct azr__ws *ws = s->owner;
   azr__keepalive_received(&ws->keepalive);
@@ -660,6 +676,7 @@ static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
   if (ws->state != WS_OPEN && ws->state != WS_CLOSING) return;
   int rc = azr__ws_session_recv(&ws->session, data, len);
   after_session_input(ws, rc);
+  limit_input(ws);
 }
 
 static void st_end(struct azr__stream *s, int status) {
@@ -680,6 +697,10 @@ static void st_end(struct azr__stream *s, int status) {
 
 static void st_drain(struct azr__stream *s) {
   struct azr__ws *ws = s->owner;
+  if (ws->input_stopped) {
+    ws->input_stopped = false;
+    if (!ws->paused) azr__stream_resume(s);
+  }
   pump_output(ws);
 }
 
@@ -922,6 +943,14 @@ void azr__ws_abort(struct azr__ws *ws) {
   finish(ws, AZR_E_CLOSED, 1006, "aborted");
 }
 
+struct azr__stream *azr__ws_detach_stream(struct azr__ws *ws) {
+  struct azr__stream *s = ws->stream;
+  if (!s || ws->finished) return NULL;
+  ws->stream = NULL; /* finish() leaves a detached stream alone */
+  finish(ws, AZR_E_CONN_RESET, 1006, "connection lost");
+  return s;
+}
+
 void azr__ws_pause(struct azr__ws *ws) {
   ws->paused = true;
   azr__keepalive_suspend_replies(&ws->keepalive, true);
@@ -939,7 +968,7 @@ void azr__ws_resume(struct azr__ws *ws) {
     uv_timer_start(&ws->replay_timer, on_replay_timer, 0, 0);
     return;
   }
-  if (ws->stream) azr__stream_resume(ws->stream);
+  if (ws->stream && !ws->input_stopped) azr__stream_resume(ws->stream);
 }
 
 void azr__ws_set_wait_for_close(struct azr__ws *ws, bool wait) { ws->opt.dont_wait_for_close = !wait; }

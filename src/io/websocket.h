@@ -111,6 +111,10 @@ int azr__ws_pong(struct azr__ws *ws, const void *payload, size_t len);
 int azr__ws_close(struct azr__ws *ws, uint16_t code, const char *reason);
 /* Drops the connection at once (TCP reset); on_close follows from the loop with AZR_E_CLOSED. */
 void azr__ws_abort(struct azr__ws *ws);
+/* Takes the stream away from an open endpoint without a byte or a close reaching it: the endpoint
+ * ends as if the connection were lost (on_close from the loop: AZR_E_CONN_RESET, 1006) and the
+ * caller owns the stream and must set its owner at once. NULL when there is no stream (any more). */
+struct azr__stream *azr__ws_detach_stream(struct azr__ws *ws);
 
 /* Pausing stops message events at once (events of bytes already read are kept and replayed on
  * resume) and stops reading, so TCP flow control reaches the peer. */

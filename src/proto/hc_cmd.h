@@ -97,9 +97,7 @@ struct azr__hc_cmd {
  *   AZR_E_TOO_BIG   len > AZR_MAX_CONTROL_MSG
  *   AZR_E_NOT_FOUND the member is none of accept/request/response/renewToken (callers ignore those)
  *   AZR_E_PARSE     malformed JSON (incl. invalid UTF-8, control characters or "\u0000" in strings),
- *                   not an object, a required member missing (accept: address and id; response:
- *                   requestId and statusCode; renewToken: token; a request's address is optional
- *                   because requests delivered over a rendezvous socket may omit it), a member of the wrong type, a header
+ *                   not an object, a required member missing, a member of the wrong type, a header
  *                   name that is not an HTTP token or a value with CR/LF, more than AZR__HC_MAX_HEADERS
  *                   headers, statusCode not an integer 100-999 (a numeric string is accepted, §13.1 #7),
  *                   a port outside 0-65535
@@ -117,9 +115,9 @@ void azr__hc_cmd_free(const struct azr__mem *mem, struct azr__hc_cmd *cmd);
 /* {"accept":{address,id,connectHeaders,remoteEndpoint}}: connectHeaders and remoteEndpoint are always
  * written (Java dereferences both, §13.2); a missing endpoint is written as "0.0.0.0" port 0. */
 int azr__hc_cmd_write_accept(struct azr__buf *out, const struct azr__hc_accept *a);
-/* Full form {"request":{address (when set),id,requestTarget,method,remoteEndpoint (when present),
- * requestHeaders,body}} when method != NULL (requestTarget defaults to "/"); otherwise the
- * rendezvous-only form with only address (required) and id (§5.5). */
+/* Full form {"request":{address,id,requestTarget,method,remoteEndpoint (when present),requestHeaders,body}}
+ * when method != NULL (requestTarget defaults to "/"; address is left out when NULL, as a request on
+ * a rendezvous may be, §7.4); otherwise the rendezvous-only form with only address and id (§5.5). */
 int azr__hc_cmd_write_request(struct azr__buf *out, const struct azr__hc_request *r);
 /* {"response":{requestId,statusCode,statusDescription (when set),responseHeaders,body}}. */
 int azr__hc_cmd_write_response(struct azr__buf *out, const struct azr__hc_response *r);

@@ -168,16 +168,11 @@ int azr__hc_cmd_write_accept(struct azr__buf *out, const struct azr__hc_accept *
 }
 
 int azr__hc_cmd_write_request(struct azr__buf *out, const struct azr__hc_request *r) {
-  /* The rendezvous-only form needs the address; the full form may leave it out (a request sent
-   * over a rendezvous socket, which .NET never reads it from). */
-  if (!out || !r || (!r->method && !r->address) || !port_ok(&r->remote)) return AZR_E_INVALID_ARG;
+  if (!out || !r || (!r->address && !r->method) || !port_ok(&r->remote)) return AZR_E_INVALID_ARG;
   struct writer w = {out, out->len, AZR_OK};
-  lit(&w, "{\"request\":{");
-  if (r->address) {
-    lit(&w, "\"address\":");
-    str(&w, r->address);
-  }
   if (!r->method) { /* §5.5: nothing that would make an SDK take it for the full form */
+    lit(&w, "{\"request\":{\"address\":");
+    str(&w, r->address);
     if (r->id) {
       lit(&w, ",\"id\":");
       str(&w, r->id);
@@ -185,7 +180,13 @@ int azr__hc_cmd_write_request(struct azr__buf *out, const struct azr__hc_request
     lit(&w, "}}");
     return finish(&w);
   }
-  lit(&w, r->address ? ",\"id\":" : "\"id\":");
+  lit(&w, "{\"request\":{");
+  if (r->address) { /* a request that arrives on a rendezvous may leave it out (§7.4) */
+    lit(&w, "\"address\":");
+    str(&w, r->address);
+    lit(&w, ",");
+  }
+  lit(&w, "\"id\":");
   str(&w, r->id);
   lit(&w, ",\"requestTarget\":");
   str(&w, r->request_target ? r->request_target : "/");

@@ -28,7 +28,4 @@ azr_api_test(test_api_flow)
 azr_api_test(test_api_tokens)
 azr_api_test(test_api_tls)
 azr_api_test(test_api_transport)
-
-# Documented behaviour the library does not deliver yet (each test says what and where). Disabled
-# so the suite stays green; enable it when fixing, then fold the tests into their suites.
-azr_api_test(test_api_regressions)
+azr_api_test(test_api_uv_loop)

@@ -43,7 +43,8 @@ test('accept command carries address, id, connectHeaders (with Sec-WebSocket-Key
     const { msg } = await listener.next('accept', 10000);
     const a = msg.accept;
     assert.equal(typeof a.address, 'string');
-    assert.ok(a.address.startsWith(`${emu.wsScheme}://localhost:${emu.port}/$hc/hc1?`), `address ${a.address}`);
+    // Rendezvous addresses name the gateway host, 127.0.0.1 by default (§2.4, docs/EMULATOR.md).
+    assert.ok(a.address.startsWith(`${emu.wsScheme}://127.0.0.1:${emu.port}/$hc/hc1?`), `address ${a.address}`);
     assert.match(a.address, /[?&]sb-hc-action=accept(&|$)/);
     assert.match(a.address, /[?&]tenant=7(&|$)/, 'the sender query travels in the address (§2.4)');
     assert.doesNotMatch(a.address, /sb-hc-token/i);

@@ -219,7 +219,7 @@ static int parse_args(int argc, char **argv, struct args *a) {
 
 /* Reports a failed emulator call: a bad command-line value is a usage error, anything else a failure. */
 static int emulator_error(azr_emulator *em, int rc, const char *what, int usage_status) {
-  const char *detail = em ? azr_emulator_last_error(em) : NULL;
+  const char *detail = em ? azr_emulator_get_last_error(em) : NULL;
   cli_log(CLI_ERROR, "%s: %s", what, detail && *detail ? detail : azr_strerror(rc));
   bool bad_value = rc == AZR_E_INVALID_ARG || rc == AZR_E_TOO_BIG || rc == AZR_E_NOT_FOUND || rc == AZR_E_PARSE ||
                    rc == AZR_E_FILE || rc == AZR_E_IO;
@@ -245,7 +245,7 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
   o.log = log_to_stderr;
   o.log_level = a->common.verbosity;
   azr_emulator *em = NULL;
-  int rc = azr_emulator_new(&em, &o);
+  int rc = azr_emulator_new(&em, &o, sizeof o);
   free(cert);
   if (key) {
     explicit_bzero(key, strlen(key)); /* a plain memset before free may be optimized away */
@@ -281,7 +281,7 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
     }
   }
   if (!status && (rc = azr_emulator_start(em))) status = emulator_error(em, rc, "cannot start", 0);
-  if (!status && azr_emulator_hybrid_connection_count(em) == 0)
+  if (!status && azr_emulator_get_hybrid_connection_count(em) == 0)
     cli_log(CLI_WARN, "no hybrid connection is defined, so every listener and sender will get 404: add one with "
                       "--hc NAME (repeatable, or NAME,NAME) or in a --config file");
   explicit_bzero(generated_key, sizeof generated_key);
@@ -296,20 +296,20 @@ static int start_emulator(const struct args *a, azr_emulator **out) {
 /* The lines a script waits for: endpoint, one connection string per hybrid connection, then "ready". */
 static int announce(azr_emulator *em, const struct args *a) {
   if (a->cert_out) {
-    const char *pem = azr_emulator_certificate_pem(em);
+    const char *pem = azr_emulator_get_certificate_pem(em);
     if (!pem || write_text_file(a->cert_out, pem)) {
       cli_log(CLI_ERROR, "cannot write %s: %s", a->cert_out, pem ? strerror(errno) : "no certificate");
       return CLI_FAIL;
     }
   }
-  printf("endpoint: %s://%s:%u/\n", a->plain ? "http" : "https", azr_emulator_namespace(em),
-         (unsigned)azr_emulator_port(em));
+  printf("endpoint: %s://%s:%u/\n", a->plain ? "http" : "https", azr_emulator_get_namespace(em),
+         (unsigned)azr_emulator_get_port(em));
   char connstr[16384];
-  for (size_t i = 0; i < azr_emulator_hybrid_connection_count(em); i++) {
-    const char *hc = azr_emulator_hybrid_connection_at(em, i);
+  for (size_t i = 0; i < azr_emulator_get_hybrid_connection_count(em); i++) {
+    const char *hc = azr_emulator_get_hybrid_connection_at(em, i);
     /* The command line's rule first; hybrid connections only a config rule covers use that rule. */
-    int rc = azr_emulator_connection_string(em, hc, a->key_name, connstr, sizeof connstr);
-    if (rc == AZR_E_NOT_FOUND) rc = azr_emulator_connection_string(em, hc, NULL, connstr, sizeof connstr);
+    int rc = azr_emulator_get_connection_string(em, hc, a->key_name, connstr, sizeof connstr);
+    if (rc == AZR_E_NOT_FOUND) rc = azr_emulator_get_connection_string(em, hc, NULL, connstr, sizeof connstr);
     if (rc == AZR_E_NOT_FOUND) continue; /* no rule covers it: nothing to print */
     if (rc) return emulator_error(em, rc, "cannot build a connection string", 0);
     printf("connection string %s: %s\n", hc, connstr);

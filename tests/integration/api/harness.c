@@ -127,12 +127,12 @@ static struct h_world *world_prepare(bool tls, const char *bind_host, const char
   o.log = emulator_log;
   o.log_user_data = w;
   o.log_level = AZR_LOG_DEBUG;
-  assert_int_equal(azr_emulator_new(&w->em, &o), AZR_OK);
+  assert_int_equal(azr_emulator_new(&w->em, &o, sizeof o), AZR_OK);
   assert_int_equal(azr_emulator_add_rule(w->em, H_KEY_NAME, H_KEY, NULL, AZR_RIGHT_MANAGE, NULL), AZR_OK);
   assert_int_equal(azr_emulator_add_hybrid_connection(w->em, H_HC, true), AZR_OK);
   for (size_t i = 0; emulator_settings && emulator_settings[i]; i++)
     if (azr_emulator_config(w->em, emulator_settings[i]) != AZR_OK)
-      fail_msg("emulator setting %s: %s", emulator_settings[i], azr_emulator_last_error(w->em));
+      fail_msg("emulator setting %s: %s", emulator_settings[i], azr_emulator_get_last_error(w->em));
   return w;
 }
 
@@ -147,10 +147,10 @@ struct h_world *h_world_new_bound(bool tls, const char *bind_host, const char *c
 }
 
 void h_world_start(struct h_world *w) {
-  if (azr_emulator_start(w->em) != AZR_OK) fail_msg("emulator start: %s", azr_emulator_last_error(w->em));
-  assert_int_equal(azr_emulator_connection_string(w->em, H_HC, H_KEY_NAME, w->connstr, sizeof w->connstr), AZR_OK);
+  if (azr_emulator_start(w->em) != AZR_OK) fail_msg("emulator start: %s", azr_emulator_get_last_error(w->em));
+  assert_int_equal(azr_emulator_get_connection_string(w->em, H_HC, H_KEY_NAME, w->connstr, sizeof w->connstr), AZR_OK);
   if (w->tls) {
-    const char *pem = azr_emulator_certificate_pem(w->em);
+    const char *pem = azr_emulator_get_certificate_pem(w->em);
     assert_non_null(pem);
     snprintf(w->ca_path, sizeof w->ca_path, "/tmp/azr-api-ca-XXXXXX");
     int fd = mkstemp(w->ca_path);

@@ -243,8 +243,25 @@ static void test_max_message_size(void **state) {
   assert_int_equal(hl->in.msgs, 1);
 }
 
+/* FEATURES MaxMessageSize: "bigger ones close the connection with 1009", and the sender gets that
+ * Close (the listener must let its Close frame out before dropping the connection, not reset it). */
+static void test_too_big_message_close_reaches_sender(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  h_listener_config(hl, "MaxMessageSize=1024");
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new(w);
+  h_connect_pair(hl, hc);
+  static unsigned char buf[2000];
+  assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
+  H_WAIT(w, hl->n_conn_disc == 1 && hc->n_close == 1, 5000);
+  assert_int_equal(hl->cd_code, 1009);
+  assert_int_equal(hc->close_code, 1009);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(test_too_big_message_close_reaches_sender, teardown),
       cmocka_unit_test_teardown(test_data_formats, teardown),
       cmocka_unit_test_teardown(test_message_length, teardown),
       cmocka_unit_test_teardown(test_send_fragment, teardown),

@@ -263,8 +263,30 @@ static void test_pause_and_process_data(void **state) {
   assert_memory_equal(hl->in.bytes + 5000, "later", 5);
 }
 
+/* connection.h: azr_conn_interrupt "ends ... an ongoing SendFile on this connection
+ * (AZR_E_INTERRUPTED)", at once, also while the peer does not read (the file source is not asked
+ * again then, so the interruption must not wait for it). */
+static void test_interrupt_sendfile_while_peer_stalled(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl;
+  struct h_client *hc;
+  azr_conn_id id = h_stalled_pair(w, NULL, &hl, &hc);
+  char path[64];
+  h_temp_file(path, sizeof path, 20u << 20);
+  assert_int_equal(azr_conn_send_file(hl->l, id, path), AZR_OK);
+  h_pump_for(w, 300);
+  assert_int_equal(azr_conn_interrupt(hl->l, id), AZR_OK);
+  uint64_t deadline = h_now_ms() + 1500;
+  while (hl->n_conn_error == 0 && h_step(w, deadline)) {
+  }
+  unlink(path);
+  assert_int_equal(hl->n_conn_error, 1);
+  assert_int_equal(hl->ce_code, AZR_E_INTERRUPTED);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_teardown(test_interrupt_sendfile_while_peer_stalled, teardown),
       cmocka_unit_test_teardown(test_wouldblock_then_ready, teardown),
       cmocka_unit_test_teardown(test_blocking_send_times_out, teardown),
       cmocka_unit_test_teardown(test_blocking_send_interrupted, teardown),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Listener lifecycle end to end: start/status/headers, stop and shutdown, loop misuse inside
  * callbacks, refusals (401, 404) and the reconnect policy, relay-side drops, keep-alive.
- * (Application loops, azrelay/uv.h: test_api_regressions.) */
+ * (Application loops, azrelay/uv.h: test_api_uv_loop.) */
 #include <stdio.h>
 #include <string.h>
 

@@ -22,7 +22,7 @@ static void test_untrusted_certificate_refused(void **state) {
   assert_true(hl->n_ssl_auth >= 1);
   assert_string_not_equal(hl->ssl_auth_status, "OK");
   assert_false(hl->ssl_auth_accept_in);
-  assert_string_equal(hl->ssl_auth_pem, azr_emulator_certificate_pem(w->em));
+  assert_string_equal(hl->ssl_auth_pem, azr_emulator_get_certificate_pem(w->em));
   assert_int_equal(hl->connected_status, AZR_E_TLS_VERIFY);
   assert_int_equal(hl->connected_http, 0);
   assert_int_equal(hl->n_online, 0);
@@ -67,7 +67,7 @@ static void test_accept_override_and_negotiated(void **state) {
   h_listener_get(hl, "SSLNegotiatedKeyExchangeStrength", v, sizeof v);
   assert_true(atoi(v) > 0);
   h_listener_get(hl, "SSLServerCertEncoded", v, sizeof v);
-  assert_string_equal(v, azr_emulator_certificate_pem(w->em));
+  assert_string_equal(v, azr_emulator_get_certificate_pem(w->em));
 }
 
 static void test_trusted_ca_and_tls_connections(void **state) {
@@ -81,7 +81,7 @@ static void test_trusted_ca_and_tls_connections(void **state) {
   /* ... and as PEM text. */
   struct h_listener *pem = h_listener_new(w, false);
   char setting[8192];
-  snprintf(setting, sizeof setting, "SSLServerCACerts=%s", azr_emulator_certificate_pem(w->em));
+  snprintf(setting, sizeof setting, "SSLServerCACerts=%s", azr_emulator_get_certificate_pem(w->em));
   h_listener_config(pem, setting);
   h_listener_start_online(pem);
   assert_string_equal(pem->ssl_auth_status, "OK");

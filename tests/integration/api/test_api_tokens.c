@@ -152,7 +152,7 @@ static void test_pre_issued_token(void **state) {
   assert_int_equal(azr_sas_token_for_entity("localhost", H_HC, H_KEY_NAME, H_KEY, se, &token), AZR_OK);
   assert_int_equal(azr_sas_token_for_entity("localhost", H_HC, H_KEY_NAME, "Zm9yZ2Vk", se, &forged), AZR_OK);
   char ns[64];
-  snprintf(ns, sizeof ns, "localhost:%u", azr_emulator_port(w->em));
+  snprintf(ns, sizeof ns, "localhost:%u", azr_emulator_get_port(w->em));
   /* No key anywhere: only the token. */
   struct h_listener *hl = h_listener_new(w, true), *bad = h_listener_new(w, true);
   struct h_listener *ls[2] = {hl, bad};
@@ -224,7 +224,7 @@ static int provide_fast(const char *audience, char *out, size_t out_len, int64_t
   struct fast_provider *p = ud;
   p->calls++;
   char *tok = NULL;
-  int64_t se = azr_emulator_clock_s(p->em) + p->lifetime_s;
+  int64_t se = azr_emulator_get_clock_s(p->em) + p->lifetime_s;
   if (azr_sas_token_create(audience, H_KEY_NAME, H_KEY, se, &tok) != AZR_OK) return AZR_E_BAD_TOKEN;
   snprintf(out, out_len, "%s", tok);
   azr_free(tok);
@@ -244,7 +244,7 @@ static void test_day_of_renewals(void **state) {
   h_listener_config(hl, "ReconnectDelayFirstMs=100");
   h_listener_config(hl, "ReconnectDelayMaxMs=500");
   h_listener_start_online(hl);
-  int64_t emu_start = azr_emulator_clock_s(w->em);
+  int64_t emu_start = azr_emulator_get_clock_s(w->em);
 
   /* The control: a fixed token for the fast clock, which the listener can only resend. */
   struct h_listener *stale = h_listener_new(w, true);
@@ -266,7 +266,7 @@ static void test_day_of_renewals(void **state) {
       drops++;
     }
   }
-  int64_t emu_hours = (azr_emulator_clock_s(w->em) - emu_start) / 3600;
+  int64_t emu_hours = (azr_emulator_get_clock_s(w->em) - emu_start) / 3600;
   print_message("emulator clock advanced %lld h; %d renewals, %d recycles, %d tokens issued\n", (long long)emu_hours,
                 hl->n_renewed, drops, p.calls);
   assert_true(emu_hours >= 23);

@@ -170,10 +170,12 @@ static struct h_listener *expect_unreachable(struct h_world *w, const char *ns_s
 }
 
 static void test_use_ipv6(void **state) {
-  struct h_world *w = *state = h_world_new_bound(false, "::1", NULL);
+  /* NamespaceAddress names the relay by address, so the listener's tokens do too. */
+  static const char *const settings[] = {"NamespaceAliases=::1", NULL};
+  struct h_world *w = *state = h_world_new_bound(false, "::1", settings);
   w->capture_emulator_log = true;
   char ns[64];
-  snprintf(ns, sizeof ns, "NamespaceAddress=[::1]:%u", azr_emulator_port(w->em));
+  snprintf(ns, sizeof ns, "NamespaceAddress=[::1]:%u", azr_emulator_get_port(w->em));
   /* IPv6 only and both families reach a relay on ::1 ... */
   struct h_listener *v6 = h_listener_new(w, true);
   h_listener_config(v6, ns);
@@ -191,9 +193,10 @@ static void test_use_ipv6(void **state) {
 }
 
 static void test_ipv6_only_cannot_reach_an_ipv4_relay(void **state) {
-  struct h_world *w = *state = h_world_new(false, NULL); /* 127.0.0.1 */
+  static const char *const settings[] = {"NamespaceAliases=127.0.0.1", NULL};
+  struct h_world *w = *state = h_world_new(false, settings); /* 127.0.0.1 */
   char ns[64];
-  snprintf(ns, sizeof ns, "NamespaceAddress=127.0.0.1:%u", azr_emulator_port(w->em));
+  snprintf(ns, sizeof ns, "NamespaceAddress=127.0.0.1:%u", azr_emulator_get_port(w->em));
   (void)expect_unreachable(w, ns, "UseIPv6=1");
   struct h_listener *v4 = h_listener_new(w, true);
   h_listener_config(v4, ns);
@@ -251,7 +254,7 @@ static struct keepalive keepalive_to(uint16_t port) {
  * TCP_USER_TIMEOUT that bounds unacknowledged data. */
 static void expect_keepalive(struct h_world *w, const char *const *settings, bool on, int idle_s, int interval_s,
                              int count, unsigned user_timeout_ms) {
-  uint16_t port = azr_emulator_port(w->em);
+  uint16_t port = azr_emulator_get_port(w->em);
   struct h_listener *hl = h_listener_new(w, true);
   for (size_t i = 0; settings[i]; i++) h_listener_config(hl, settings[i]);
   h_listener_start_online(hl);
@@ -286,7 +289,7 @@ static void test_tcp_keepalive(void **state) {
   h_listener_start_online(hl);
   struct h_client *hc = h_client_new(w);
   h_connect_pair(hl, hc);
-  uint16_t port = azr_emulator_port(w->em);
+  uint16_t port = azr_emulator_get_port(w->em);
   DIR *d = opendir("/proc/self/fd");
   assert_non_null(d);
   int sockets = 0, with_timeout = 0;
@@ -317,7 +320,7 @@ static void test_socket_buffers(void **state) {
   h_listener_config(hl, "InBufferSize=131072");
   h_listener_config(hl, "OutBufferSize=65536");
   h_listener_start_online(hl);
-  struct keepalive k = keepalive_to(azr_emulator_port(w->em));
+  struct keepalive k = keepalive_to(azr_emulator_get_port(w->em));
   assert_int_equal(k.found, 1);
   assert_int_equal(k.rcvbuf, 2 * 131072);
   assert_int_equal(k.sndbuf, 2 * 65536);
@@ -355,7 +358,7 @@ static void test_redirect(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   w->capture_emulator_log = true;
   char location[256];
-  snprintf(location, sizeof location, "sb://localhost:%u/", azr_emulator_port(w->em));
+  snprintf(location, sizeof location, "sb://localhost:%u/", azr_emulator_get_port(w->em));
   struct redirector r;
   redirector_start(&r, location);
   char ns[64];
@@ -383,7 +386,7 @@ static void test_redirect(void **state) {
   char v[128];
   h_listener_get(follow, "NamespaceAddress", v, sizeof v);
   char expect[64];
-  snprintf(expect, sizeof expect, "localhost:%u", azr_emulator_port(w->em));
+  snprintf(expect, sizeof expect, "localhost:%u", azr_emulator_get_port(w->em));
   assert_string_equal(v, expect);
   redirector_stop(&r);
   /* The redirector saw listen handshakes; the relay saw exactly one listener join. */

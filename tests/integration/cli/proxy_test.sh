@@ -43,11 +43,15 @@ MaxClients 50
 CONF
 }
 
+# The hosts a proxy sees for the relay: the namespace (localhost) and the gateway host of rendezvous
+# addresses (127.0.0.1, docs/EMULATOR.md), as an extended regular expression.
+RELAY_HOSTS='(localhost|127\.0\.0\.1)'
+
 # through WHAT: the number of tunnels the proxy log shows so far.
 tunnels() {
   case $1 in
-  tinyproxy) count_lines "$T/tinyproxy.log" "CONNECT localhost:$EMU_PORT HTTP" ;;
-  microsocks) count_lines "$T/microsocks.err" "connected to localhost:$EMU_PORT\$" ;;
+  tinyproxy) count_lines "$T/tinyproxy.log" "CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" ;;
+  microsocks) count_lines "$T/microsocks.err" "connected to $RELAY_HOSTS:$EMU_PORT\$" ;;
   esac
 }
 

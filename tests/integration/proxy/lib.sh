@@ -78,6 +78,9 @@ expect_count() {
 # ---- the azrelay side ----
 
 EMU_PORT=
+# The hosts a proxy sees for the relay: the namespace (localhost) and the gateway host of rendezvous
+# addresses (127.0.0.1, see docs/EMULATOR.md), as an extended regular expression.
+RELAY_HOSTS='(localhost|127\.0\.0\.1)'
 CS=
 CERT="$T/relay.pem"
 

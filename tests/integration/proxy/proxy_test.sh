@@ -77,7 +77,7 @@ case_tinyproxy() {
   https_proxy="http://127.0.0.1:1" send_echo noauto "https_proxy ignored" --set ProxyAutoDetect=false
   stop_pid "$lpid"
   # Listener: control channel + 5 rendezvous; senders: FirewallType=1, ProxyAutoDetect, FirewallAutoDetect.
-  expect_count "$TINYPROXY_LOG" "CONNECT localhost:$EMU_PORT HTTP" 9 "tinyproxy carried every listener connection and 3 senders"
+  expect_count "$TINYPROXY_LOG" "CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" 9 "tinyproxy carried every listener connection and 3 senders"
 }
 
 case_proxy_down() {
@@ -95,7 +95,7 @@ case_proxy_down() {
   expect_online listener "$lpid"
   send_echo direct "after the proxy came up"
   stop_pid "$lpid"
-  expect_count "$TINYPROXY_LOG" "CONNECT localhost:$EMU_PORT HTTP" 2 "tinyproxy carried the control channel and the rendezvous"
+  expect_count "$TINYPROXY_LOG" "CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" 2 "tinyproxy carried the control channel and the rendezvous"
 }
 
 # ---- stunnel in front of tinyproxy: an HTTPS proxy (ProxySSL=1) ----
@@ -144,7 +144,7 @@ case_tinyproxy_https() {
   stop_pid "$lpid"
   # What got through crossed stunnel (TLS) and then tinyproxy: the control channel, the rendezvous
   # and the sender; the two refused senders never reached tinyproxy with a CONNECT.
-  expect_count "$TINYPROXY_LOG" "CONNECT localhost:$EMU_PORT HTTP" 3 "tinyproxy carried the control channel, the rendezvous and the sender"
+  expect_count "$TINYPROXY_LOG" "CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" 3 "tinyproxy carried the control channel, the rendezvous and the sender"
   wait_lines "$STUNNEL_LOG" "Service \[https-proxy\] accepted connection" 4 5 ||
     fail "stunnel did not accept the listener's, the sender's and the plain sender's connections"
   log "ok: stunnel terminated TLS: $(grep -c "accepted connection" "$STUNNEL_LOG") connections"
@@ -222,7 +222,7 @@ case_squid_basic() {
   expect_refused_retrying wrong_listener "$wpid" "407.*\(AZR_E_PROXY\)"
   stop_pid "$wpid"
   stop_pid "$lpid"
-  expect_count "$SQUID_DIR/access.log" "TCP_TUNNEL/200 .* CONNECT localhost:$EMU_PORT alice " 3 \
+  expect_count "$SQUID_DIR/access.log" "TCP_TUNNEL/200 .* CONNECT $RELAY_HOSTS:$EMU_PORT alice " 3 \
     "squid tunnelled the control channel, the rendezvous and the sender as alice"
 }
 
@@ -238,7 +238,7 @@ case_squid_digest() {
   # The scheme is honoured: Basic-only credentials are refused by a Digest-only proxy.
   send_refused basic_sender "407" "${via[@]}" --set ProxyAuthScheme=0 --set ProxyUser=bob --set ProxyPassword=Digest-s3cret
   stop_pid "$lpid"
-  expect_count "$SQUID_DIR/access.log" "TCP_TUNNEL/200 .* CONNECT localhost:$EMU_PORT bob " 3 \
+  expect_count "$SQUID_DIR/access.log" "TCP_TUNNEL/200 .* CONNECT $RELAY_HOSTS:$EMU_PORT bob " 3 \
     "squid tunnelled the control channel, the rendezvous and the sender as bob (Digest)"
 }
 
@@ -252,7 +252,7 @@ case_squid_ntlm() {
   expect_online listener "$lpid"
   send_echo sender "through squid with NTLM" "${via[@]}" "${ntlm[@]}"
   stop_pid "$lpid"
-  expect_count "$SQUID_DIR/access.log" "TCP_TUNNEL/200 .* CONNECT localhost:$EMU_PORT [^ ]*carol[^ ]* " 3 \
+  expect_count "$SQUID_DIR/access.log" "TCP_TUNNEL/200 .* CONNECT $RELAY_HOSTS:$EMU_PORT [^ ]*carol[^ ]* " 3 \
     "squid tunnelled the control channel, the rendezvous and the sender as carol (NTLM handshake)"
 }
 
@@ -397,16 +397,18 @@ EOF
   send_echo socks5 "through ssh SOCKS5" --set FirewallType=3 "${socks[@]}"
   stop_pid "$lpid"
   # SOCKS4 hands the proxy an address; SOCKS4A and SOCKS5 (as FirewallType 3 is used: the proxy
-  # resolves) hand it the relay's host name.
+  # resolves) hand it the relay's host name. Rendezvous addresses name the emulator's gateway host,
+  # 127.0.0.1 (docs/EMULATOR.md), which reaches the proxy as an address whatever the SOCKS version.
   local re="direct-tcpip: listening port $PROXY_PORT for"
-  expect_count "$SSH_DIR/ssh.log" "$re 127\.0\.0\.1 port $EMU_PORT," 1 "ssh got an address from the SOCKS4 sender"
-  expect_count "$SSH_DIR/ssh.log" "$re localhost port $EMU_PORT," 4 \
-    "ssh got the host name from the SOCKS4A listener (control channel + 2 rendezvous) and the SOCKS5 sender"
+  expect_count "$SSH_DIR/ssh.log" "$re 127\.0\.0\.1 port $EMU_PORT," 3 \
+    "ssh got an address from the SOCKS4 sender and the listener's 2 rendezvous"
+  expect_count "$SSH_DIR/ssh.log" "$re localhost port $EMU_PORT," 2 \
+    "ssh got the host name from the SOCKS4A listener's control channel and the SOCKS5 sender"
 }
 
 # ---- microsocks ----
 
-MICROSOCKS_RE() { echo "connected to localhost:$EMU_PORT\$"; }
+MICROSOCKS_RE() { echo "connected to $RELAY_HOSTS:$EMU_PORT\$"; }
 
 case_microsocks() {
   need_cmd microsocks

@@ -190,15 +190,15 @@ static int emu_start(struct emu *e, const struct keypair *kp) {
     o.tls_cert_pem = kp->cert_pem;
     o.tls_key_pem = kp->key_pem;
   }
-  if (azr_emulator_new(&e->em, &o) ||
+  if (azr_emulator_new(&e->em, &o, sizeof o) ||
       azr_emulator_add_rule(e->em, RULE, "dGxzLXRlc3Qta2V5LW5vdC1zZWNyZXQ=", NULL,
                             AZR_RIGHT_LISTEN | AZR_RIGHT_SEND | AZR_RIGHT_MANAGE, NULL) ||
       azr_emulator_add_hybrid_connection(e->em, "hc1", true) || azr_emulator_start(e->em) ||
-      azr_emulator_connection_string(e->em, "hc1", RULE, e->connstr, sizeof e->connstr)) {
-    printf("emulator: %s\n", e->em ? azr_emulator_last_error(e->em) : "cannot create");
+      azr_emulator_get_connection_string(e->em, "hc1", RULE, e->connstr, sizeof e->connstr)) {
+    printf("emulator: %s\n", e->em ? azr_emulator_get_last_error(e->em) : "cannot create");
     return -1;
   }
-  snprintf(e->cert_pem, sizeof e->cert_pem, "%s", azr_emulator_certificate_pem(e->em));
+  snprintf(e->cert_pem, sizeof e->cert_pem, "%s", azr_emulator_get_certificate_pem(e->em));
   return 0;
 }
 

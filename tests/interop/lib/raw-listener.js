@@ -5,7 +5,7 @@
 'use strict';
 
 const WebSocket = require('ws');
-const { handshake, withTimeout, redact } = require('./relay');
+const { handshake, withTimeout, redact, listenUrl, tokenFor } = require('./relay');
 
 class HandshakeError extends Error {
   constructor(url, r) {
@@ -185,4 +185,14 @@ class RawListener {
   }
 }
 
-module.exports = { RawListener, HandshakeError, CommandReader };
+/** Runs fn(listener) with a RawListener on hybrid connection `hc` of `emu`, then closes it. */
+async function withRawListener(emu, hc, fn) {
+  const l = await RawListener.open(listenUrl(emu, hc), { token: tokenFor(emu, hc) });
+  try {
+    return await fn(l);
+  } finally {
+    await l.close();
+  }
+}
+
+module.exports = { RawListener, HandshakeError, CommandReader, withRawListener };

@@ -105,6 +105,16 @@ function httpsUrl(emu, hc, { suffix = '', query = '', token } = {}) {
 function handshake(url, { headers = {}, protocols, timeoutMs = 15000, wsOptions = {} } = {}) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: false, handshakeTimeout: timeoutMs, ...wsOptions });
+    // A server may send its first message in the same packet as its 101: ws emits it before the
+    // caller could attach a listener, so it is kept here for firstMessage().
+    ws.early = []; // the data of those messages
+    ws.earlyBinary = []; // and whether each was binary
+    const keepEarly = (data, isBinary) => {
+      ws.early.push(data);
+      ws.earlyBinary.push(isBinary);
+    };
+    ws.on('message', keepEarly);
+    ws.once('open', () => queueMicrotask(() => ws.off('message', keepEarly))); // before the caller's continuation
     let settled = false;
     const done = (fn, v) => {
       if (settled) return;
@@ -139,6 +149,16 @@ function handshake(url, { headers = {}, protocols, timeoutMs = 15000, wsOptions 
     });
     ws.on('error', (err) => done(reject, err));
   });
+}
+
+/** The first message on a socket from handshake(): one that came with the 101, or the next one. */
+async function firstMessage(ws, ms, what) {
+  if (ws.early && ws.early.length) {
+    ws.earlyBinary.shift();
+    return ws.early.shift();
+  }
+  const [data] = await nextEvent(ws, 'message', ms, what);
+  return data;
 }
 
 /** Removes token values from a URL before it goes into a message. */
@@ -206,6 +226,7 @@ function watchdog(ms, name) {
 }
 
 module.exports = {
+  firstMessage,
   emulator,
   envName,
   nowSeconds,

@@ -4,12 +4,14 @@
 // test file in a new Node process that trusts the emulator's certificate (NODE_EXTRA_CA_CERTS is
 // read only at process start, hence the second process) and always stops both processes.
 //
-// Usage: run-with-emulator.js [--timeout SECONDS] [emulator options...] -- TEST_FILE [test args...]
+// Usage: run-with-emulator.js [--timeout SECONDS] [--ulimit-n N] [emulator options...] -- TEST_FILE [test args...]
 //
+// --ulimit-n N starts the emulator with at most N open descriptors (RLIMIT_NOFILE, through sh).
 // The runner adds `--port 0 --cert-out DIR/emulator-cert.pem` and, unless given, a generated
 // `--key-name/--key`; a relative `--config FILE` is taken relative to the test file's directory. The test sees AZR_EMU_PORT, AZR_EMU_KEY_NAME, AZR_EMU_KEY, AZR_EMU_CERT,
 // AZR_EMU_ENDPOINT, AZR_EMU_CONNSTR_<HC> (upper case, non-alphanumerics as '_'), AZR_EMU_CONFIG
-// (absolute path of --config, if any), AZR_EMU_PLAIN=1 with --plain, and NODE_EXTRA_CA_CERTS.
+// (absolute path of --config, if any), AZR_EMU_PLAIN=1 with --plain, AZR_EMU_PID (the emulator's
+// process id, for CPU and memory measurements), AZR_EMU_TMPDIR and NODE_EXTRA_CA_CERTS.
 // Exit status: the test's, or 1 when the emulator fails to start, dies during the test or exits
 // uncleanly on SIGTERM; 2 for usage errors. The emulator's stderr is printed whenever it fails.
 'use strict';
@@ -26,7 +28,7 @@ const STDERR_KEEP = 256 * 1024; // bytes of emulator stderr kept in memory for f
 
 function usage(msg) {
   process.stderr.write(`run-with-emulator: ${msg}\n` +
-    'usage: run-with-emulator.js [--timeout SECONDS] [emulator options...] -- TEST_FILE [args...]\n');
+    'usage: run-with-emulator.js [--timeout SECONDS] [--ulimit-n N] [emulator options...] -- TEST_FILE [args...]\n');
   process.exit(2);
 }
 
@@ -42,7 +44,14 @@ function parseArgs(argv) {
     if (!(timeoutS > 0)) usage('--timeout needs a positive number of seconds');
     emuArgs = emuArgs.slice(0, t).concat(emuArgs.slice(t + 2));
   }
-  return { emuArgs, testArgs, timeoutS };
+  let ulimitN = null;
+  const u = emuArgs.indexOf('--ulimit-n');
+  if (u >= 0) {
+    ulimitN = Number(emuArgs[u + 1]);
+    if (!(Number.isInteger(ulimitN) && ulimitN > 0)) usage('--ulimit-n needs a positive whole number');
+    emuArgs = emuArgs.slice(0, u).concat(emuArgs.slice(u + 2));
+  }
+  return { emuArgs, testArgs, timeoutS, ulimitN };
 }
 
 function optionValue(args, name) {
@@ -74,7 +83,7 @@ class Tail {
 }
 
 async function main() {
-  const { emuArgs, testArgs, timeoutS } = parseArgs(process.argv.slice(2));
+  const { emuArgs, testArgs, timeoutS, ulimitN } = parseArgs(process.argv.slice(2));
   const bin = process.env.AZRELAY_BIN;
   if (!bin) usage('AZRELAY_BIN is not set (path of the azrelay binary)');
   if (!fs.existsSync(bin)) usage(`AZRELAY_BIN=${bin} does not exist`);
@@ -111,7 +120,10 @@ async function main() {
   // --- start the emulator -------------------------------------------------------------------------
   const emuStderr = new Tail(STDERR_KEEP);
   const logFile = fs.openSync(path.join(dir, 'emulator.log'), 'w');
-  const emu = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With --ulimit-n the shell lowers the limit and then becomes the emulator (exec keeps the pid).
+  const emu = ulimitN
+    ? spawn('/bin/sh', ['-c', `ulimit -n ${ulimitN} && exec "$0" "$@"`, bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(emu);
   const emuExit = new Promise((resolve) => emu.on('exit', (code, signal) => resolve({ code, signal })));
   emu.stderr.on('data', (d) => {
@@ -206,6 +218,7 @@ async function main() {
   env.AZR_EMU_KEY = key || '';
   env.AZR_EMU_PLAIN = plain ? '1' : '0';
   env.AZR_EMU_TMPDIR = dir;
+  env.AZR_EMU_PID = String(emu.pid);
   if (!plain) {
     env.AZR_EMU_CERT = certPath;
     env.NODE_EXTRA_CA_CERTS = certPath;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Runs azr_test_listener (tests/integration/listener/test_listener.c: our C library as the listener)
+// Runs azr_test_listener (tests/integration/listener/listener_driver.c: our C library as the listener)
 // against the emulator of lib/run-with-emulator.js, parses its one-event-per-line stdout, and opens
 // hyco-ws / ws 8 senders to it. Every started listener is killed when the process exits.
 'use strict';

@@ -427,6 +427,13 @@ static void test_writers(void **state) {
               "\"requestTarget\":\"/\",\"method\":\"POST\",\"requestHeaders\":{\"Content-Type\":\"application/json\"},"
               "\"body\":false}}");
 
+  /* The full form on a rendezvous may leave the address out (§7.4). */
+  r.address = NULL;
+  expect_json(azr__hc_cmd_write_request(&b, &r), &b,
+              "{\"request\":{\"id\":\"r1\",\"requestTarget\":\"/\",\"method\":\"POST\",\"requestHeaders\":"
+              "{\"Content-Type\":\"application/json\"},\"body\":false}}");
+  r.address = MUT("wss://h/$hc/hyco?sb-hc-action=request&sb-hc-id=r1");
+
   struct azr__hc_response resp = {0};
   resp.request_id = MUT("r1");
   resp.status_code = 201;
