@@ -9,7 +9,8 @@
 # listener and of the emulator (utime+stime from /proc/PID/stat).
 #
 # Usage: bench/http_bench.sh [--quick] [--requests N] [--seconds S] [--conns C] [--body BYTES]
-#                            [--rounds R] [--serial N] [--wrk | --node] [--report FILE] [--keep]
+#                            [--rounds R] [--serial N] [--wrk | --node] [--report FILE] [--summary FILE]
+#                            [--keep]
 #   --quick     ~40 s smoke run
 #   --requests  Node generator: requests per round and listener (default 20000)
 #   --seconds   wrk: seconds per round and listener (default 10)
@@ -21,7 +22,9 @@
 #               the Node generator saturates a core at about 2k requests/s, below both listeners)
 #   --node      load from the Node https generator even when wrk is installed
 #   --report    also write the report to FILE;  --keep  keep the work directory (logs)
+#   --summary   write the medians to FILE, one "name value" a line (read by bench/run.sh)
 # Environment: AZR_BENCH_BUILD (build tree, default build/bench-rel).
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,6 +37,7 @@ ROUNDS=3
 SERIAL=2000
 use_wrk=""
 report_file=""
+summary_file=""
 keep=0
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -47,24 +51,20 @@ while [[ $# -gt 0 ]]; do
   --wrk) use_wrk=1 ;;
   --node) use_wrk=0 ;;
   --report) report_file=$2; shift ;;
+  --summary) summary_file=$2; shift ;;
   --keep) keep=1 ;;
-  -h | --help) sed -n '3,24p' "$0"; exit 0 ;;
+  -h | --help) sed -n '3,26p' "$0"; exit 0 ;;
   *) echo "http_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 WARMUP=$((REQUESTS / 10 < 500 ? 500 : REQUESTS / 10))
 CLK_TCK=$(getconf CLK_TCK)
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---- build and prerequisites ---------------------------------------------------------------------
-BUILD=${AZR_BENCH_BUILD:-build/bench-rel}
-log "== building $BUILD (RelWithDebInfo)"
-if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_BUILD_TESTS=OFF -DAZR_BUILD_EXAMPLES=OFF >/dev/null
-fi
-cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" --target azrelay_cli >/dev/null
-AZRELAY=$ROOT/$BUILD/azrelay
+bench_build azrelay_cli
 if [[ ! -d tests/interop/node_modules/hyco-https ]]; then
   log "== npm ci in tests/interop (hyco-https for the comparison listener)"
   (cd tests/interop && npm ci --no-audit --no-fund >/dev/null)
@@ -88,12 +88,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cpu_ticks() { # utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat)
-  local stat
-  stat=$(<"/proc/$1/stat")
-  stat=${stat##*) } # the command name may contain spaces; fields restart after ") "
-  awk '{ print $12 + $13 }' <<<"$stat"
-}
 wait_for_line() { # file, pattern, seconds
   local i
   for ((i = 0; i < $3 * 10; i++)); do
@@ -241,9 +235,11 @@ if ((SERIAL > 0)); then
   for kind in ours hyco; do one_round "serial" "$kind" serial; done
 fi
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-rps_ours=$(median <<<"${RPS[ours]}"); rps_hyco=$(median <<<"${RPS[hyco]}")
-cpu_ours=$(median <<<"${CPU[ours]}"); cpu_hyco=$(median <<<"${CPU[hyco]}")
+# shellcheck disable=SC2086 # the lists are space-separated numbers
+{
+  rps_ours=$(median ${RPS[ours]}) rps_hyco=$(median ${RPS[hyco]})
+  cpu_ours=$(median ${CPU[ours]}) cpu_hyco=$(median ${CPU[hyco]})
+}
 ratio=$(awk -v a="$rps_ours" -v b="$rps_hyco" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 cpu_ratio=$(awk -v a="$cpu_ours" -v b="$cpu_hyco" 'BEGIN { printf "%.2f", a ? b / a : 0 }')
 if ((SERIAL > 0)); then
@@ -273,3 +269,18 @@ report() {
 }
 report
 if [[ -n $report_file ]]; then report >"$report_file"; fi
+if [[ -n $summary_file ]]; then
+  {
+    echo "generator $( ((use_wrk)) && echo wrk || echo node)"
+    echo "rps_ours $rps_ours"
+    echo "rps_hyco $rps_hyco"
+    echo "cpu10k_ours $cpu_ours"
+    echo "cpu10k_hyco $cpu_hyco"
+    if ((SERIAL > 0)); then
+      echo "serial_rps_ours ${RPS[serial-ours]}"
+      echo "serial_rps_hyco ${RPS[serial-hyco]}"
+      echo "serial_cpu10k_ours ${CPU[serial-ours]}"
+      echo "serial_cpu10k_hyco ${CPU[serial-hyco]}"
+    fi
+  } >"$summary_file"
+fi

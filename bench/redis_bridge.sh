@@ -13,14 +13,16 @@
 # client) so its share can be judged.
 #
 # Usage: bench/redis_bridge.sh [--quick] [--clients C] [--seconds S] [--rounds R] [--azbridge]
-#                              [--report FILE] [--keep]
+#                              [--report FILE] [--summary FILE] [--keep]
 #   --quick     one round of ~3 s per path
 #   --clients   redis-benchmark -c (default 50)
 #   --seconds   target duration of each run (default 5; runs shorter than 3 s are repeated longer)
 #   --rounds    rounds, alternating direct / bridge (default 3); the report gives the median
 #   --azbridge  speak azbridge's preamble on the bridge (connect --azbridge-port, listen --forward NAME=)
 #   --report    also write the report to FILE;  --keep  keep the work directory (logs)
+#   --summary   write the medians to FILE, one "name value" a line (read by bench/run.sh)
 # Environment: AZR_BENCH_BUILD (build tree, default build/bench-rel).
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -30,6 +32,7 @@ TARGET_S=5
 ROUNDS=3
 AZBRIDGE=0
 report_file=""
+summary_file=""
 keep=0
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -39,15 +42,17 @@ while [[ $# -gt 0 ]]; do
   --rounds) ROUNDS=$2; shift ;;
   --azbridge) AZBRIDGE=1 ;;
   --report) report_file=$2; shift ;;
+  --summary) summary_file=$2; shift ;;
   --keep) keep=1 ;;
-  -h | --help) sed -n '3,23p' "$0"; exit 0 ;;
+  -h | --help) sed -n '3,24p' "$0"; exit 0 ;;
   *) echo "redis_bridge.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 PIPELINE=16
 CLK_TCK=$(getconf CLK_TCK)
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 calc() { awk "BEGIN { print $* }"; } # floating-point arithmetic without bc
 
 for cmd in redis-server redis-benchmark redis-cli ss; do
@@ -55,14 +60,7 @@ for cmd in redis-server redis-benchmark redis-cli ss; do
 done
 
 # ---- build ---------------------------------------------------------------------------------------
-BUILD=${AZR_BENCH_BUILD:-build/bench-rel}
-log "== building $BUILD (RelWithDebInfo)"
-if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_BUILD_TESTS=OFF -DAZR_BUILD_EXAMPLES=OFF >/dev/null
-fi
-cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" --target azrelay_cli >/dev/null
-AZRELAY=$ROOT/$BUILD/azrelay
-export AZRELAY_LOG_FORMAT=plain # its stderr lines are read as they are (no timestamps)
+bench_build azrelay_cli
 
 # ---- processes (each in its own process group, stopped by PID) -----------------------------------
 W=$(mktemp -d "${TMPDIR:-/tmp}/azr-redis-bench.XXXXXX")
@@ -105,13 +103,6 @@ wait_for() { # SECONDS PID command...: until the command succeeds
   done
 }
 listening() { [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]; }
-cpu_ticks() { # utime + stime, in clock ticks
-  local stat rest
-  stat=$(<"/proc/$1/stat")
-  rest=${stat##*) }
-  read -r -a f <<<"$rest"
-  echo $((f[11] + f[12]))
-}
 
 RP=$(free_port)
 start_bg redis redis-server --bind 127.0.0.1 --port "$RP" --save '' --appendonly no --dir "$W"
@@ -132,12 +123,13 @@ else
 fi
 start_bg listener "$AZRELAY" listen -c "$CS" --cacert "$W/relay.pem" "${fwd[@]}" --log-level 0
 LST=$LAST_PID
-wait_for 20 "$LST" grep -qx listening "$W/listener.err"
 BP=$(free_port)
 start_bg bridge "$AZRELAY" connect -c "$CS" --cacert "$W/relay.pem" --local-port "$BP" "${con[@]}" -q
 BRG=$LAST_PID
 wait_for 15 "$BRG" listening "$BP"
-redis-cli -p "$BP" PING >/dev/null || { log "no PONG through the bridge; logs in $W"; keep=1; exit 1; }
+# The listener logs errors only, so it does not say when it is online: a PONG through the bridge does.
+pong() { [[ $(redis-cli -p "$BP" PING 2>/dev/null) == PONG ]]; }
+wait_for 20 "$LST" pong
 
 # ---- runs ----------------------------------------------------------------------------------------
 # run PORT N TEST: requests/s of one redis-benchmark test (set or get) and its wall time.
@@ -203,7 +195,22 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# Each round's two runs are adjacent in time, so the per-round ratio is the robust figure on a shared
+# machine; the report gives its median.
+declare -A MED RATIOS
+for t in set get; do
+  d=() b=() r=()
+  for round in $(seq "$ROUNDS"); do
+    d+=("${RPS[${round}_direct_$t]}")
+    b+=("${RPS[${round}_bridge_$t]}")
+    r+=("$(calc "${RPS[${round}_bridge_$t]} / ${RPS[${round}_direct_$t]}")")
+  done
+  MED[${t}_direct]=$(median "${d[@]}")
+  MED[${t}_bridge]=$(median "${b[@]}")
+  MED[${t}_ratio]=$(median "${r[@]}")
+  RATIOS[$t]=$(printf '%.3f ' "${r[@]}")
+done
+
 report() {
   echo "## redis-benchmark through the TCP bridge ($(date -u +%F), $(nproc) cores)"
   echo
@@ -216,17 +223,12 @@ report() {
   echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  # Each round's two runs are adjacent in time, so the per-round ratio is the robust figure on a
-  # shared machine; the report gives its median.
-  local t d b r
+  local t
   for t in set get; do
-    d=() b=() r=()
-    for round in $(seq "$ROUNDS"); do
-      d+=("${RPS[${round}_direct_$t]}")
-      b+=("${RPS[${round}_bridge_$t]}")
-      r+=("$(calc "${RPS[${round}_bridge_$t]} / ${RPS[${round}_direct_$t]}")")
-    done
-    echo "- **${t^^}**: direct $(printf '%.0f' "$(median "${d[@]}")") requests/s, bridge $(printf '%.0f' "$(median "${b[@]}")") requests/s (medians); ratio bridge/direct per round $(printf '%.3f ' "${r[@]}")-> median **$(printf '%.3f' "$(median "${r[@]}")")** (goal >= 0.5)"
+    echo "- **${t^^}**: direct $(printf '%.0f' "${MED[${t}_direct]}") requests/s, bridge $(printf '%.0f' "${MED[${t}_bridge]}") requests/s (medians); ratio bridge/direct per round ${RATIOS[$t]}-> median **$(printf '%.3f' "${MED[${t}_ratio]}")** (goal >= 0.5)"
   done
 }
 report | tee "${report_file:-/dev/null}"
+if [[ -n $summary_file ]]; then
+  for k in set_direct set_bridge set_ratio get_direct get_bridge get_ratio; do echo "$k ${MED[$k]}"; done >"$summary_file"
+fi

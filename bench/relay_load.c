@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* relay_load: a load generator of sender connections (azr_client) through a relay, one way or echo.
+/* relay_load: a load generator of sender connections (azr_client) through a relay: one way, echo,
+ * or churn (new connections, each echoing a little and closing).
  *
  *   relay_load -c CONNSTR [--cacert FILE] --connections N --message-size S --messages M
- *              --mode oneway|echo [--window W] [--hold-seconds H] [--connect-concurrency K]
+ *              --mode oneway|echo|churn [--window W] [--hold-seconds H] [--connect-concurrency K]
  *              [--set Name=Value]...
  *
  * All N connections are opened first (at most K handshakes at a time); then each sends M binary
@@ -12,8 +13,12 @@
  * "echo" keeps at most W messages in flight per connection and ends when all echoes are back.
  * --hold-seconds keeps the opened connections idle that long before the traffic (SIGTERM ends the
  * hold early and skips the traffic), for memory-per-connection measurements.
+ * "churn" measures the accept path: N senders in all, at most K of them at a time (connecting or
+ * open); each connects, echoes M messages (window W), closes, and is freed, and the next one starts.
+ * The timed phase runs from the first connect to the last close.
  *
- * Prints "open N" on stderr once all connections are open, and one JSON line on stdout at the end. */
+ * Prints "open N" on stderr once all connections are open (oneway, echo), and one JSON line on
+ * stdout at the end. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -29,7 +34,7 @@
 #define MAX_SETS 32
 #define SEQ_LEN 8 /* each message starts with its sequence number, checked on the echo */
 
-enum mode { MODE_ONEWAY, MODE_ECHO };
+enum mode { MODE_ONEWAY, MODE_ECHO, MODE_CHURN };
 
 struct options {
   const char *connstr;
@@ -53,6 +58,7 @@ struct sender {
   bool opened;
   bool finished;     /* closed, failed, or never opened */
   bool closing;
+  struct sender *next_free; /* churn: on the list of clients to free outside their callbacks */
   uint64_t sent;     /* messages accepted by azr_client_send */
   uint64_t echoed;   /* complete messages received back */
   uint64_t rx_len;   /* bytes of the message being received */
@@ -64,6 +70,8 @@ struct load {
   uv_loop_t loop;
   uv_timer_t hold_timer, stop_timer;
   uv_signal_t sigint, sigterm;
+  uv_check_t free_check;   /* churn: frees finished clients after the loop's I/O callbacks */
+  struct sender *to_free;
   struct sender *senders;
   uint8_t *payload;
   uint64_t next_connect; /* index of the next sender to connect */
@@ -81,6 +89,8 @@ static void start_traffic(struct load *ld);
 static void pump(struct sender *s);
 static void on_hold_over(uv_timer_t *t);
 
+static int setup_sender(struct load *ld, struct sender *s);
+
 static void put_seq(uint8_t *p, uint64_t v) {
   for (int i = 0; i < SEQ_LEN; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -90,6 +100,19 @@ static void close_handles(struct load *ld) {
   uv_close((uv_handle_t *)&ld->stop_timer, NULL);
   uv_close((uv_handle_t *)&ld->sigint, NULL);
   uv_close((uv_handle_t *)&ld->sigterm, NULL);
+  uv_close((uv_handle_t *)&ld->free_check, NULL);
+}
+
+/* churn: a client may not be freed inside its own callbacks, so finished ones wait for this. */
+static void free_finished(uv_check_t *h) {
+  struct load *ld = h->data;
+  while (ld->to_free) {
+    struct sender *s = ld->to_free;
+    ld->to_free = s->next_free;
+    azr_client_free(s->c);
+    s->c = NULL;
+  }
+  uv_check_stop(h);
 }
 
 /* The whole run is over when every sender has finished (closed, failed or never opened). */
@@ -102,11 +125,20 @@ static void check_all_finished(struct load *ld) {
   uv_stop(&ld->loop);
 }
 
+static void connect_next(struct load *ld);
+
 static void sender_finished(struct sender *s) {
+  struct load *ld = s->ld;
   if (s->finished) return;
   s->finished = true;
-  s->ld->finished++;
-  check_all_finished(s->ld);
+  ld->finished++;
+  if (ld->o.mode == MODE_CHURN && s->c) {
+    s->next_free = ld->to_free;
+    ld->to_free = s;
+    uv_check_start(&ld->free_check, free_finished);
+    connect_next(ld); /* a slot is free */
+  }
+  check_all_finished(ld);
 }
 
 static void close_sender(struct sender *s) {
@@ -142,8 +174,6 @@ static void pump(struct sender *s) {
   if (s->sent == ld->o.messages && (ld->o.mode == MODE_ONEWAY || s->echoed == ld->o.messages)) traffic_done(s);
 }
 
-static void connect_next(struct load *ld);
-
 static void on_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
   int status = ev->status;
   int http_status = ev->http_status;
@@ -164,14 +194,15 @@ static void on_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
     close_sender(s);
     return;
   }
-  connect_next(ld);
+  if (ld->o.mode == MODE_CHURN) pump(s); /* sender_finished starts the next one */
+  else connect_next(ld);
 }
 
 static void on_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
   (void)c;
   struct sender *s = ud;
   struct load *ld = s->ld;
-  if (ld->o.mode != MODE_ECHO) return; /* one way: whatever a listener sends back is ignored */
+  if (ld->o.mode == MODE_ONEWAY) return; /* whatever a listener sends back is ignored */
   /* Keep the first SEQ_LEN bytes of the message, wherever the fragments split it. */
   for (size_t i = 0; i < ev->len && s->rx_len + i < SEQ_LEN; i++) s->rx_seq[s->rx_len + i] = ev->data[i];
   s->rx_len += ev->len;
@@ -225,9 +256,19 @@ static int setup_sender(struct load *ld, struct sender *s) {
   return rc;
 }
 
+/* Senders in flight: handshakes (oneway, echo), or connecting and open ones (churn). */
+static uint64_t in_flight(const struct load *ld) {
+  return ld->o.mode == MODE_CHURN ? ld->next_connect - ld->finished : ld->connecting;
+}
+
 static void connect_next(struct load *ld) {
-  while (!ld->stopping && ld->next_connect < ld->o.connections && ld->connecting < ld->o.connect_concurrency) {
+  while (!ld->stopping && ld->next_connect < ld->o.connections && in_flight(ld) < ld->o.connect_concurrency) {
     struct sender *s = &ld->senders[ld->next_connect++];
+    if (ld->o.mode == MODE_CHURN && setup_sender(ld, s) != AZR_OK) {
+      ld->failed++;
+      sender_finished(s);
+      continue;
+    }
     int rc = azr_client_connect(s->c, "", NULL);
     if (rc) {
       if (ld->failed++ < 5) fprintf(stderr, "relay_load: connect: %s\n", azr_client_get_last_error(s->c));
@@ -237,7 +278,7 @@ static void connect_next(struct load *ld) {
     ld->connecting++;
   }
   /* Every handshake has ended: hold the connections idle, or start the timed phase. */
-  if (!ld->stopping && ld->t_open == 0 && ld->opened + ld->failed == ld->o.connections) {
+  if (!ld->stopping && ld->o.mode != MODE_CHURN && ld->t_open == 0 && ld->opened + ld->failed == ld->o.connections) {
     ld->t_open = bench_now_s();
     fprintf(stderr, "open %" PRIu64 "\n", ld->opened);
     if (ld->o.hold_s > 0) uv_timer_start(&ld->hold_timer, on_hold_over, (uint64_t)(ld->o.hold_s * 1000), 0);
@@ -284,7 +325,7 @@ static void report(const struct load *ld) {
   const struct options *o = &ld->o;
   uint64_t messages = 0;
   for (uint64_t i = 0; i < o->connections; i++)
-    messages += o->mode == MODE_ECHO ? ld->senders[i].echoed : ld->senders[i].sent;
+    messages += o->mode == MODE_ONEWAY ? ld->senders[i].sent : ld->senders[i].echoed;
   double wall = ld->traffic && ld->t_end > ld->t_start ? ld->t_end - ld->t_start : 0;
   double bytes = (double)messages * (double)o->message_size;
   double cpu_user = ld->traffic ? ld->cpu_end.user_s - ld->cpu_start.user_s : 0;
@@ -298,21 +339,23 @@ static void report(const struct load *ld) {
          ",\"window\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"bytes\":%.0f,\"connect_s\":%.3f,\"wall_s\":%.3f"
          ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.2f,\"cpu_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f"
          ",\"cpu_total_s\":%.3f,\"rss_kib\":%" PRIu64 ",\"peak_rss_kib\":%" PRIu64 ",\"bad_echoes\":%" PRIu64
-         ",\"send_errors\":%" PRIu64 ",\"unclean_closes\":%" PRIu64 "}\n",
-         o->mode == MODE_ECHO ? "echo" : "oneway", o->connections, ld->opened, ld->failed, o->message_size,
-         o->messages, o->mode == MODE_ECHO ? o->window : 0, messages, bytes,
+         ",\"send_errors\":%" PRIu64 ",\"unclean_closes\":%" PRIu64 ",\"accepts_per_s\":%.1f}\n",
+         o->mode == MODE_ECHO ? "echo" : o->mode == MODE_CHURN ? "churn" : "oneway", o->connections, ld->opened, ld->failed, o->message_size,
+         o->messages, o->mode == MODE_ONEWAY ? 0 : o->window, messages, bytes,
          ld->t_open > ld->t_connect ? ld->t_open - ld->t_connect : 0, wall, wall > 0 ? (double)messages / wall : 0,
          wall > 0 ? bytes / wall / 1e6 : 0, cpu_user + cpu_sys, cpu_user, cpu_sys, total.user_s + total.sys_s, rss,
-         peak, ld->bad_echoes, ld->send_errors, ld->unclean_closes);
+         peak, ld->bad_echoes, ld->send_errors, ld->unclean_closes,
+         o->mode == MODE_CHURN && wall > 0 ? (double)ld->opened / wall : 0);
   fflush(stdout);
 }
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: relay_load -c CONNSTR [--cacert FILE] --connections N --message-size S --messages M\n"
-          "                  --mode oneway|echo [--window W] [--hold-seconds H] [--connect-concurrency K]\n"
-          "                  [--set Name=Value]...\n"
-          "  S accepts a K or M suffix (KiB, MiB); W defaults to 16, K to 32.\n");
+          "                  --mode oneway|echo|churn [--window W] [--hold-seconds H]\n"
+          "                  [--connect-concurrency K] [--set Name=Value]...\n"
+          "  S accepts a K or M suffix (KiB, MiB); W defaults to 16, K to 32.\n"
+          "  churn: N senders in all, K at a time, each echoes M messages and closes.\n");
 }
 
 static int parse_count(const char *name, const char *text, uint64_t *out) {
@@ -365,7 +408,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
       have_mode = true;
       if (!strcmp(optarg, "oneway")) o->mode = MODE_ONEWAY;
       else if (!strcmp(optarg, "echo")) o->mode = MODE_ECHO;
-      else bad = 1, fprintf(stderr, "relay_load: --mode is oneway or echo\n");
+      else if (!strcmp(optarg, "churn")) o->mode = MODE_CHURN;
+      else bad = 1, fprintf(stderr, "relay_load: --mode is oneway, echo or churn\n");
       break;
     case 'S':
       if (o->nsets == MAX_SETS) bad = 1;
@@ -377,8 +421,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
     if (bad) return -1;
   }
   if (optind != argc || !o->connstr || !have_mode || !o->connections || !o->window || !o->connect_concurrency ||
-      o->connections > 1000000 || o->message_size > (uint64_t)1 << 30) {
-    fprintf(stderr, "relay_load: need -c, --mode and sane --connections/--window/--message-size\n");
+      o->connections > 1000000 || o->message_size > (uint64_t)1 << 30 ||
+      (o->mode == MODE_CHURN && (!o->messages || o->hold_s > 0))) {
+    fprintf(stderr, "relay_load: need -c, --mode and sane --connections/--window/--message-size"
+                    " (churn: --messages >= 1, no --hold-seconds)\n");
     return -1;
   }
   return 0;
@@ -397,6 +443,7 @@ int main(int argc, char **argv) {
   ld->payload = malloc(ld->o.message_size ? (size_t)ld->o.message_size : 1);
   if (!ld->senders || !ld->payload) return 1;
   for (uint64_t i = 0; i < ld->o.message_size; i++) ld->payload[i] = (uint8_t)(i * 131u + 7u);
+  for (uint64_t i = 0; i < ld->o.connections; i++) ld->senders[i].ld = ld; /* churn sets the rest up later */
   uv_loop_init(&ld->loop);
   uv_timer_init(&ld->loop, &ld->hold_timer);
   uv_timer_init(&ld->loop, &ld->stop_timer);
@@ -406,15 +453,26 @@ int main(int argc, char **argv) {
   ld->sigint.data = ld->sigterm.data = ld;
   uv_signal_start(&ld->sigint, on_signal, SIGINT);
   uv_signal_start(&ld->sigterm, on_signal, SIGTERM);
-  for (uint64_t i = 0; i < ld->o.connections; i++)
-    if (setup_sender(ld, &ld->senders[i]) != AZR_OK) return 2;
+  uv_check_init(&ld->loop, &ld->free_check);
+  ld->free_check.data = ld;
+  /* churn creates each client when its turn comes (and frees it when done): descriptors and memory
+   * then follow the senders in flight, not the total. */
+  if (ld->o.mode != MODE_CHURN)
+    for (uint64_t i = 0; i < ld->o.connections; i++)
+      if (setup_sender(ld, &ld->senders[i]) != AZR_OK) return 2;
   ld->t_connect = bench_now_s();
+  if (ld->o.mode == MODE_CHURN) {
+    ld->traffic = true;
+    ld->t_start = ld->t_connect;
+    bench_cpu_now(&ld->cpu_start);
+  }
   connect_next(ld);
   check_all_finished(ld);
   if (ld->finished < ld->o.connections) uv_run(&ld->loop, UV_RUN_DEFAULT);
   report(ld);
   int status = ld->failed || ld->bad_echoes || ld->send_errors || ld->unclean_closes ? 1 : 0;
-  for (uint64_t i = 0; i < ld->o.connections; i++) azr_client_free(ld->senders[i].c);
+  for (uint64_t i = 0; i < ld->o.connections; i++)
+    if (ld->senders[i].c) azr_client_free(ld->senders[i].c);
   close_handles(ld);
   uv_run(&ld->loop, UV_RUN_NOWAIT);
   /* Handles of connections given up on may still be open: the process ends here anyway. */

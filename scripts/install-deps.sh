@@ -30,6 +30,8 @@ if [[ $mode == --all ]]; then
     tinyproxy squid dante-server microsocks openssh-server openssh-client iproute2 stunnel4
     # forwarding tests and bench (tests/integration/forward, bench/redis_bridge.sh): a real TCP service
     redis-server redis-tools
+    # bench/run.sh: wrk drives the HTTP scenario, gnuplot draws the plots in bench/results/
+    wrk gnuplot-nox
     # CLI and package tests: groff for the man pages, systemd-analyze for the unit, dpkg-dev and
     # file for cpack's dependency scan, bsdutils for script(1) (a terminal for the progress meter)
     groff-base systemd dpkg-dev file bsdutils
