@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emulator/emulator_internal.h"
+#include "proto/http_field.h"
 #include "proto/ws_handshake.h"
 #include "util/limits.h"
 
@@ -313,10 +314,9 @@ static void write_response_head(struct emu_http_req *r, const struct azr__hc_res
       continue;
     }
     if (hop_by_hop(name, NULL) || azr__span_ieq(name, "Via")) continue;
-    bool bad = false;
-    for (const char *p = h->name; *p; p++) bad |= *p <= ' ' || *p == ':' || (unsigned char)*p >= 0x7f;
-    for (const char *p = h->value; *p; p++) bad |= *p == '\r' || *p == '\n';
-    if (bad || !*h->name) continue;
+    /* A listener's header that could split the head is dropped, not passed on. */
+    if (!azr__http_field_name_ok(h->name, strlen(h->name)) || !azr__http_field_value_ok(h->value, strlen(h->value)))
+      continue;
     azr__buf_printf(&out, "%s: %s\r\n", h->name, h->value);
   }
   const char *via = azr__hc_headers_get(&resp->response_headers, "Via");

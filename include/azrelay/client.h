@@ -210,7 +210,8 @@ AZR_EXTERN AZR_NODISCARD int azr_client_connect(azr_client *c, const char *path_
  * @param eom    true for the last fragment of the message.
  * @return AZR_OK; AZR_E_CLOSED (not open); AZR_E_WOULDBLOCK (queue full: wait for
  *         on_ready_to_send); AZR_E_TOO_BIG (PING/PONG over 125 bytes); AZR_E_INVALID_ARG (NULL
- *         client, or NULL data with a length); AZR_E_NOMEM.
+ *         client, or NULL data with a length); AZR_E_UTF8 (TEXT that is not UTF-8, checked across
+ *         the parts of one message; nothing is sent); AZR_E_NOMEM.
  * @since 1.0.0
  */
 AZR_EXTERN AZR_NODISCARD int azr_client_send(azr_client *c, azr_data_format format, const void *data, size_t len,

@@ -80,13 +80,14 @@ typedef struct azr_http_ready_event {
  * @param headers     NULL, or {name, value, name, value, ..., NULL}: copied. Hop-by-hop headers
  *                    (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade,
  *                    Proxy-Connection) and Content-Length are dropped because the relay frames the
- *                    response itself (Content-Length is kept for HEAD). Names are not validated
- *                    beyond being non-empty.
+ *                    response itself (Content-Length is kept for HEAD). Names must be HTTP
+ *                    tokens and values (and @p description) free of control characters other
+ *                    than tab: a CR or LF could end the sender's response head early.
  * @param body        the body, copied; must not be NULL when @p len is not 0.
  * @param len         length of the body.
  * @return AZR_OK; AZR_E_INVALID_CONN_ID (unknown, expired or answered); AZR_E_BAD_STATE (a streamed
- *         response was begun); AZR_E_INVALID_ARG (status outside 100-599, empty header name, NULL
- *         body with a length); AZR_E_CLOSED (the control channel or the request's rendezvous is gone;
+ *         response was begun); AZR_E_INVALID_ARG (status outside 100-599, a header name that is not
+ *         a token, a control character in a value or @p description, NULL body with a length); AZR_E_CLOSED (the control channel or the request's rendezvous is gone;
  *         the relay will answer the sender itself); AZR_E_TOO_BIG (a body over 64 KiB and over
  *         SendQueueSize); AZR_E_NOMEM.
  * @since 1.0.0

@@ -53,6 +53,7 @@ struct azr_client {
   bool azb_refused;                               /* on_open reported the refusal: stay silent */
   struct azr__azbridge_reply_reader azb_reply;
   bool out_in_message;                            /* a sent message still lacks its last part */
+  struct azr__utf8 out_utf8;                      /* text sent in parts: validation across them */
 };
 
 #define FIRE(c, member, ...)                                                                             \
@@ -422,9 +423,17 @@ int azr_client_send(azr_client *c, azr_data_format format, const void *data, siz
   if (format == AZR_DATA_AUTOMATIC) format = azr__utf8_valid(data, len) ? AZR_DATA_TEXT : AZR_DATA_BINARY;
   /* An empty message reads as the end of the stream to azbridge: a byte stream has nothing to send. */
   if (c->azb_port[0] && !len && !c->out_in_message) return AZR_OK;
+  /* The relay and the listener fail a connection whose text is not UTF-8: refuse it here, with a
+   * character allowed to span two parts of one message. */
+  struct azr__utf8 utf8 = c->out_in_message ? c->out_utf8 : (struct azr__utf8)AZR__UTF8_INIT;
+  if (format == AZR_DATA_TEXT && (!azr__utf8_feed(&utf8, data, len) || (eom && !azr__utf8_complete(&utf8))))
+    return AZR_E_UTF8;
   int rc = azr__ws_send_part(c->ws, format == AZR_DATA_TEXT ? AZR__WS_TEXT : AZR__WS_BINARY, data, len, eom);
   if (rc == AZR_E_WOULDBLOCK) c->want_ready = true;
-  if (rc == AZR_OK) c->out_in_message = !eom;
+  if (rc == AZR_OK) {
+    c->out_in_message = !eom;
+    c->out_utf8 = utf8;
+  }
   return rc;
 }
 

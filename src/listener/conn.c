@@ -195,10 +195,6 @@ static int send_message(azr_listener *l, azr_conn_id id, uint8_t opcode, const v
   int rc = open_conn(l, id, &c);
   if (rc) return rc;
   if (len && !data) return AZR_E_INVALID_ARG;
-  if (opcode == AZR__WS_TEXT && !azr__utf8_valid(data, len)) {
-    azr__listener_set_error(l, "text is not valid UTF-8");
-    return AZR_E_UTF8;
-  }
   bool fin = true;
   if (c->message_remaining) {
     if (len > c->message_remaining) {
@@ -207,6 +203,12 @@ static int send_message(azr_listener *l, azr_conn_id id, uint8_t opcode, const v
       return AZR_E_INVALID_ARG;
     }
     fin = len == c->message_remaining;
+  }
+  /* Text sent in parts (MessageLength) is checked as one message: a character may span two parts. */
+  struct azr__utf8 utf8 = c->out_utf8;
+  if (opcode == AZR__WS_TEXT && (!azr__utf8_feed(&utf8, data, len) || (fin && !azr__utf8_complete(&utf8)))) {
+    azr__listener_set_error(l, "text is not valid UTF-8");
+    return AZR_E_UTF8;
   }
   rc = send_with_timeout(l, c, opcode, data, len, fin);
   c = azr__conn_find(l, id);
@@ -221,6 +223,7 @@ static int send_message(azr_listener *l, azr_conn_id id, uint8_t opcode, const v
     return rc;
   }
   if (c->message_remaining) c->message_remaining -= len;
+  c->out_utf8 = fin ? (struct azr__utf8)AZR__UTF8_INIT : utf8;
   c->bytes_sent = len;
   c->total_sent += len;
   return AZR_OK;
@@ -238,6 +241,7 @@ int azr_conn_send(azr_listener *l, azr_conn_id id, const void *data, size_t len)
   struct azr__conn *c;
   int rc = open_conn(l, id, &c);
   if (rc) return rc;
+  if (len && !data) return AZR_E_INVALID_ARG;
   switch (c->data_format) {
   case AZR_DATA_TEXT:
     return send_message(l, id, AZR__WS_TEXT, data, len);

@@ -9,6 +9,7 @@
 #include "azrelay/http.h"
 #include "listener/listener_internal.h"
 #include "proto/http1.h"
+#include "proto/http_field.h"
 #include "util/limits.h"
 
 #define CONTROL_BODY_LIMIT (64u * 1024u) /* the largest body the control channel may carry (§5.2) */
@@ -410,6 +411,20 @@ static int build_response(struct azr__http_req *r, int status, const char *descr
   if (status < 100 || status > 599) {
     azr__listener_set_error(l, "HTTP status %d is outside 100-599", status);
     return AZR_E_INVALID_ARG;
+  }
+  /* The relay writes these into the sender's HTTP response head: a CR or LF would let the
+   * application (or whoever feeds it header text) end that head early or add to it. */
+  if (description && !azr__http_field_value_ok(description, strlen(description))) {
+    azr__listener_set_error(l, "the HTTP status description contains a control character");
+    return AZR_E_INVALID_ARG;
+  }
+  for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
+    if (!azr__http_field_name_ok(headers[i], strlen(headers[i])) ||
+        !azr__http_field_value_ok(headers[i + 1], strlen(headers[i + 1]))) {
+      azr__listener_set_error(l, "bad response header '%.64s': names are HTTP tokens, values have no control characters",
+                              headers[i]);
+      return AZR_E_INVALID_ARG;
+    }
   }
   struct azr__hc_response resp = {0};
   resp.request_id = r->relay_id;

@@ -14,6 +14,7 @@
 #include "config/settings.h"
 #include "proto/control_policy.h"
 #include "proto/hc_cmd.h"
+#include "util/utf8.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/idmap.h"
@@ -54,6 +55,7 @@ struct azr__conn {
   bool interrupted;
   uint64_t bytes_sent, total_sent, total_received;
   uint64_t message_remaining; /* MessageLength: bytes left in the message being sent in parts */
+  struct azr__utf8 out_utf8;  /* text sent in parts: validation state across the parts */
   uint8_t in_opcode;
   bool in_first;
   struct azr__file_source *file;

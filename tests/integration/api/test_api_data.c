@@ -26,6 +26,7 @@ static void test_data_formats(void **state) {
   assert_int_equal(hc->in.ev[0].len, 6);
   assert_int_equal(hc->in.ev[1].format, AZR_DATA_BINARY);
   assert_memory_equal(hc->in.bytes + 6, "\xff\xfe\x00\x01", 4);
+  assert_int_equal(azr_conn_send(hl->l, id, NULL, 2), AZR_E_INVALID_ARG); /* AUTOMATIC: not a NULL dereference */
   /* TEXT refuses invalid UTF-8, also through azr_conn_send_text. */
   assert_int_equal(azr_conn_set_data_format(hl->l, id, AZR_DATA_TEXT), AZR_OK);
   assert_int_equal(azr_conn_send(hl->l, id, "\xc3\x28", 2), AZR_E_UTF8);
@@ -58,11 +59,14 @@ static void test_data_formats(void **state) {
   assert_memory_equal(hc->in.bytes + 23, "end", 3);
   assert_true(azr_client_is_open(hc->c));
   /* The other direction: the sender's formats reach on_connection_data_in. */
-  assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "t", 1, true), AZR_OK);
+  assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "\xc3\x28", 2, true), AZR_E_UTF8); /* refused, not sent */
+  assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "t\xc3", 2, false), AZR_OK);     /* a character in two parts */
+  assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "\xa9", 1, true), AZR_OK);
   assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, "b", 1, true), AZR_OK);
   H_WAIT(w, hl->in.msgs == 2, 3000);
   assert_int_equal(hl->in.ev[0].format, AZR_DATA_TEXT);
-  assert_int_equal(hl->in.ev[1].format, AZR_DATA_BINARY);
+  assert_int_equal(hl->in.ev[hl->in.n - 1].format, AZR_DATA_BINARY);
+  assert_memory_equal(hl->in.bytes, "t\xc3\xa9" "b", 4);
 }
 
 static void test_message_length(void **state) {
@@ -100,6 +104,16 @@ static void test_message_length(void **state) {
   assert_int_equal(azr_conn_send_bytes(hl->l, id, "34", 2), AZR_OK);
   H_WAIT(w, hc->in.msgs == 3, 3000);
   assert_memory_equal(hc->in.bytes + 11, "1234", 4);
+  /* Text in parts is checked as one message: a character may span two parts. */
+  assert_int_equal(azr_conn_set_message_length(hl->l, id, 4), AZR_OK);
+  assert_int_equal(azr_conn_send_text(hl->l, id, "a\xc3", 2), AZR_OK);
+  assert_int_equal(azr_conn_send_text(hl->l, id, "\xa9z", 2), AZR_OK);
+  H_WAIT(w, hc->in.msgs == 4, 3000);
+  assert_memory_equal(hc->in.bytes + 15, "a\xc3\xa9z", 4);
+  /* ...but the message must end on a character boundary. */
+  assert_int_equal(azr_conn_set_message_length(hl->l, id, 2), AZR_OK);
+  assert_int_equal(azr_conn_send_text(hl->l, id, "b", 1), AZR_OK);
+  assert_int_equal(azr_conn_send_text(hl->l, id, "\xc3", 1), AZR_E_UTF8);
   assert_int_equal(azr_conn_set_message_length(hl->l, id + 50, 4), AZR_E_INVALID_CONN_ID);
 }
 
