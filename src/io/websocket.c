@@ -674,6 +674,9 @@ static void st_read(struct azr__stream *s, uint8_t *data, size_t len) {
     return;
   }
   if (ws->state != WS_OPEN && ws->state != WS_CLOSING) return;
+  /* A peer still sending after our Close is alive (a half-closed stream relaying its answer): the
+   * close handshake deadline counts from its last bytes, not from our Close. */
+  if (ws->state == WS_CLOSING && ws->timer_purpose == TIMER_CLOSE) arm_timer(ws, TIMER_CLOSE, ws->opt.close_timeout_ms);
   int rc = azr__ws_session_recv(&ws->session, data, len);
   after_session_input(ws, rc);
   limit_input(ws);

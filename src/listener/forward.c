@@ -29,6 +29,7 @@ struct azr__forward {
   struct azr__stream *tcp;
   enum fwd_phase phase;
   bool azbridge;
+  bool sender_done; /* the sender's Close arrived: everything it sent is in hand */
   char host[256]; /* the target, for messages */
   uint16_t port;
   struct azr__azbridge_preamble preamble;
@@ -302,6 +303,7 @@ static void tcp_end(struct azr__stream *s, int status) {
 
 void azr__forward_peer_closed(struct azr__conn *c) {
   struct azr__forward *f = c->fwd;
+  if (f) f->sender_done = true;
   if (f && f->phase == FWD_OPEN && f->tcp) {
     AZR__LLOG(c->l, AZR_LOG_VERBOSE, "forward", "connection %llu: the sender ended its side; waiting for the target's",
               (unsigned long long)c->id);
@@ -319,7 +321,10 @@ void azr__forward_closed(struct azr__conn *c, bool clean) {
   if (f->tcp) {
     f->tcp->owner = NULL;
     azr__stream_set_owner(f->tcp, &(struct azr__stream_callbacks){0}, NULL);
-    azr__stream_close(f->tcp, clean ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT);
+    /* After the sender's Close its data is complete, even when the close handshake then failed
+     * (the sender stopped waiting for our answer while the target was still taking its bytes):
+     * deliver it rather than reset the target. */
+    azr__stream_close(f->tcp, clean || f->sender_done ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT);
   }
   azr__free(c->l->mem, f->early);
   azr__free(c->l->mem, f);
