@@ -37,6 +37,8 @@ if [[ $mode == --all ]]; then
     groff-base systemd dpkg-dev file bsdutils
     # the API manual and its zero-warning check (docs target, test_api_docs)
     doxygen
+    # the ABI freeze (tests/unit/layering/check_abi.sh): abidw and abidiff
+    abigail-tools
   )
 fi
 

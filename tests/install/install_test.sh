@@ -33,7 +33,7 @@ cmake --install "$BUILD" --prefix "$T/first" >"$T/install.log" || fail "cmake --
 mv "$T/first" "$T/prefix"
 P=$T/prefix
 AZRELAY_BIN=$P/bin/azrelay
-for f in bin/azrelay lib/libazrelay.so.0 lib/libazrelay.so lib/libazrelay.a include/azrelay.h include/azrelay/version.h \
+for f in bin/azrelay lib/libazrelay.so.1 lib/libazrelay.so lib/libazrelay.a include/azrelay.h include/azrelay/version.h \
   lib/pkgconfig/azrelay.pc lib/cmake/azrelay/azrelay-config.cmake lib/cmake/azrelay/azrelay-config-version.cmake \
   share/man/man1/azrelay.1.gz share/man/man3/libazrelay.3.gz share/doc/azrelay/LICENSE share/doc/azrelay/README.md \
   share/doc/azrelay/examples/minimal_listener.c share/doc/azrelay/examples/CMakeLists.txt \
@@ -120,7 +120,7 @@ for dep in libuv1 libcurl4 libssl3 libcjson1 libhttp-parser2.9 libc6 libuv1-dev 
   grep -qE "(^|, )$dep( |,|\$)" <<<"$depends" || fail "the package does not depend on $dep: $depends"
 done
 dpkg-deb -c "$deb" >"$T/deb.list"
-for f in ./usr/bin/azrelay ./usr/lib/libazrelay.so.0.1.0 ./usr/lib/libazrelay.a ./usr/include/azrelay.h \
+for f in ./usr/bin/azrelay ./usr/lib/libazrelay.so.1.0.0 ./usr/lib/libazrelay.a ./usr/include/azrelay.h \
   ./usr/lib/pkgconfig/azrelay.pc ./usr/lib/cmake/azrelay/azrelay-config.cmake ./usr/share/man/man1/azrelay.1.gz \
   ./usr/share/man/man3/libazrelay.3.gz ./usr/share/doc/azrelay/LICENSE ./usr/lib/systemd/system/azrelay-listen@.service; do
   grep -qF " $f" "$T/deb.list" || fail "the package lacks $f"
@@ -134,7 +134,7 @@ trap 'rc=$?; remove_deb || true; (exit $rc); cleanup' EXIT
 unset PKG_CONFIG_PATH
 cc "${CFLAGS_STRICT[@]}" /usr/share/doc/azrelay/examples/minimal_listener.c $(pkg-config --cflags --libs azrelay) -o "$T/system" ||
   fail "building against the installed package failed"
-loads "$T/system" '=> (/usr)?/lib/libazrelay\.so\.0 ' || fail "the program does not load /usr/lib/libazrelay.so.0: $(ldd "$T/system")"
+loads "$T/system" '=> (/usr)?/lib/libazrelay\.so\.1 ' || fail "the program does not load /usr/lib/libazrelay.so.1: $(ldd "$T/system")"
 AZRELAY_BIN=/usr/bin/azrelay
 echoes system "$T/system"
 man_check=--man=no
@@ -150,6 +150,6 @@ else
   log "SKIP: systemd-analyze is not installed; the installed unit was not verified"
 fi
 remove_deb || fail "apt-get remove failed: $(tail -n 5 "$T/remove.log")"
-[[ ! -e /usr/bin/azrelay && ! -e /usr/lib/libazrelay.so.0 ]] || fail "files left after removing the package"
+[[ ! -e /usr/bin/azrelay && ! -e /usr/lib/libazrelay.so.1 ]] || fail "files left after removing the package"
 log "ok: apt-get install ./$(basename "$deb"), built against /usr, ran, removed"
 log "PASS"
