@@ -183,9 +183,9 @@ case_bulk() {
   sp=$(free_port)
   start_bg sink "$NODE" "$TOOLS" sink "$sp"
   wait_port "$sp" "$LAST_PID" 15 || fail "the sink did not start"
-  start_forwarder fwd --forward "127.0.0.1:$sp" --log-level 1
+  start_forwarder fwd --forward "127.0.0.1:$sp" --log-level 2
   lp=$(free_port)
-  start_bridge bridge "$lp" -q
+  start_bridge bridge "$lp" -v
   log "sending $conns x $bytes bytes"
   local t0=$SECONDS rc=0
   timeout 240 "$NODE" "$TOOLS" source "$lp" "$conns" "$bytes" bulk-seed >"$T/source.out" 2>"$T/source.err" || rc=$?
@@ -193,7 +193,8 @@ case_bulk() {
   if ! wait_lines "$T/sink.out" '"sha"' "$conns" 30; then
     # What is still open towards the sink, with its queues, and what the listener said about it.
     log "sockets of the sink's port: $(ss -Htni "( sport = :$sp or dport = :$sp )" 2>&1 | head -n 20)"
-    log "listener: $(grep -c 'closed' "$T/fwd.err") connections closed; other lines: $(grep -v 'closed\|open$' "$T/fwd.err" | tail -n 20)"
+    log "listener: $(grep -c 'closed:' "$T/fwd.err") connections closed; unusual lines: $(grep -vE 'requested from|open$|closed: 1000 local client closed$|ended its side|the target closed' "$T/fwd.err" | tail -n 30)"
+    log "bridge, unusual lines: $(grep -vE 'connected|accepted|open$|closed: 1000' "$T/bridge.err" | tail -n 30)"
     log "sink: $(wc -l <"$T/sink.out") lines; without a hash: $(grep -v '"sha"' "$T/sink.out" | head -n 5)"
     log "sink connections: $(grep -c accepted "$T/sink.err" 2>/dev/null) accepted; sink stderr: $(tail -n 5 "$T/sink.err")"
     sleep 2
