@@ -307,6 +307,9 @@ static const struct azr__settings_entry table[] = {
          "A pre-issued token used instead of AccessKeyName/AccessKey; may change while listening.")},
     {ROW("UseDevelopmentEmulator", T_BOOL, OURS | FIXED, OFF(use_development_emulator), 0, 1, "false", NULL,
          "Plain ws:// to a local emulator instead of wss://.")},
+    {ROW("CloseTimeout", T_INT, OURS, OFF(close_timeout_s), 1, 86400, "5", NULL,
+         "Seconds to wait for the peer's Close after ours, counted from the last bytes the peer sent "
+         "(a half-closed stream may still be relaying its answer); then the connection is dropped.")},
     {ROW("AzureRelayPingTimeout", T_INT, OURS, OFF(ping_timeout_s), 0, 86400, "0", NULL,
          "Seconds; > 0 makes the control channel's keep-alive frame a Ping and reconnects when nothing "
          "arrives within this long after it (a relay that went silent behind a proxy); 0 = Pongs only.")},

@@ -41,6 +41,7 @@ struct azr__listener_settings {
   char *disconnect_status_description; /* DisconnectStatusDescription */
   int max_frame_size;        /* MaxFrameSize (131072) */
   bool wait_for_close_response; /* WaitForCloseResponse (true) */
+  int close_timeout_s;          /* CloseTimeout (5), ours: wait for the peer's Close, from its last bytes */
   char *allowed_clients;     /* AllowedClients ("*") */
   char *blocked_clients;     /* BlockedClients ("") */
   int max_connections;       /* MaxConnections (1000; 0 = no limit) */

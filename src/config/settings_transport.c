@@ -698,6 +698,7 @@ void azr__settings_ws_options(const struct azr__listener_settings *s, struct azr
   o->max_frame_size = (size_t)s->max_frame_size;
   o->send_queue_cap = (size_t)s->send_queue_size;
   o->dont_wait_for_close = !s->wait_for_close_response;
+  o->close_timeout_ms = (uint32_t)s->close_timeout_s * 1000u;
   o->handshake_timeout_ms = (uint32_t)(s->connect_timeout_ms > 0 ? s->connect_timeout_ms : 30000);
   o->keepalive_ms = s->keepalive_s > 0 ? (uint32_t)s->keepalive_s * 1000u : 0;
 }

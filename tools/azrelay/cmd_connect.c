@@ -273,6 +273,10 @@ static void on_max_time(uv_timer_t *t) {
 }
 
 static int configure_client(const struct client_config *cfg, azr_client *c) {
+  /* Our Close after the end of stdin or of a local client is a half-close: the listener answers it
+   * once its side (a forwarding target's reply) is done, which can take longer than the library's
+   * 5 s; the deadline counts from the listener's last bytes. --set CloseTimeout=N overrides. */
+  if (azr_client_config(c, "CloseTimeout=120")) return cli_usage_error("connect", "%s", azr_client_get_last_error(c));
   int rc = cli_configure_client(&cfg->common, c, cfg->sets, cfg->nsets);
   if (rc) return rc;
   azr_client_set_log(c, cli_log_library, NULL);

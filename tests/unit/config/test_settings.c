@@ -81,7 +81,7 @@ static void test_table_covers_reference(void **state) {
   size_t ours = 0;
   for (size_t i = 0; i < azr__settings_count(); i++) ours += (azr__settings_at(i)->flags & AZR__SETTING_OURS) != 0;
   assert_int_equal(azr__settings_count(), n + ours);
-  assert_int_equal(ours, 15);
+  assert_int_equal(ours, 16);
   assert_null(azr__settings_at(azr__settings_count()));
 }
 
@@ -228,7 +228,7 @@ static void test_every_setting_roundtrips(void **state) {
     assert_int_equal(set(&s, d->name, value), AZR_OK);
     done++;
   }
-  assert_int_equal(done, 75); /* 118 rows - 29 listener - 12 not applicable - 2 PEM rows */
+  assert_int_equal(done, 76); /* 119 rows - 29 listener - 12 not applicable - 2 PEM rows */
   azr__settings_free(NULL, &s); /* ASan proves every string was released */
   assert_null(s.access_key);
   assert_int_equal(s.token_validity_s, 3600);
@@ -294,7 +294,7 @@ static void test_number_bounds(void **state) {
     assert_int_equal(set(&s, d->name, text), AZR_OK);
     checked++;
   }
-  assert_int_equal(checked, 24);
+  assert_int_equal(checked, 25);
   assert_int_equal(set(&s, "MaxConnections", "100000"), AZR_OK);
   assert_int_equal(s.max_connections, 100000);
   assert_int_equal(set(&s, "MaxConnections", "100001"), AZR_E_INVALID_ARG);

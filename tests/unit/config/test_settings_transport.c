@@ -105,6 +105,10 @@ static void test_defaults_map_to_options(void **state) {
   azr__settings_ws_options(&s, &wo);
   assert_int_equal(wo.keepalive_ms, 30000);
   assert_int_equal(wo.keepalive_reply_timeout_ms, 0);
+  assert_int_equal(wo.close_timeout_ms, 5000);
+  assert_int_equal(set(&s, "CloseTimeout", "120"), AZR_OK);
+  azr__settings_ws_options(&s, &wo);
+  assert_int_equal(wo.close_timeout_ms, 120000);
   azr__settings_free(NULL, &s);
 }
 
