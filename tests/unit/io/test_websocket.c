@@ -224,6 +224,22 @@ static void teardown_loop(uv_loop_t *loop, struct side *x, struct far_end *m) {
   azr__ws_session_free(&x->far);
 }
 
+/* One test's world: its loop, the socketpair's far end and the owner/far side. Static: the far end's
+ * buffer is large. */
+struct fx {
+  uv_loop_t loop;
+  struct far_end m;
+  struct side x;
+};
+
+static struct fx *fx_new(bool far_is_client, bool answer_close) {
+  static struct fx f;
+  memset(&f, 0, sizeof f);
+  assert_int_equal(uv_loop_init(&f.loop), 0);
+  far_init(&f.x, far_is_client, answer_close);
+  return &f;
+}
+
 /* ---- server side ---- */
 
 #define RFC_KEY "dGhlIHNhbXBsZSBub25jZQ=="
@@ -247,225 +263,212 @@ static struct azr__ws *server(uv_loop_t *loop, struct far_end *m, struct side *x
  * the first message. */
 static void test_server_accept(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, true, true);
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_TEXT, (const uint8_t *)"early", 5, true), AZR_OK);
-  struct azr__ws *ws = server(&loop, &m, &x, NULL, x.far.out.data, x.far.out.len);
-  azr__buf_reset(&x.far.out);
-  drain(&m);
-  const char *head = (const char *)m.out;
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_TEXT, (const uint8_t *)"early", 5, true), AZR_OK);
+  struct azr__ws *ws = server(loop, m, x, NULL, x->far.out.data, x->far.out.len);
+  azr__buf_reset(&x->far.out);
+  drain(m);
+  const char *head = (const char *)m->out;
   const char *end = strstr(head, "\r\n\r\n");
   assert_non_null(end);
   assert_true(strncmp(head, "HTTP/1.1 101 ", 13) == 0);
   assert_non_null(strstr(head, "Sec-WebSocket-Accept: " RFC_ACCEPT "\r\n"));
-  assert_int_equal(m.out_len, (size_t)(end + 4 - head)); /* nothing else yet */
+  assert_int_equal(m->out_len, (size_t)(end + 4 - head)); /* nothing else yet */
   assert_true(azr__ws_is_open(ws));
-  assert_int_equal(x.messages, 0); /* the leftover is delivered from the loop, not inside accept */
-  m.out_len = 0;
-  run_until(&loop, &x, &m, &x.messages, 1000);
-  assert_int_equal(x.messages, 1);
-  assert_int_equal(x.last_opcode, AZR__WS_TEXT);
-  assert_string_equal(x.received, "early|");
-  teardown_loop(&loop, &x, &m);
+  assert_int_equal(x->messages, 0); /* the leftover is delivered from the loop, not inside accept */
+  m->out_len = 0;
+  run_until(loop, x, m, &x->messages, 1000);
+  assert_int_equal(x->messages, 1);
+  assert_int_equal(x->last_opcode, AZR__WS_TEXT);
+  assert_string_equal(x->received, "early|");
+  teardown_loop(loop, x, m);
 }
 
 /* A text message each way, framed and masked as RFC 6455 requires (the far session enforces it). */
 static void test_text_each_way(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, true, true);
-  struct azr__ws *ws = server(&loop, &m, &x, NULL, NULL, 0);
-  m.out_len = 0; /* the 101 */
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_TEXT, (const uint8_t *)"hello", 5, true), AZR_OK);
-  run_until(&loop, &x, &m, &x.messages, 1000);
-  assert_string_equal(x.received, "hello|");
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  struct azr__ws *ws = server(loop, m, x, NULL, NULL, 0);
+  m->out_len = 0; /* the 101 */
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_TEXT, (const uint8_t *)"hello", 5, true), AZR_OK);
+  run_until(loop, x, m, &x->messages, 1000);
+  assert_string_equal(x->received, "hello|");
   assert_int_equal(azr__ws_send(ws, AZR__WS_TEXT, "world", 5), AZR_OK);
-  run_until(&loop, &x, &m, &x.far_messages, 1000);
-  assert_int_equal(x.far_messages, 1);
-  assert_string_equal(x.far_text, "world|");
-  assert_int_equal(x.far.error, 0);
-  teardown_loop(&loop, &x, &m);
+  run_until(loop, x, m, &x->far_messages, 1000);
+  assert_int_equal(x->far_messages, 1);
+  assert_string_equal(x->far_text, "world|");
+  assert_int_equal(x->far.error, 0);
+  teardown_loop(loop, x, m);
 }
 
 /* We close first: CLOSE_SENT until the peer's answer, then on_close with AZR_OK and its code. */
 static void test_we_close_first(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, true, true);
-  struct azr__ws *ws = server(&loop, &m, &x, NULL, NULL, 0);
-  m.out_len = 0;
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  struct azr__ws *ws = server(loop, m, x, NULL, NULL, 0);
+  m->out_len = 0;
   assert_int_equal(azr__ws_send(ws, AZR__WS_TEXT, "last", 4), AZR_OK);
   assert_int_equal(azr__ws_close(ws, 4000, "done here"), AZR_OK);
   assert_int_equal(ws->state, WS_CLOSE_SENT);
   assert_false(azr__ws_is_open(ws));
   assert_int_equal(azr__ws_send(ws, AZR__WS_TEXT, "late", 4), AZR_E_CLOSED);
-  run_until(&loop, &x, &m, &x.closes, 1000);
-  assert_int_equal(x.far_messages, 1); /* the queued message went out before the Close */
-  assert_string_equal(x.far_text, "last|");
-  assert_int_equal(x.far_closes, 1);
-  assert_int_equal(x.far_code, 4000);
-  assert_string_equal(x.far_reason, "done here");
-  assert_int_equal(x.closes, 1);
-  assert_int_equal(x.close_status, AZR_OK);
-  assert_int_equal(x.close_code, 4000); /* the peer's echo */
-  run_until(&loop, NULL, &m, &m.eof, 1000);
-  assert_true(m.eof); /* the connection is closed */
-  teardown_loop(&loop, &x, &m);
+  run_until(loop, x, m, &x->closes, 1000);
+  assert_int_equal(x->far_messages, 1); /* the queued message went out before the Close */
+  assert_string_equal(x->far_text, "last|");
+  assert_int_equal(x->far_closes, 1);
+  assert_int_equal(x->far_code, 4000);
+  assert_string_equal(x->far_reason, "done here");
+  assert_int_equal(x->closes, 1);
+  assert_int_equal(x->close_status, AZR_OK);
+  assert_int_equal(x->close_code, 4000); /* the peer's echo */
+  run_until(loop, NULL, m, &m->eof, 1000);
+  assert_true(m->eof); /* the connection is closed */
+  teardown_loop(loop, x, m);
 }
 
 /* The peer closes first: the session answers with the same code and the endpoint ends with it. */
 static void test_peer_closes_first(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, true, true);
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
   struct azr__ws_options o;
   azr__ws_options_default(&o);
-  (void)server(&loop, &m, &x, &o, NULL, 0);
-  m.out_len = 0;
-  assert_int_equal(azr__ws_session_send_close(&x.far, 1001, "going away"), AZR_OK);
-  run_until(&loop, &x, &m, &x.far_closes, 1000);
-  run_until(&loop, &x, &m, &x.closes, 1000);
-  assert_int_equal(x.closes, 1);
-  assert_int_equal(x.close_status, AZR_OK);
-  assert_int_equal(x.close_code, 1001);
-  assert_string_equal(x.close_reason, "going away");
-  assert_int_equal(x.peer_closes, 0); /* answered by the session, not deferred */
-  assert_int_equal(x.far_closes, 1);
-  assert_int_equal(x.far_code, 1001);
-  teardown_loop(&loop, &x, &m);
+  (void)server(loop, m, x, &o, NULL, 0);
+  m->out_len = 0;
+  assert_int_equal(azr__ws_session_send_close(&x->far, 1001, "going away"), AZR_OK);
+  run_until(loop, x, m, &x->far_closes, 1000);
+  run_until(loop, x, m, &x->closes, 1000);
+  assert_int_equal(x->closes, 1);
+  assert_int_equal(x->close_status, AZR_OK);
+  assert_int_equal(x->close_code, 1001);
+  assert_string_equal(x->close_reason, "going away");
+  assert_int_equal(x->peer_closes, 0); /* answered by the session, not deferred */
+  assert_int_equal(x->far_closes, 1);
+  assert_int_equal(x->far_code, 1001);
+  teardown_loop(loop, x, m);
 }
 
 /* defer_close_reply: the owner hears of the peer's Close, still sends, then closes; our Close
  * completes the handshake (PEER_CLOSED -> HALF_CLOSED -> ANSWERING -> DONE). */
 static void test_peer_closes_first_half_close(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {.reply_on_peer_close = "after"};
-  far_init(&x, true, true);
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  x->reply_on_peer_close = "after";
   struct azr__ws_options o;
   azr__ws_options_default(&o);
   o.session.defer_close_reply = true;
-  (void)server(&loop, &m, &x, &o, NULL, 0);
-  m.out_len = 0;
-  assert_int_equal(azr__ws_session_send_close(&x.far, 1000, "eof"), AZR_OK);
-  run_until(&loop, &x, &m, &x.far_closes, 1000);
-  run_until(&loop, &x, &m, &x.closes, 1000);
-  assert_int_equal(x.peer_closes, 1);
-  assert_int_equal(x.peer_code, 1000);
-  assert_string_equal(x.far_text, "after|"); /* sent after the peer's Close */
-  assert_int_equal(x.far_closes, 1);
-  assert_string_equal(x.far_reason, "bye too");
-  assert_int_equal(x.closes, 1);
-  assert_int_equal(x.close_status, AZR_OK);
-  assert_int_equal(x.close_code, 1000);
-  assert_string_equal(x.close_reason, "eof");
-  teardown_loop(&loop, &x, &m);
+  (void)server(loop, m, x, &o, NULL, 0);
+  m->out_len = 0;
+  assert_int_equal(azr__ws_session_send_close(&x->far, 1000, "eof"), AZR_OK);
+  run_until(loop, x, m, &x->far_closes, 1000);
+  run_until(loop, x, m, &x->closes, 1000);
+  assert_int_equal(x->peer_closes, 1);
+  assert_int_equal(x->peer_code, 1000);
+  assert_string_equal(x->far_text, "after|"); /* sent after the peer's Close */
+  assert_int_equal(x->far_closes, 1);
+  assert_string_equal(x->far_reason, "bye too");
+  assert_int_equal(x->closes, 1);
+  assert_int_equal(x->close_status, AZR_OK);
+  assert_int_equal(x->close_code, 1000);
+  assert_string_equal(x->close_reason, "eof");
+  teardown_loop(loop, x, m);
 }
 
 /* A peer that never answers our Close: the close deadline ends the endpoint with AZR_E_TIMEOUT and
  * our code, after close_timeout_ms and not much later. */
 static void test_close_deadline(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, true, false);
+  struct fx *f = fx_new(true, false);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
   struct azr__ws_options o;
   azr__ws_options_default(&o);
   o.close_timeout_ms = 60;
-  struct azr__ws *ws = server(&loop, &m, &x, &o, NULL, 0);
-  m.out_len = 0;
+  struct azr__ws *ws = server(loop, m, x, &o, NULL, 0);
+  m->out_len = 0;
   uint64_t t0 = uv_hrtime();
   assert_int_equal(azr__ws_close(ws, 1000, "bye"), AZR_OK);
-  run_until(&loop, &x, &m, &x.closes, 3000);
+  run_until(loop, x, m, &x->closes, 3000);
   double ms = (double)(uv_hrtime() - t0) / 1e6;
-  assert_int_equal(x.far_closes, 1); /* the Close reached the peer, which kept quiet */
-  assert_int_equal(x.closes, 1);
-  assert_int_equal(x.close_status, AZR_E_TIMEOUT);
-  assert_int_equal(x.close_code, 1000);
+  assert_int_equal(x->far_closes, 1); /* the Close reached the peer, which kept quiet */
+  assert_int_equal(x->closes, 1);
+  assert_int_equal(x->close_status, AZR_E_TIMEOUT);
+  assert_int_equal(x->close_code, 1000);
   assert_true(ms >= 45); /* the loop clock may lag real time by a few ms */
   assert_true(ms < 2000);
-  teardown_loop(&loop, &x, &m);
+  teardown_loop(loop, x, m);
 }
 
 /* Pausing inside a message holds the rest of what was already read and stops reading; resuming
  * delivers it in order, then what arrived meanwhile. */
 static void test_pause_resume(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {.pause_after_first = true};
-  far_init(&x, true, true);
-  struct azr__ws *ws = server(&loop, &m, &x, NULL, NULL, 0);
-  m.out_len = 0;
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_TEXT, (const uint8_t *)"one", 3, true), AZR_OK);
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_BINARY, (const uint8_t *)"two", 3, true), AZR_OK);
-  run_until(&loop, &x, &m, &x.messages, 1000); /* both frames in one read */
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  x->pause_after_first = true;
+  struct azr__ws *ws = server(loop, m, x, NULL, NULL, 0);
+  m->out_len = 0;
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_TEXT, (const uint8_t *)"one", 3, true), AZR_OK);
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_BINARY, (const uint8_t *)"two", 3, true), AZR_OK);
+  run_until(loop, x, m, &x->messages, 1000); /* both frames in one read */
   int never = 0;
-  run_until(&loop, &x, &m, &never, 30);
-  assert_int_equal(x.messages, 1);
-  assert_int_equal(x.begins, 1); /* not even the start of the next message */
-  assert_string_equal(x.received, "one|");
+  run_until(loop, x, m, &never, 30);
+  assert_int_equal(x->messages, 1);
+  assert_int_equal(x->begins, 1); /* not even the start of the next message */
+  assert_string_equal(x->received, "one|");
   assert_true(azr__ws_stream(ws)->read_paused);
   uint64_t read_before = azr__ws_stream(ws)->bytes_read;
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_TEXT, (const uint8_t *)"three", 5, true), AZR_OK);
-  run_until(&loop, &x, &m, &never, 30);
-  assert_int_equal(x.messages, 1);
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_TEXT, (const uint8_t *)"three", 5, true), AZR_OK);
+  run_until(loop, x, m, &never, 30);
+  assert_int_equal(x->messages, 1);
   assert_true(azr__ws_stream(ws)->bytes_read == read_before); /* not read while paused */
   azr__ws_resume(ws);
-  assert_int_equal(x.messages, 1); /* replayed from the loop, not inside resume */
-  for (int i = 0; i < 1000 && x.messages < 3; i++) run_until(&loop, &x, &m, &never, 1);
-  assert_int_equal(x.messages, 3);
-  assert_string_equal(x.received, "one|two|three|");
-  assert_int_equal(x.begins, 3);
-  assert_int_equal(x.last_opcode, AZR__WS_TEXT);
-  teardown_loop(&loop, &x, &m);
+  assert_int_equal(x->messages, 1); /* replayed from the loop, not inside resume */
+  for (int i = 0; i < 1000 && x->messages < 3; i++) run_until(loop, x, m, &never, 1);
+  assert_int_equal(x->messages, 3);
+  assert_string_equal(x->received, "one|two|three|");
+  assert_int_equal(x->begins, 3);
+  assert_int_equal(x->last_opcode, AZR__WS_TEXT);
+  teardown_loop(loop, x, m);
 }
 
 /* Pausing between two frames of one message holds the second frame. */
 static void test_pause_mid_message(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {.pause_at_data = true};
-  far_init(&x, true, true);
-  struct azr__ws *ws = server(&loop, &m, &x, NULL, NULL, 0);
-  m.out_len = 0;
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_BINARY, (const uint8_t *)"ab", 2, false), AZR_OK);
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_BINARY, (const uint8_t *)"cd", 2, true), AZR_OK);
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  x->pause_at_data = true;
+  struct azr__ws *ws = server(loop, m, x, NULL, NULL, 0);
+  m->out_len = 0;
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_BINARY, (const uint8_t *)"ab", 2, false), AZR_OK);
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_BINARY, (const uint8_t *)"cd", 2, true), AZR_OK);
   int never = 0;
-  for (int i = 0; i < 1000 && x.received_len == 0; i++) run_until(&loop, &x, &m, &never, 1);
-  run_until(&loop, &x, &m, &never, 30);
-  assert_string_equal(x.received, "ab");
+  for (int i = 0; i < 1000 && x->received_len == 0; i++) run_until(loop, x, m, &never, 1);
+  run_until(loop, x, m, &never, 30);
+  assert_string_equal(x->received, "ab");
   azr__ws_resume(ws);
-  run_until(&loop, &x, &m, &x.messages, 1000);
-  assert_string_equal(x.received, "abcd|");
-  teardown_loop(&loop, &x, &m);
+  run_until(loop, x, m, &x->messages, 1000);
+  assert_string_equal(x->received, "abcd|");
+  teardown_loop(loop, x, m);
 }
 
 /* ---- client side ---- */
@@ -520,62 +523,56 @@ static struct azr__ws *client_against(uv_loop_t *loop, struct far_end *m, struct
 
 static void test_client_handshake_101(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, false, true);
-  struct azr__ws *ws = client_against(&loop, &m, &x,
+  struct fx *f = fx_new(false, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  struct azr__ws *ws = client_against(loop, m, x,
                                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                       "Sec-WebSocket-Accept: ",
                                       "\r\n\r\n", true);
-  assert_int_equal(x.open_status, AZR_OK);
+  assert_int_equal(x->open_status, AZR_OK);
   assert_int_equal(ws->state, WS_OPEN);
   /* a text message each way on the client side: ours is masked, the far (server) session checks */
   assert_int_equal(azr__ws_send(ws, AZR__WS_TEXT, "up", 2), AZR_OK);
-  run_until(&loop, &x, &m, &x.far_messages, 1000);
-  assert_string_equal(x.far_text, "up|");
-  assert_int_equal(x.far.error, 0);
-  assert_int_equal(azr__ws_session_send_frame(&x.far, AZR__WS_TEXT, (const uint8_t *)"down", 4, true), AZR_OK);
-  run_until(&loop, &x, &m, &x.messages, 1000);
-  assert_string_equal(x.received, "down|");
-  teardown_loop(&loop, &x, &m);
+  run_until(loop, x, m, &x->far_messages, 1000);
+  assert_string_equal(x->far_text, "up|");
+  assert_int_equal(x->far.error, 0);
+  assert_int_equal(azr__ws_session_send_frame(&x->far, AZR__WS_TEXT, (const uint8_t *)"down", 4, true), AZR_OK);
+  run_until(loop, x, m, &x->messages, 1000);
+  assert_string_equal(x->received, "down|");
+  teardown_loop(loop, x, m);
 }
 
 static void test_client_handshake_401(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, false, true);
-  (void)client_against(&loop, &m, &x, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nX-Accept: ", "\r\n\r\n",
+  struct fx *f = fx_new(false, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  (void)client_against(loop, m, x, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nX-Accept: ", "\r\n\r\n",
                        true);
-  assert_int_equal(x.open_status, AZR_E_AUTH);
-  run_until(&loop, NULL, &m, &m.eof, 1000);
-  assert_true(m.eof); /* the connection is dropped */
-  assert_int_equal(x.closes, 0); /* on_open is the only callback of an endpoint that did not open */
-  teardown_loop(&loop, &x, &m);
+  assert_int_equal(x->open_status, AZR_E_AUTH);
+  run_until(loop, NULL, m, &m->eof, 1000);
+  assert_true(m->eof); /* the connection is dropped */
+  assert_int_equal(x->closes, 0); /* on_open is the only callback of an endpoint that did not open */
+  teardown_loop(loop, x, m);
 }
 
 static void test_client_handshake_bad_accept(void **state) {
   (void)state;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  static struct far_end m;
-  memset(&m, 0, sizeof m);
-  struct side x = {0};
-  far_init(&x, false, true);
-  (void)client_against(&loop, &m, &x,
+  struct fx *f = fx_new(false, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  (void)client_against(loop, m, x,
                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                        "Sec-WebSocket-Accept: ",
                        "\r\n\r\n", false);
-  assert_int_equal(x.open_status, AZR_E_PROTOCOL);
-  run_until(&loop, NULL, &m, &m.eof, 1000);
-  assert_true(m.eof);
-  teardown_loop(&loop, &x, &m);
+  assert_int_equal(x->open_status, AZR_E_PROTOCOL);
+  run_until(loop, NULL, m, &m->eof, 1000);
+  assert_true(m->eof);
+  teardown_loop(loop, x, m);
 }
 
 int main(void) {
