@@ -13,6 +13,7 @@
  * so control frames never wait behind more than about one data frame. */
 #define AZR__WS_ENCODE_LOW_WATER (64u * 1024u)
 
+/* In the order of an endpoint's life: OPEN up to CLOSED are the running states (azr__ws_running). */
 enum azr__ws_state {
   WS_CONNECTING,  /* client: the transport (TCP, proxy, TLS) is connecting */
   WS_HANDSHAKE,   /* client: our upgrade request is sent, waiting for the 101 */
