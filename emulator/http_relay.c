@@ -2,7 +2,28 @@
 /* HTTP mode (§7): requests to https://ns/{hc}[/suffix] become `request` commands, on the control
  * channel when small (§7.2) or over a rendezvous WebSocket when large or chunked; `response`
  * commands become HTTP responses. One request at a time per sender connection (keep-alive), and a
- * rendezvous socket, once open, carries every later request of that connection (§7.2). */
+ * rendezvous socket, once open, carries every later request of that connection (§7.2).
+ *
+ * A request's life (enum emu_req_state); every change goes through req_enter(), which checks it
+ * against this table:
+ *
+ *   from \ to   | WAIT_BODY WAIT_RV SENT RESPONDING DONE | what moves it
+ *   ------------+-----------------------------------------+----------------------------------------
+ *   ROUTING     |     x        x      x              x    | route chosen (SENT: the connection's open
+ *               |                                         |   rendezvous took the request); refusal
+ *   WAIT_BODY   |                     x              x    | whole body here, command on the control
+ *               |                                         |   channel; failure
+ *   WAIT_RV     |                     x              x    | listener opened the rendezvous and the
+ *               |                                         |   request went over it; deadline, failure
+ *   SENT        |                          x         x    | response head to the sender; deadline,
+ *               |                                         |   listener or sender gone
+ *   RESPONDING  |                                    x    | response complete, cut or idle
+ *   DONE        |                                         | (freed on a later loop turn)
+ *
+ * Failure is DONE after req_fail() answered (or cut off) the sender. The request body is not a state:
+ * on a rendezvous it streams to the listener while the request is SENT and even RESPONDING (a
+ * listener may answer early), so it has its own facts (has_body, body_done, body_sent). */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +59,19 @@ struct emu_http_conn {
   struct emu_flow rv_flow; /* ... and the rendezvous */
 };
 
+enum emu_req_state {
+  EMU_REQ_ROUTING,    /* head received: authorizing, choosing the listener and the route; a request for
+                       * the connection's open rendezvous also waits here for LatencyMs */
+  EMU_REQ_WAIT_BODY,  /* control channel: the body is gathered whole before the command goes */
+  EMU_REQ_WAIT_RV,    /* the listener was asked (after LatencyMs) to open a rendezvous for it */
+  EMU_REQ_SENT,       /* the request command is out; waiting for the response head (deadline) */
+  EMU_REQ_RESPONDING, /* the response head went to the sender; its body comes on the rendezvous */
+  EMU_REQ_DONE        /* answered, failed or abandoned: freed on a later loop turn */
+};
+
 struct emu_http_req {
   struct emu_pending base; /* first: the pending map stores this pointer */
+  enum emu_req_state state; /* changed only by req_enter() */
   struct emu_http_conn *conn;
   azr_emulator *em;
   struct emu_entity *entity;
@@ -53,21 +85,18 @@ struct emu_http_req {
   struct azr__buf target;   /* requestTarget for the listener */
   bool is_head;
   bool keep_alive;
-  bool via_rendezvous;
-  bool command_sent;        /* the full request went out (control channel or rendezvous) */
-  bool body_done;
-  bool has_body;
+  bool via_rendezvous; /* the route: the request, or (§7.5) only its response, is on the rendezvous */
+  bool has_body;  /* the head announced a body */
+  bool body_done; /* the sender's body is complete */
   bool body_sent; /* the rendezvous got the whole body, FIN included */
   struct azr__buf body;
   uv_timer_t timer;
   /* response */
-  bool response_started;
   bool chunked;
   bool fixed_length;
   uint64_t remaining;
   struct azr__buf resp_json; /* text message being received on the rendezvous */
   uint8_t rv_opcode;
-  bool rv_expect_body;
   uint64_t sender_written_mark; /* the sender's stream's bytes_written when the idle timer was armed */
 };
 
@@ -79,6 +108,42 @@ static void flush_request_body(struct emu_http_req *r);
 static void start_request(struct emu_http_conn *c, struct azr__http_head *head, const uint8_t *rest, size_t rest_len);
 
 static struct emu_http_conn *conns_head(azr_emulator *em) { return em->http_conns; }
+
+/* ---- a request's life (the table at the top of the file) ---- */
+
+#define TO(s) (1u << (s))
+static const unsigned req_allowed[] = {
+    [EMU_REQ_ROUTING] = TO(EMU_REQ_WAIT_BODY) | TO(EMU_REQ_WAIT_RV) | TO(EMU_REQ_SENT) | TO(EMU_REQ_DONE),
+    [EMU_REQ_WAIT_BODY] = TO(EMU_REQ_SENT) | TO(EMU_REQ_DONE),
+    [EMU_REQ_WAIT_RV] = TO(EMU_REQ_SENT) | TO(EMU_REQ_DONE),
+    [EMU_REQ_SENT] = TO(EMU_REQ_RESPONDING) | TO(EMU_REQ_DONE),
+    [EMU_REQ_RESPONDING] = TO(EMU_REQ_DONE),
+    [EMU_REQ_DONE] = 0,
+};
+#undef TO
+
+static const char *req_state_name(enum emu_req_state st) {
+  static const char *const names[] = {"ROUTING", "WAIT_BODY", "WAIT_RV", "SENT", "RESPONDING", "DONE"};
+  return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+/* The one place a request changes state. A change the table does not allow is a bug here: logged,
+ * and fatal in builds with assertions (the sanitizer build) so the tests catch it. */
+static void req_enter(struct emu_http_req *r, enum emu_req_state to) {
+  bool allowed = (req_allowed[r->state] >> to) & 1u;
+  if (!allowed)
+    EMU_LOG(r->em, AZR_LOG_INFO, "bug: HTTP request %s: %s -> %s is not an allowed transition",
+            r->id[0] ? r->id : r->tracking_id, req_state_name(r->state), req_state_name(to));
+  assert(allowed);
+  EMU_LOG(r->em, AZR_LOG_DEBUG, "HTTP request %s: %s -> %s", r->id[0] ? r->id : r->tracking_id,
+          req_state_name(r->state), req_state_name(to));
+  r->state = to;
+}
+
+/* The request command is out (control channel or rendezvous): responses and body bytes may flow. */
+static bool command_out(const struct emu_http_req *r) {
+  return r->state == EMU_REQ_SENT || r->state == EMU_REQ_RESPONDING;
+}
 
 /* ---- requests ---- */
 
@@ -96,6 +161,7 @@ static void req_free(struct emu_http_req *r) {
   azr__buf_free(&r->resp_json);
   if (r->conn && r->conn->cur == r) r->conn->cur = NULL;
   r->base.kind = 0;
+  req_enter(r, EMU_REQ_DONE);
   uv_timer_stop(&r->timer);
   uv_close((uv_handle_t *)&r->timer, on_req_timer_closed);
 }
@@ -104,8 +170,9 @@ static void req_free(struct emu_http_req *r) {
  * carry more requests). */
 static void req_fail(struct emu_http_req *r, int status, const char *code, const char *text) {
   struct emu_http_conn *c = r->conn;
-  bool keep = r->keep_alive && r->body_done && !r->response_started;
-  if (r->response_started) { /* too late for a status: cut the sender off */
+  bool responding = r->state == EMU_REQ_RESPONDING;
+  bool keep = r->keep_alive && r->body_done && !responding;
+  if (responding) { /* too late for a status: cut the sender off */
     req_free(r);
     conn_close(c, true);
     return;
@@ -255,7 +322,7 @@ static void deliver_on_control(struct emu_http_req *r) {
     req_fail(r, 502, "BadGateway", "The listener could not be reached.");
     return;
   }
-  r->command_sent = true;
+  req_enter(r, EMU_REQ_SENT);
   azr__buf_free(&r->body);
   arm_deadline(r);
 }
@@ -338,7 +405,7 @@ static void write_response_head(struct emu_http_req *r, const struct azr__hc_res
   }
   if (!r->keep_alive) azr__buf_append_str(&out, "Connection: close\r\n");
   azr__buf_append_str(&out, "\r\n");
-  r->response_started = true;
+  req_enter(r, EMU_REQ_RESPONDING);
   if (r->conn->s) (void)azr__stream_write(r->conn->s, out.data, out.len);
   azr__buf_free(&out);
   if (r->is_head || status == 204 || status == 304) {
@@ -379,7 +446,8 @@ void azr__emu_http_control_response(azr_emulator *em, struct emu_listener *l, st
   struct emu_pending *p = azr__strmap_get(&em->pending, resp->request_id ? resp->request_id : "");
   if (!p || p->kind != EMU_PENDING_HTTP) return; /* unknown or late: dropped (§5.6 rule 3) */
   struct emu_http_req *r = (struct emu_http_req *)p;
-  if (r->listener != l || r->via_rendezvous || r->response_started) return;
+  /* Only the command's listener answers, and only once: the id it answers to came with the command. */
+  if (r->listener != l || r->via_rendezvous || r->state != EMU_REQ_SENT) return;
   write_response_head(r, resp, false, body_len);
   if (body_len && r->conn->s && !r->is_head && resp->status_code != 204 && resp->status_code != 304)
     (void)azr__stream_write(r->conn->s, body, body_len);
@@ -400,11 +468,10 @@ static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool 
   (void)frame_end;
   struct emu_http_conn *c = azr__ws_user_data(ws);
   struct emu_http_req *r = c->cur;
-  if (!r || !r->command_sent) return;
+  if (!r || !command_out(r)) return;
   if (r->rv_opcode == AZR__WS_TEXT) {
-    if (r->rv_expect_body) {
+    if (r->state == EMU_REQ_RESPONDING) {
       /* §5.6 rule 5: a text message while a body was expected ends that body. */
-      r->rv_expect_body = false;
       response_done(r, true);
       return;
     }
@@ -425,23 +492,16 @@ static void rv_message_data(struct azr__ws *ws, uint8_t *data, size_t len, bool 
     write_response_head(r, &cmd.u.response, cmd.u.response.body, 0);
     bool body = cmd.u.response.body;
     azr__hc_cmd_free(r->em->mem, &cmd);
-    if (!body) {
-      response_done(r, true);
-    } else {
-      r->rv_expect_body = true;
-      arm_response_idle(r);
-    }
+    if (!body) response_done(r, true);
+    else arm_response_idle(r); /* RESPONDING: the body follows in binary messages */
     return;
   }
   /* binary: response body */
-  if (!r->rv_expect_body) return;
+  if (r->state != EMU_REQ_RESPONDING) return;
   arm_response_idle(r);
   write_body_piece(r, data, len);
   if (c->s && azr__stream_queued(c->s) >= c->s->high_water) azr__ws_pause(ws);
-  if (message_end) {
-    r->rv_expect_body = false;
-    response_done(r, true);
-  }
+  if (message_end) response_done(r, true);
 }
 
 static void rv_writable(struct azr__ws *ws) {
@@ -456,13 +516,13 @@ static void rv_close(struct azr__ws *ws, int status, uint16_t code, const char *
   azr__emu_flow_remove(c->em, &c->rv_flow);
   struct emu_http_req *r = c->cur;
   /* The listener closing its rendezvous ends the sender's connection too (§7.6). */
-  if (r && r->via_rendezvous && r->command_sent) {
-    if (r->rv_expect_body && status == AZR_OK) {
+  if (r && r->via_rendezvous && command_out(r)) {
+    if (r->state == EMU_REQ_RESPONDING && status == AZR_OK) {
       response_done(r, true); /* Java never sends the final FIN frame (§13.2): end the body here */
       if (c->s && !c->cur) conn_close(c, false);
       return;
     }
-    if (!r->response_started) {
+    if (r->state != EMU_REQ_RESPONDING) {
       req_fail(r, 502, "BadGateway", "The listener closed the rendezvous before responding.");
       return;
     }
@@ -509,7 +569,7 @@ static const struct azr__ws_callbacks rv_cb = {.on_message_begin = rv_message_be
  * complete); keeps them when the socket's queue is full, and paces the sender accordingly. */
 static void flush_request_body(struct emu_http_req *r) {
   struct emu_http_conn *c = r->conn;
-  if (!r->via_rendezvous || !r->command_sent || !c->rv || !r->has_body || r->body_sent) return;
+  if (!r->via_rendezvous || !command_out(r) || !c->rv || !r->has_body || r->body_sent) return;
   if (r->body.len || r->body_done) {
     int rc = azr__ws_send_part(c->rv, AZR__WS_BINARY, r->body.data, r->body.len, r->body_done);
     if (rc == AZR_E_WOULDBLOCK) {
@@ -544,7 +604,7 @@ static void send_full_request_on_rv(struct emu_http_req *r) {
     req_fail(r, 502, "BadGateway", "The rendezvous with the listener failed.");
     return;
   }
-  r->command_sent = true;
+  req_enter(r, EMU_REQ_SENT);
   arm_deadline(r);
   flush_request_body(r);
 }
@@ -557,9 +617,9 @@ void azr__emu_http_rendezvous(azr_emulator *em, struct azr__stream *s, struct az
   struct emu_http_req *r = p && p->kind == EMU_PENDING_HTTP ? (struct emu_http_req *)p : NULL;
   /* Two reasons to come here: we asked for a rendezvous (large request, §7.4), or the listener
    * chose one to send a large response to a request it got on the control channel (§7.5). */
-  bool for_request = r && r->via_rendezvous && !r->command_sent;
-  bool for_response = r && !r->via_rendezvous && r->command_sent;
-  if (!r || r->conn->rv || r->response_started || (!for_request && !for_response)) {
+  bool for_request = r && r->state == EMU_REQ_WAIT_RV;
+  bool for_response = r && !r->via_rendezvous && r->state == EMU_REQ_SENT;
+  if (!r || r->conn->rv || (!for_request && !for_response)) {
     azr__emu_reply_ws_error(em, s, 403, "The rendezvous URL is not valid or has expired.", id, NULL);
     return;
   }
@@ -616,7 +676,7 @@ static int on_req_complete(void *ud) {
   if (!r) return 1;
   r->body_done = true;
   if (!r->via_rendezvous) {
-    if (!r->command_sent) deliver_on_control(r); /* a body-less request may already be out */
+    if (r->state == EMU_REQ_WAIT_BODY) deliver_on_control(r); /* a body-less request may already be out */
   } else {
     flush_request_body(r);
   }
@@ -835,7 +895,7 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
   if (c->rv && c->rv_entity == e && azr__emu_control_alive(e, c->rv_listener)) {
     r->listener = c->rv_listener;
     r->via_rendezvous = true;
-    send_full_request_on_rv(r);
+    send_full_request_on_rv(r); /* SENT, or still ROUTING while LatencyMs runs */
   } else {
     rv_drop(c, 1000, ""); /* its end must not end the connection now serving another request */
     bool filtered;
@@ -850,13 +910,14 @@ static void start_request(struct emu_http_conn *c, struct azr__http_head *head, 
       return;
     }
     r->via_rendezvous = r->head.chunked || too_big_for_control(r);
+    req_enter(r, r->via_rendezvous ? EMU_REQ_WAIT_RV : EMU_REQ_WAIT_BODY);
     if (r->via_rendezvous) request_rendezvous(r);
   }
   if (c->cur != r) return;
   const struct azr__http_header *expect = azr__http_head_find(&r->head, "Expect");
   if (expect && azr__span_ieq(expect->value, "100-continue") && !r->body_done && c->s)
     (void)azr__stream_write(c->s, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-  if (r->body_done && !r->via_rendezvous) deliver_on_control(r);
+  if (r->body_done && r->state == EMU_REQ_WAIT_BODY) deliver_on_control(r);
 }
 
 void azr__emu_http_request(azr_emulator *em, struct azr__stream *s, struct azr__http1 *parser,
@@ -909,7 +970,7 @@ void azr__emu_http_listener_gone(azr_emulator *em, struct emu_listener *l) {
   for (struct emu_http_conn *c = conns_head(em); c;) {
     struct emu_http_conn *next = c->next;
     struct emu_http_req *r = c->cur;
-    if (r && r->listener == l && !r->response_started && !(r->via_rendezvous && c->rv))
+    if (r && r->listener == l && r->state != EMU_REQ_RESPONDING && !(r->via_rendezvous && c->rv))
       req_fail(r, 502, "BadGateway", "The listener disconnected before responding.");
     c = next;
   }

@@ -3,6 +3,7 @@
  * opcode, FIN and RSV preserved and without buffering whole messages. Pings are answered per leg,
  * Close frames are forwarded, and an abortive loss of one leg aborts the other. A leg whose peer
  * stops reading pauses the opposite leg and itself (its pongs), so memory stays bounded. */
+#include <stdio.h>
 #include <string.h>
 
 #include "emulator/emulator_internal.h"
@@ -58,11 +59,27 @@ static void protocol_error(struct emu_splice *sp, int from, const char *what) {
   splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
 }
 
+static void leg_lost(struct splice_leg *leg, const char *how);
+
+/* A write fails when the leg's peer is gone (the stream would report that from the loop) or when its
+ * queue cannot grow (out of memory; its 64 MiB cap is far above the high-water mark at which
+ * update_reading stops feeding it). Either way the bytes are lost mid-stream, so the leg ends now,
+ * as its loss would end it (leg_lost), rather than carry on with a hole in its frames. A leg without
+ * a stream was black-holed (leg_idle): what is sent for it is lost on purpose. Callers run inside
+ * relay_bytes (sp->busy), so the splice outlives this call even when it finishes. */
 static void write_to(struct splice_leg *to, const void *a, size_t alen, const void *b, size_t blen) {
   if (!to->s) return;
-  (void)azr__stream_write2(to->s, a, alen, b, blen);
+  int rc = azr__stream_write2(to->s, a, alen, b, blen);
+  if (rc == AZR_OK) return;
+  char how[80];
+  snprintf(how, sizeof how, "could not be written to: %s", azr_status_name(rc));
+  leg_lost(to, how);
 }
 
+/* A control frame for a leg that has a relayed data frame open waits in `held` until that frame
+ * ends (frame_closed_on). Only pongs ever wait: a leg's Close is read after its own frames ended, so
+ * none is open towards the other leg then. `held` is capped (64 KiB) against a peer that keeps
+ * pinging while the other leg's frame stays open; past the cap its newest pongs are dropped. */
 static void write_control(struct splice_leg *to, uint8_t opcode, const uint8_t *payload, size_t len) {
   uint8_t frame[AZR__WS_MAX_HEADER + 125];
   struct azr__ws_frame_header h = {.fin = true, .opcode = opcode, .payload_len = len};
@@ -190,20 +207,23 @@ static void leg_read(struct azr__stream *s, uint8_t *data, size_t len) {
   relay_guarded(leg->sp, leg->index, data, len);
 }
 
-static void leg_end(struct azr__stream *s, int status) {
-  (void)status;
-  struct splice_leg *leg = leg_of(s);
+/* The leg is gone (its peer went away, or a write to it failed). A leg that said Close before
+ * going away ended cleanly: let the other finish its handshake by flushing; otherwise the loss is
+ * abortive and the other leg is reset (§6.6). */
+static void leg_lost(struct splice_leg *leg, const char *how) {
   struct emu_splice *sp = leg->sp;
+  if (sp->done) return;
   leg->ended = true;
-  struct splice_leg *other = &sp->leg[1 - leg->index];
-  /* A leg that said Close before going away ended cleanly: let the other finish its handshake by
-   * flushing; otherwise the loss is abortive and the other leg is reset (§6.6). */
   enum azr__stream_close_mode other_mode = leg->close_received ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT;
-  EMU_LOG(sp->em, AZR_LOG_VERBOSE, "relayed connection: %s leg ended (%s)", leg->index == 0 ? "sender" : "listener",
+  EMU_LOG(sp->em, AZR_LOG_VERBOSE, "relayed connection: %s leg %s (%s)", leg->index == 0 ? "sender" : "listener", how,
           leg->close_received ? "after close" : "abortive");
   if (leg->index == 0) splice_finish(sp, AZR__CLOSE_ABORT, other_mode);
   else splice_finish(sp, other_mode, AZR__CLOSE_ABORT);
-  (void)other;
+}
+
+static void leg_end(struct azr__stream *s, int status) {
+  (void)status;
+  leg_lost(leg_of(s), "ended");
 }
 
 static void leg_drain(struct azr__stream *s) {
@@ -215,8 +235,11 @@ static void leg_drain(struct azr__stream *s) {
 static const struct azr__stream_callbacks leg_cb = {NULL, leg_read, leg_end, leg_drain};
 
 /* The load balancer cut one leg (idle.c). Reset: an abortive loss, the other leg is reset too
- * (§6.6). Black hole: the service does not notice; what the other leg sends for it is lost, and the
- * other leg lives on until its own peer or its own idle cut ends it. */
+ * (§6.6). Black hole: the service does not notice; what the other leg sends for it is lost (write_to
+ * drops it: the leg has no stream), and the other leg lives on until its own peer or its own idle cut
+ * ends it. If the cut leg was in the middle of a data frame for the other, that frame never ends:
+ * the other leg's pongs wait behind it in `held` (a control frame cannot go inside a data frame) and
+ * are never sent, the newest dropped once `held` is full. */
 static void leg_idle(struct emu_flow *flow, bool reset) {
   struct splice_leg *leg = EMU_CONTAINER(flow, struct splice_leg, flow);
   struct emu_splice *sp = leg->sp;
