@@ -22,7 +22,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Echo traffic on one sender until stopped or its connection ends; resolves with what happened. */
 function echoLoop(s, i, stop) {
-  const state = { i, echoed: 0, closedAt: 0, closeCode: 0, mismatch: null };
+  const state = { i, echoed: 0, lastEchoAt: 0, closedAt: 0, closeCode: 0, mismatch: null };
   s.ws.on('close', (code) => {
     state.closedAt = Date.now();
     state.closeCode = code;
@@ -35,6 +35,7 @@ function echoLoop(s, i, stop) {
         const echo = await s.queue.next(5000);
         if (echo.data !== text) state.mismatch = `${echo.data} instead of ${text}`;
         state.echoed++;
+        state.lastEchoAt = Date.now();
       } catch (e) {
         if (!state.closedAt) state.error = String(e.message || e);
         break;
@@ -77,7 +78,8 @@ test('three listeners share a hybrid connection; killing one loses only its own 
     for (const l of survivors) {
       assert.equal(l.mismatch, null, `sender ${l.i}: ${l.mismatch}`);
       assert.equal(l.error, undefined, `sender ${l.i}: ${l.error}`);
-      assert.ok(l.echoed >= 20, `sender ${l.i} kept echoing (${l.echoed} messages)`);
+      // Kept echoing: an echo came back after the kill (not a rate, which a loaded machine cannot promise).
+      assert.ok(l.lastEchoAt > killedAt, `sender ${l.i} kept echoing after the kill (${l.echoed} messages, the last ${killedAt - l.lastEchoAt} ms before it)`);
     }
 
     // New senders: every one is served, by the two listeners left.
