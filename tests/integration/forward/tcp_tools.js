@@ -195,7 +195,9 @@ function killwait(port, pid) {
   }, 15000);
 }
 
-function lateanswer(port) {
+// lateanswer PORT [SLOW_BYTES SLOW_MS]: answers "<bytes> <sha256>" 300 ms after the client's end, or
+// SLOW_MS after it when exactly SLOW_BYTES came (a target that thinks longer than a close handshake).
+function lateanswer(port, slowBytes, slowMs) {
   const server = net.createServer({ allowHalfOpen: true }, (sock) => {
     const hash = crypto.createHash('sha256');
     let n = 0;
@@ -203,7 +205,8 @@ function lateanswer(port) {
       hash.update(d);
       n += d.length;
     });
-    sock.on('end', () => setTimeout(() => sock.end(`${n} ${hash.digest('hex')}\n`), 300));
+    const delay = () => (slowBytes !== undefined && n === Number(slowBytes) ? Number(slowMs) : 300);
+    sock.on('end', () => setTimeout(() => sock.end(`${n} ${hash.digest('hex')}\n`), delay()));
     sock.on('error', () => {});
   });
   server.on('error', (e) => {
