@@ -25,7 +25,6 @@ struct splice_leg {
   /* frames going to this leg */
   bool out_open;        /* a relayed data frame is only partly written */
   struct azr__buf held; /* control frames waiting for that frame to end */
-  bool ended;
   struct emu_flow flow;  /* IdleTimeoutMs: each leg is a connection of its own */
 };
 
@@ -213,7 +212,6 @@ static void leg_read(struct azr__stream *s, uint8_t *data, size_t len) {
 static void leg_lost(struct splice_leg *leg, const char *how) {
   struct emu_splice *sp = leg->sp;
   if (sp->done) return;
-  leg->ended = true;
   enum azr__stream_close_mode other_mode = leg->close_received ? AZR__CLOSE_FLUSH : AZR__CLOSE_ABORT;
   EMU_LOG(sp->em, AZR_LOG_VERBOSE, "relayed connection: %s leg %s (%s)", leg->index == 0 ? "sender" : "listener", how,
           leg->close_received ? "after close" : "abortive");
