@@ -23,10 +23,32 @@ build() { # dir, extra cmake args...
 # ctest fails when no test ran (a build without tests is a failure, not a pass).
 # A skipped test is not a pass: in CI (CI=true), where install-deps.sh provides every tool, any
 # skipped or not-run test fails the run; elsewhere it is listed loudly at the end.
+# CI keeps only the tail of a log: after a failure, the end of each failed test's own output comes
+# last, and then one line per failed test with its FAIL line (or its last line).
+print_failures() {
+  local dir=$1 name summary=""
+  local failed="$dir/Testing/Temporary/LastTestsFailed.log" all="$dir/Testing/Temporary/LastTest.log"
+  [[ -f $failed && -f $all ]] || return 0
+  while IFS=: read -r _ name; do
+    local out
+    out=$(awk -v n="$name" '
+      /^[0-9]+\/[0-9]+ Test: / { t = $0; sub(/^[0-9]+\/[0-9]+ Test: /, "", t); on = (t == n); next }
+      on && index($0, "\"" n "\" end time:") == 1 { on = 0 }
+      on { print }' "$all")
+    echo "!! ---- $name: the end of its output ----" >&2
+    tail -n 40 <<<"$out" >&2
+    local why
+    why=$(grep -E 'FAIL|ERROR|Assertion|Sanitizer|Timeout' <<<"$out" | tail -n 1 || true)
+    [[ -n $why ]] || why=$(grep -v '^ *$' <<<"$out" | tail -n 1 || true)
+    summary+="!! $name: ${why:0:300}"$'\n'
+  done <"$failed"
+  printf '%s' "$summary" >&2
+}
+
 run_ctest() {
   local log="$1/ctest-output.log" rc=0
   (cd "$1" && ctest --output-on-failure --no-tests=error -j"$jobs") 2>&1 | tee "$log" || rc=$?
-  ((rc == 0)) || return "$rc"
+  ((rc == 0)) || { print_failures "$1"; return "$rc"; }
   local skipped
   skipped=$(grep -E '\*\*\*(Skipped|Not Run)|^ *[0-9]+ - .*\((Skipped|Not Run)\)' "$log" || true)
   if [[ -n $skipped ]]; then

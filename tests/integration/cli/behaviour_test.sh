@@ -287,9 +287,19 @@ case_progress() {
     printf 'x\n' | timeout 10 "$AZRELAY_BIN" connect -c "$CS" --cacert "$CERT" -q >/dev/null 2>&1 && break
     sleep 0.2
   done
-  # A transfer that lasts over a second: 1 MiB, a pause, 1 MiB.
-  { head -c 1048576 /dev/zero; sleep 1.6; head -c 1048576 /dev/zero; } |
-    timeout 30 "$AZRELAY_BIN" connect -c "$CS" --cacert "$CERT" --binary --progress >"$T/p.out" 2>"$T/p.err" ||
+  # feed.sh BYTES FILE ERE: BYTES zeros, then (at most 20 s) until FILE matches ERE, then BYTES
+  # more. The second half waits for the meter, not for a clock: a sleep raced a slow connect on
+  # a loaded machine (the meter's first report comes 1 s after the connection opens).
+  cat >"$T/feed.sh" <<'FEED'
+#!/usr/bin/env bash
+head -c "$1" /dev/zero
+for _ in $(seq 200); do grep -sqaE -- "$3" "$2" && break; sleep 0.1; done
+head -c "$1" /dev/zero
+FEED
+  chmod +x "$T/feed.sh"
+  # A transfer that lasts over a second: 1 MiB, the meter shows it, 1 MiB.
+  "$T/feed.sh" 1048576 "$T/p.err" '^progress: sent 1\.0 MiB' |
+    timeout 40 "$AZRELAY_BIN" connect -c "$CS" --cacert "$CERT" --binary --progress >"$T/p.out" 2>"$T/p.err" ||
     fail "connect --progress failed: $(cat "$T/p.err")"
   [[ $(wc -c <"$T/p.out") == 2097152 ]] || fail "the echo is $(wc -c <"$T/p.out") bytes"
   grep -qE '^progress: sent [0-9.]+ (KiB|MiB) \([0-9.]+ [KMG]?i?B/s\), received [0-9.]+ (KiB|MiB) \(.*/s\), [0-9]+ s$' "$T/p.err" ||
@@ -302,8 +312,9 @@ case_progress() {
   grep -q progress "$T/np.err" && fail "progress without a terminal: $(cat "$T/np.err")"
   # On a terminal (script(1) gives stderr a pty; stdin stays a pipe): the meter redraws with \r.
   command -v script >/dev/null || skip "script (bsdutils) is needed for the terminal check"
-  local cmd="{ head -c 65536 /dev/zero; sleep 1.6; head -c 65536 /dev/zero; } | '$AZRELAY_BIN' connect -c '$CS' --cacert '$CERT' --binary >/dev/null"
-  timeout 30 script -qec "$cmd" "$T/tty.typescript" >/dev/null </dev/null || fail "connect on a terminal failed: $(cat "$T/tty.typescript")"
+  # -f: the typescript is written as the meter draws, so feed.sh can wait for it.
+  local cmd="'$T/feed.sh' 65536 '$T/tty.typescript' 'sent 64\.0 KiB' | '$AZRELAY_BIN' connect -c '$CS' --cacert '$CERT' --binary >/dev/null"
+  timeout 40 script -qfec "$cmd" "$T/tty.typescript" >/dev/null </dev/null || fail "connect on a terminal failed: $(cat "$T/tty.typescript")"
   grep -q $'\rsent 64.0 KiB' "$T/tty.typescript" || fail "no meter on the terminal: $(cat -v "$T/tty.typescript")"
   grep -q $'\rsent 128.0 KiB .*received 128.0 KiB' "$T/tty.typescript" || fail "the meter's last line: $(cat -v "$T/tty.typescript")"
   log "ok: the meter on a terminal: $(tr '\r' '\n' <"$T/tty.typescript" | grep -a 'sent 128' | head -n 1)"
