@@ -2,7 +2,6 @@
 # End-to-end tests of the listener's public C API: emulator, listeners and sender clients in one
 # process, each on its own loop, pumped by the test (tests/integration/api/harness.c).
 set(AZR_API_DIR ${CMAKE_CURRENT_SOURCE_DIR}/api)
-find_program(AZR_API_VALGRIND valgrind)
 function(azr_api_test name)
   add_executable(${name} ${AZR_API_DIR}/${name}.c ${AZR_API_DIR}/harness.c)
   azr_program(${name})
@@ -12,9 +11,9 @@ function(azr_api_test name)
   set_tests_properties(${name} PROPERTIES LABELS "integration;api" TIMEOUT 120)
   # The same test under memcheck: any invalid access or definite leak fails it. Sanitized builds
   # check memory themselves (and valgrind cannot run them).
-  if(AZR_API_VALGRIND AND NOT AZR_SANITIZE)
+  if(AZR_VALGRIND)
     add_test(NAME ${name}_valgrind
-      COMMAND ${AZR_API_VALGRIND} -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+      COMMAND ${AZR_VALGRIND} -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
         --show-leak-kinds=definite $<TARGET_FILE:${name}>)
     set_tests_properties(${name}_valgrind PROPERTIES LABELS "integration;api;valgrind" TIMEOUT 300
       ENVIRONMENT "AZR_TEST_WAIT_SCALE=4")

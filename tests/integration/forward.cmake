@@ -2,12 +2,10 @@
 # Forwarding end to end (tests/integration/forward): connect --local-port -> emulator -> listen
 # --forward -> redis-server / Node TCP peers, raw and azbridge mode. A case whose tools (redis-server,
 # redis-tools, node) are missing exits 77 (skipped).
-find_program(AZR_BASH bash)
 add_executable(azr_forward_probe ${CMAKE_CURRENT_SOURCE_DIR}/forward/azbridge_probe.c)
 azr_program(azr_forward_probe)
 target_link_libraries(azr_forward_probe PRIVATE azrelay_static azr::deps)
-if(AZR_BASH)
-  foreach(c redis redis_azbridge azbridge_bytes bulk reader_stops client_stops kill half_close)
+foreach(c redis redis_azbridge azbridge_bytes bulk reader_stops client_stops kill half_close)
     azr_integration_test(forward_${c} COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/forward/forward_test.sh ${c}
       LABELS "integration;forward" TIMEOUT 300)
     set_tests_properties(forward_${c} PROPERTIES SKIP_RETURN_CODE 77)
@@ -20,4 +18,3 @@ if(AZR_BASH)
       set_property(TEST forward_${c} APPEND PROPERTY ENVIRONMENT "AZR_FWD_BULK_BYTES=4000000")
     endif()
   endforeach()
-endif()

@@ -4,8 +4,7 @@
 # SHA-256 checked at both ends. Both directions busy at once is what once deadlocked the emulator's
 # back-pressure, so it stays in CI, sized (500 MB, 150 MB under ASan) to keep both directions busy
 # for tens of seconds without taking minutes of the CI budget. Needs node and `npm ci` in tests/interop.
-find_program(AZR_BASH bash)
-if(AZR_BASH AND AZR_NODE)
+if(AZR_NODE)
   if(AZR_SANITIZE)
     set(AZR_SOAK_TOTAL 150M)
   else()

@@ -5,21 +5,13 @@
 # would only ever be skipped must not sit in the suite looking green. Run it by hand (the docs).
 # Only the normal build runs it: the flows it drives are covered under ASan by the interop tests,
 # and the sanitized run would add minutes to CI for no new check.
-find_program(AZR_CONFORMANCE_BASH bash)
-find_program(AZR_CONFORMANCE_NODE node)
-if(NOT COMMAND azr_integration_test OR NOT TARGET azr_test_listener OR NOT AZR_CONFORMANCE_BASH
-   OR NOT AZR_CONFORMANCE_NODE OR NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/node_modules/hyco-ws/package.json)
-  message(STATUS "Conformance tests not registered: they need bash, node, azr_test_listener and "
-                 "`npm ci` in ${CMAKE_CURRENT_SOURCE_DIR}")
-  return()
-endif()
-if(AZR_SANITIZE)
+if(NOT AZR_NODE OR AZR_SANITIZE)
   return()
 endif()
 
 # The script bounds each check itself and takes about a minute against the emulator.
 azr_integration_test(conformance_emulator
-  COMMAND ${AZR_CONFORMANCE_BASH} ${PROJECT_SOURCE_DIR}/scripts/azure-conformance.sh --emulator
+  COMMAND ${AZR_BASH} ${PROJECT_SOURCE_DIR}/scripts/azure-conformance.sh --emulator
           --report ${CMAKE_CURRENT_BINARY_DIR}/conformance-emulator.md
   LABELS "conformance" TIMEOUT 300)
 set_property(TEST conformance_emulator APPEND PROPERTY ENVIRONMENT "AZR_TEST_LISTENER=$<TARGET_FILE:azr_test_listener>")

@@ -1,17 +1,9 @@
 # SPDX-License-Identifier: MIT
 # The emulator's own behaviour against raw peers (`ws`, TCP sockets) and Microsoft's Node packages:
 # production fidelity (docs/EMULATOR.md) and hardening (docs/SECURITY.md, ctest label `security`).
-# Registered only when interop.cmake's prerequisites (node, npm ci) are met.
-set(_azr_emu_missing "")
-foreach(_pkg hyco-ws hyco-https ws)
-  if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/node_modules/${_pkg}/package.json)
-    list(APPEND _azr_emu_missing ${_pkg})
-  endif()
-endforeach()
-find_program(AZR_EMU_TEST_NODE node)
-
-if(COMMAND azr_integration_test AND AZR_EMU_TEST_NODE AND NOT _azr_emu_missing)
-  set(_azr_emu_run ${AZR_EMU_TEST_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/lib/run-with-emulator.js --timeout 100)
+# Registered unless AZR_TEST_NODE is off (tests/prerequisites.cmake).
+if(AZR_NODE)
+  set(_azr_emu_run ${AZR_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/lib/run-with-emulator.js --timeout 100)
   set(_azr_emu_dir ${CMAKE_CURRENT_SOURCE_DIR})
   # azr_emulator_test(NAME LABELS... -- RUNNER_ARGS...)
   function(azr_emulator_test name)

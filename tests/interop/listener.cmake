@@ -1,19 +1,10 @@
 # SPDX-License-Identifier: MIT
 # Acceptance tests of the listener: our library (azr_test_listener, tests/integration/listener/)
-# against Microsoft's hyco-ws senders (and ws 8 for fragments) through the emulator. Registered only
-# when interop.cmake's prerequisites (node, npm ci) are met. Emulator options must match what the
+# against Microsoft's hyco-ws senders (and ws 8 for fragments) through the emulator. Registered
+# unless AZR_TEST_NODE is off (tests/prerequisites.cmake). Emulator options must match what the
 # test files assume (hybrid connection names, TokenGraceSeconds).
-set(_azr_lst_missing "")
-foreach(_pkg hyco-ws ws)
-  if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/node_modules/${_pkg}/package.json)
-    list(APPEND _azr_lst_missing ${_pkg})
-  endif()
-endforeach()
-find_program(AZR_LISTENER_NODE node)
-find_program(AZR_LISTENER_VALGRIND valgrind)
-
-if(COMMAND azr_integration_test AND TARGET azr_test_listener AND AZR_LISTENER_NODE AND NOT _azr_lst_missing)
-  set(_azr_lst_run ${AZR_LISTENER_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/lib/run-with-emulator.js)
+if(AZR_NODE)
+  set(_azr_lst_run ${AZR_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/lib/run-with-emulator.js)
   set(_azr_lst_dir ${CMAKE_CURRENT_SOURCE_DIR})
 
   # azr_listener_interop(NAME EMULATOR_ARGS... -- TEST_FILE [TEST_ARGS...]); the runner kills a
@@ -35,7 +26,7 @@ if(COMMAND azr_integration_test AND TARGET azr_test_listener AND AZR_LISTENER_NO
   azr_listener_interop(interop_listener_renewal --hc hc1,hc2 --set TokenGraceSeconds=1 -- ${_azr_lst_dir}/listener_renewal.test.js)
   azr_listener_interop(interop_listener_scale_out --hc hc1 -- ${_azr_lst_dir}/listener_scale_out.test.js)
   # Valgrind cannot run sanitized binaries; the ASan build checks memory itself.
-  if(AZR_LISTENER_VALGRIND AND NOT AZR_SANITIZE)
+  if(AZR_VALGRIND)
     azr_listener_interop(interop_listener_echo_valgrind --hc hc1,hc2 -- ${_azr_lst_dir}/listener_echo.test.js --valgrind)
     # The rest of the data path under valgrind too: close codes both ways, rejects and access lists,
     # SendFile (AZR_TEST_VALGRIND=1 wraps every listener a test file starts).
