@@ -5,7 +5,7 @@
 add_executable(azr_forward_probe ${CMAKE_CURRENT_SOURCE_DIR}/forward/azbridge_probe.c)
 azr_program(azr_forward_probe)
 target_link_libraries(azr_forward_probe PRIVATE azrelay_static azr::deps)
-foreach(c redis redis_azbridge azbridge_bytes bulk reader_stops client_stops kill half_close)
+foreach(c redis redis_azbridge azbridge_bytes bulk reader_stops client_stops kill half_close relay_gone)
     azr_integration_test(forward_${c} COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/forward/forward_test.sh ${c}
       LABELS "integration;forward" TIMEOUT 300)
     set_tests_properties(forward_${c} PROPERTIES SKIP_RETURN_CODE 77)

@@ -17,6 +17,8 @@
 #   find:    text that occurs exactly once in that file (the whole line need not be given)
 #   replace: what it becomes
 #   tests:   the ctest names that must kill it, separated by spaces
+# file/find/replace may repeat (applied in order) where a claim has two guards that each hold it
+# alone, so only breaking both shows whether a test watches it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -31,9 +33,10 @@ while (($#)); do
   shift
 done
 
-field() { # FILE NAME: the value of "NAME:" in FILE
-  sed -n "s/^$2:[[:space:]]\{0,1\}//p" "$1" | head -n 1
+fields() { # FILE NAME: every value of "NAME:" in FILE, one per line
+  sed -n "s/^$2:[[:space:]]\{0,1\}//p" "$1"
 }
+field() { fields "$@" | head -n 1; }
 
 mutants=()
 if ((${#names[@]})); then
@@ -46,9 +49,15 @@ for m in "${mutants[@]}"; do
   for f in row file find replace tests; do
     [[ -n $(field "$m" "$f") ]] || { echo "mutants: $m has no '$f:' line" >&2; exit 2; }
   done
-  file=$(field "$m" file)
-  count=$(grep -cF -- "$(field "$m" find)" "$file" || true)
-  ((count == 1)) || { echo "mutants: $m: its find text occurs $count times in $file (want once): stale mutant" >&2; exit 2; }
+  mapfile -t files < <(fields "$m" file)
+  mapfile -t finds < <(fields "$m" find)
+  mapfile -t replaces < <(fields "$m" replace)
+  ((${#files[@]} == ${#finds[@]} && ${#finds[@]} == ${#replaces[@]})) ||
+    { echo "mutants: $m: file, find and replace lines must come in threes" >&2; exit 2; }
+  for i in "${!files[@]}"; do
+    count=$(grep -cF -- "${finds[i]}" "${files[i]}" || true)
+    ((count == 1)) || { echo "mutants: $m: '${finds[i]}' occurs $count times in ${files[i]} (want once): stale mutant" >&2; exit 2; }
+  done
 done
 
 echo "== scratch copy in $scratch"
@@ -86,17 +95,20 @@ survivors=0
 table="| Mutant | Claim | Killed by |"$'\n'"|---|---|---|"$'\n'
 for m in "${mutants[@]}"; do
   name=$(basename "$m" .mutant)
-  file=$(field "$m" file)
-  find=$(field "$m" find)
-  replace=$(field "$m" replace)
+  mapfile -t files < <(fields "$m" file)
+  mapfile -t finds < <(fields "$m" find)
+  mapfile -t replaces < <(fields "$m" replace)
   tests=$(field "$m" tests)
-  target=$scratch/src/$file
-  cp "$target" "$scratch/original"
-  FIND=$find REPLACE=$replace python3 -c '
+  rm -rf "$scratch/original" && mkdir -p "$scratch/original"
+  for i in "${!files[@]}"; do
+    target=$scratch/src/${files[i]}
+    cp "$target" "$scratch/original/$i"
+    FIND=${finds[i]} REPLACE=${replaces[i]} python3 -c '
 import os, sys
 p = sys.argv[1]
 s = open(p, encoding="utf-8").read()
 open(p, "w", encoding="utf-8").write(s.replace(os.environ["FIND"], os.environ["REPLACE"], 1))' "$target"
+  done
   verdict=""
   if ! cmake --build "$build" -j"$jobs" >"$scratch/$name.build.log" 2>&1; then
     verdict="DOES NOT BUILD (fix the mutant)"
@@ -111,8 +123,11 @@ open(p, "w", encoding="utf-8").write(s.replace(os.environ["FIND"], os.environ["R
       survivors=$((survivors + 1))
     fi
   fi
-  cp "$scratch/original" "$target"
-  touch "$target"
+  # Restore in reverse, so that two edits of one file end with its first saved copy.
+  for ((i = ${#files[@]} - 1; i >= 0; i--)); do
+    cp "$scratch/original/$i" "$scratch/src/${files[i]}"
+    touch "$scratch/src/${files[i]}"
+  done
   printf '%-40s %s\n' "$name" "$verdict"
   table+="| $name | $(field "$m" row) | $verdict |"$'\n'
 done

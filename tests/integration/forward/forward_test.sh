@@ -345,8 +345,41 @@ case_half_close() {
   done
 }
 
+# ---- the relay fails after the sender's Close ----
+
+# The sender sends its bytes and its Close; the listener has them all, but the target has read
+# none yet (it starts reading 6 s after accepting). Then the relay dies with a reset (stopped, so
+# the listener's keep-alive Pong stays unread, then killed), before any close handshake. The
+# sender's data was complete when its Close came: the target must still get every byte, not a
+# reset (forward.c, sender_done).
+case_relay_gone() {
+  need_cmd "$NODE" nodejs
+  local sp lp bytes=3000000 rc=0
+  start_emulator
+  sp=$(free_port)
+  start_bg sink "$NODE" "$TOOLS" sink "$sp" 6000
+  wait_port "$sp" "$LAST_PID" 15 || fail "the sink did not start"
+  start_forwarder fwd --forward "127.0.0.1:$sp" --set AzureRelayKeepAliveTime=1
+  lp=$(free_port)
+  start_bridge bridge "$lp"
+  start_bg source "$NODE" "$TOOLS" source "$lp" 1 "$bytes" gone-seed
+  wait_lines "$T/fwd.err" 'the sender ended its side' 1 20 || fail "the sender's Close did not reach the listener"
+  kill -STOP "$EMU_PID"
+  sleep 1.5 # a keep-alive Pong from the listener now waits unread: the kill below resets
+  kill -KILL "$EMU_PID"
+  wait_lines "$T/fwd.err" '^connection [0-9]+ closed' 1 10 || fail "the listener did not see the relay go"
+  log "listener: $(grep '^connection [0-9]* closed' "$T/fwd.err")"
+  wait_lines "$T/sink.out" '"bytes"' 1 30 || fail "the sink did not see the connection end"
+  local sent got
+  wait_lines "$T/source.out" '"bytes"' 1 10 || true
+  sent=$(sed -n 's/.*"bytes":\([0-9]*\),"sha":"\([0-9a-f]*\)".*/\1 \2/p' "$T/source.out")
+  got=$(sed -n 's/.*"bytes":\([0-9]*\),"sha":"\([0-9a-f]*\)".*/\1 \2/p' "$T/sink.out")
+  [[ -n $sent && $sent == "$got" ]] || fail "the target got '$(head -c 300 "$T/sink.out")', the sender sent '$sent'"
+  log "ok: $bytes bytes reached the target after the relay died: ${got:0:30}..."
+}
+
 case $CASE in
-  redis | redis_azbridge | azbridge_bytes | bulk | reader_stops | client_stops | kill | half_close) "case_$CASE" ;;
+  redis | redis_azbridge | azbridge_bytes | bulk | reader_stops | client_stops | kill | half_close | relay_gone) "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
 log "PASS"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Plain TCP peers for the forwarding tests (loopback only, every loop bounded in time):
-//   sink PORT                       server: SHA-256 and length of each connection's bytes, one JSON
-//                                   line per connection when the peer ends it; echoes nothing
+//   sink PORT [PAUSE_MS]            server: SHA-256 and length of each connection's bytes, one JSON
+//                                   line per connection when the peer ends it; echoes nothing;
+//                                   starts reading each connection PAUSE_MS after accepting it
 //   source PORT CONNS BYTES SEED    CONNS parallel clients, each sending BYTES of deterministic
 //                                   pseudo-random data (AES-128-CTR keystream keyed by SEED and
 //                                   the connection's index); one JSON line each once closed
@@ -36,9 +37,13 @@ function listen(port, onConn) {
   return server;
 }
 
-function sink(port) {
+function sink(port, pauseMs) {
   listen(Number(port), (sock) => {
     console.error('accepted'); // counted by the bulk case's diagnosis
+    if (pauseMs) {
+      sock.pause();
+      setTimeout(() => sock.resume(), Number(pauseMs));
+    }
     const h = crypto.createHash('sha256');
     let bytes = 0;
     sock.on('data', (d) => {
