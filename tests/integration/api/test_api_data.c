@@ -252,8 +252,9 @@ static void test_max_message_size(void **state) {
   assert_int_equal(hl->cd_error, AZR_E_TOO_BIG);
   assert_int_equal(hl->n_conn_error, 1);
   assert_int_equal(hl->ce_code, AZR_E_TOO_BIG);
-  /* The sender is closed too (with 1006 for now rather than 1009: see test_api_known_bugs). */
+  /* The sender is closed too, with the same 1009 (test_too_big_message_close_reaches_sender). */
   assert_false(azr_client_is_open(hc->c));
+  assert_int_equal(hc->close_code, 1009);
   assert_int_equal(hl->in.msgs, 1);
 }
 

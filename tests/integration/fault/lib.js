@@ -410,17 +410,23 @@ function nextMessage(s, ms = 10000) {
   return within(p, ms, 'a message on the sender');
 }
 
-/** A new sender sends `size` random bytes and must get exactly them back; then closes (1000). */
+/**
+ * A new sender sends `size` random bytes, reads the next message, then closes (1000). Resolves
+ * { same, size, back, close, text }: `same` when exactly the sent bytes came back and the close
+ * handshake ended with 1000 (the listener answers a Close with the code it received, RFC 6455
+ * 5.5.1); `text` says what happened. The caller checks `same`.
+ */
 async function echoRoundTrip(emu, { size = 64 * 1024, hc = 'hc1', ms = 10000 } = {}) {
   const s = await within(openSender(emu, { hc, ms }), ms, 'a sender to open');
   const data = crypto.randomBytes(size);
   s.ws.send(data);
   const back = await nextMessage(s, ms);
-  const ok = Buffer.compare(back, data) === 0;
   s.ws.close(1000);
-  await within(s.ws.closed, ms, 'the sender to close');
-  if (!ok) throw new CheckError(`echo mismatch: sent ${size} bytes sha ${sha256(data)}, got ${back.length} sha ${sha256(back)}`);
-  return true;
+  const close = await within(s.ws.closed, ms, 'the sender to close');
+  const same = Buffer.compare(back, data) === 0 && close.code === 1000;
+  const text = `sent ${size} bytes sha ${sha256(data).slice(0, 16)}, got ${back.length} sha ${sha256(back).slice(0, 16)}, ` +
+    `close ${close.code}`;
+  return { same, size, back, close, text };
 }
 
 /**
@@ -467,6 +473,67 @@ async function startPump(emu, { hc = 'hc1', maxSize = 256 * 1024 } = {}) {
 }
 
 /**
+ * Bytes waiting in the kernel on the TCP connections with an end on loopback `port` (/proc/net/tcp
+ * and tcp6: tx_queue = written, not yet acknowledged; rx_queue = received, not yet read). Every
+ * connection through the emulator has one end on its port, so 0 means the kernel holds nothing in
+ * flight between the senders, the emulator and the listener.
+ */
+function loopbackQueued(port) {
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = fs.readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 5 || c[3] === '0A') continue; // 0A: LISTEN (its queues count connections)
+      const ports = [c[1], c[2]].map((a) => parseInt(a.split(':').pop(), 16));
+      if (!ports.includes(port)) continue;
+      const [tx, rx] = c[4].split(':').map((x) => parseInt(x, 16));
+      n += tx + rx;
+    }
+  }
+  return n;
+}
+
+/**
+ * Waits until everything sender `s` wrote has left it and nothing is queued in the kernel on the
+ * emulator's connections (twice in a row, 50 ms apart): the bytes have reached the listener.
+ */
+async function waitDelivered(emu, s, ms, what) {
+  const t0 = Date.now();
+  const first = s.ws._socket.writableLength + loopbackQueued(emu.port);
+  let quiet = 0;
+  const ok = await poll(() => {
+    quiet = s.ws._socket.writableLength === 0 && loopbackQueued(emu.port) === 0 ? quiet + 1 : 0;
+    return quiet >= 2;
+  }, ms);
+  if (!ok) throw new CheckError(`timed out after ${ms} ms waiting for ${what} (${loopbackQueued(emu.port)} bytes still queued)`);
+  log(`${what}: ${first} bytes in flight at first, none after ${Date.now() - t0} ms`);
+}
+
+/**
+ * Waits until at least `min` bytes sit in the kernel on the emulator's connections and that amount
+ * stays the same for 150 ms: a peer has stopped reading and the data it was sent piled up.
+ */
+async function waitStalled(emu, min, ms, what) {
+  const t0 = Date.now();
+  let last = -1;
+  let same = 0;
+  const ok = await poll(() => {
+    const n = loopbackQueued(emu.port);
+    same = n >= min && n === last ? same + 1 : 0;
+    last = n;
+    return same >= 3;
+  }, ms);
+  if (!ok) throw new CheckError(`timed out after ${ms} ms waiting for ${what} (${last} bytes queued, want ${min}+ and steady)`);
+  log(`${what}: ${last} bytes queued, steady, after ${Date.now() - t0} ms`);
+}
+
+/**
  * Baseline of a listener's descriptors and RSS; later `expectBack` waits (bounded) until the fd
  * count is back within `fdSlack` and checks the RSS growth (slack in KiB).
  */
@@ -499,5 +566,6 @@ async function expectCleanExit(L) {
 module.exports = {
   SKIP, SRC, tmp, log, skip, check, CheckError, within, poll, sleep, freePort, sha256, prng,
   Proc, Emulator, Listener, WebSocket, openSender, nextMessage, echoRoundTrip, startPump, baseline,
+  loopbackQueued, waitDelivered, waitStalled,
   expectBack, expectCleanExit, keep() { keepTmp = true; },
 };
