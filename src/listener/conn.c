@@ -28,8 +28,11 @@ void azr__conn_options(azr_listener *l, struct azr__ws_options *o) {
   o->log = &l->log;
   o->log_category = "rendezvous";
   o->drop_input_after_close = true;
-  /* Forwarded byte streams half-close like TCP: the target may still answer after the sender's end. */
-  o->session.defer_close_reply = azr__forward_enabled(l);
+  /* The peer's Close is answered only once every message before it reached the application and it
+   * is not paused: what it sends in answer to them goes out ahead of our Close (an echo that paused
+   * for back-pressure lost its tail otherwise). Forwarded byte streams go further and half-close
+   * like TCP: the target may still answer after the sender's end (w_peer_close). */
+  o->session.defer_close_reply = true;
 }
 
 static struct azr__conn *conn_of(struct azr__ws *ws) { return azr__ws_user_data(ws); }

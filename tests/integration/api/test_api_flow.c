@@ -262,6 +262,36 @@ static void test_pause_and_process_data(void **state) {
   assert_memory_equal(hl->in.bytes + 5000, "later", 5);
 }
 
+/* RFC 6455 §1.4/§5.5.1: after the peer's Close an endpoint may still send what it has. An
+ * application that paused reading answers messages that arrived before the sender's Close once it
+ * resumes: those answers must reach the sender ahead of our Close reply, not fail as closed. */
+static void test_close_waits_for_paused_messages(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  hl->echo = true;
+  hl->on_data_hook = pause_on_first;
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new(w);
+  azr_conn_id id = h_connect_pair(hl, hc);
+  unsigned char buf[1000];
+  for (int i = 0; i < 5; i++) {
+    h_pattern(buf, sizeof buf, (uint64_t)i * sizeof buf);
+    assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
+  }
+  assert_int_equal(azr_client_close(hc->c, 1000, "done"), AZR_OK);
+  H_WAIT(w, hl->in.n >= 1, 3000);
+  h_pump_for(w, 400);
+  assert_int_equal(hl->in.n, 1);
+  assert_int_equal(hc->n_close, 0); /* our Close reply waits for the paused messages */
+  hl->on_data_hook = NULL;
+  assert_int_equal(azr_conn_resume(hl->l, id), AZR_OK);
+  H_WAIT(w, hc->n_close == 1, 5000);
+  assert_int_equal(hc->close_code, 1000);
+  assert_int_equal(hc->in.len, 5000);
+  assert_true(h_pattern_ok(hc->in.bytes, hc->in.len, 0));
+  H_WAIT(w, hl->n_conn_disc == 1, 3000);
+}
+
 /* connection.h: azr_conn_interrupt "ends ... an ongoing SendFile on this connection
  * (AZR_E_INTERRUPTED)", at once, also while the peer does not read (the file source is not asked
  * again then, so the interruption must not wait for it). */
@@ -293,6 +323,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_sendfile_complete, teardown),
       cmocka_unit_test_teardown(test_sendfile_interrupt, teardown),
       cmocka_unit_test_teardown(test_pause_and_process_data, teardown),
+      cmocka_unit_test_teardown(test_close_waits_for_paused_messages, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
