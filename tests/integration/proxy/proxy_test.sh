@@ -80,6 +80,31 @@ case_tinyproxy() {
   expect_count "$TINYPROXY_LOG" "CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" 9 "tinyproxy carried every listener connection and 3 senders"
 }
 
+# The listener takes its proxy from the environment only when asked (ProxyAutoDetect or
+# FirewallAutoDetect); each listener runs alone so that the sender's rendezvous is its own.
+case_tinyproxy_autodetect() {
+  need_cmd tinyproxy
+  start_emulator
+  start_tinyproxy
+  local re="CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" name
+  for name in proxyauto fwauto; do
+    local sets=(--set ProxyAutoDetect=true)
+    [[ $name == fwauto ]] && sets=(--set ProxyAutoDetect=false --set FirewallAutoDetect=true)
+    https_proxy="http://127.0.0.1:$PROXY_PORT" start_listener "$name" "${sets[@]}"
+    local lpid=$LAST_PID
+    expect_online "$name" "$lpid"
+    send_echo "to_$name" "to the listener with ${sets[*]: -1}" --proxy ''
+    stop_pid "$lpid"
+  done
+  expect_count "$TINYPROXY_LOG" "$re" 4 "tinyproxy carried both listeners' control channels and rendezvous (proxy from https_proxy)"
+  # Both off: the environment's proxy (here one that refuses everything) is not used.
+  https_proxy="http://127.0.0.1:1" start_listener noauto --set ProxyAutoDetect=false --set FirewallAutoDetect=false
+  local npid=$LAST_PID
+  expect_online noauto "$npid"
+  send_echo to_noauto "to the listener that ignores https_proxy" --proxy ''
+  stop_pid "$npid"
+}
+
 case_proxy_down() {
   need_cmd tinyproxy
   start_emulator
@@ -439,6 +464,20 @@ case_microsocks_auth() {
   stop_pid "$wpid"
   stop_pid "$lpid"
   expect_count "$T/microsocks.err" "$(MICROSOCKS_RE)" 3 "microsocks relayed the control channel, the rendezvous and the sender"
+}
+
+# FirewallAutoDetect with a SOCKS proxy from all_proxy (socks5h: the proxy resolves the relay).
+case_microsocks_autodetect() {
+  need_cmd microsocks
+  start_emulator
+  launch microsocks true microsocks -i 127.0.0.1 -p @PORT@
+  all_proxy="socks5h://127.0.0.1:$PROXY_PORT" start_listener listener --set ProxyAutoDetect=false \
+    --set FirewallAutoDetect=true
+  local lpid=$LAST_PID
+  expect_online listener "$lpid"
+  send_echo sender "to the listener behind all_proxy" --proxy ''
+  stop_pid "$lpid"
+  expect_count "$T/microsocks.err" "$(MICROSOCKS_RE)" 2 "microsocks relayed the listener's control channel and rendezvous (proxy from all_proxy)"
 }
 
 fn="case_$CASE"
