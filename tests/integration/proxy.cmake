@@ -5,8 +5,9 @@
 # not installed exits 77 (skipped).
 find_program(AZR_BASH bash)
 if(AZR_BASH)
-  set(AZR_PROXY_CASES tinyproxy tinyproxy_https proxy_down squid_basic squid_digest squid_ntlm dante_socks4 dante_socks5
-    dante_socks5_auth dante_socks4a_refused openssh_socks microsocks microsocks_auth)
+  set(AZR_PROXY_CASES tinyproxy tinyproxy_autodetect tinyproxy_https proxy_down squid_basic squid_digest squid_ntlm
+    dante_socks4 dante_socks5 dante_socks5_auth dante_socks4a_refused openssh_socks microsocks microsocks_auth
+    microsocks_autodetect)
   foreach(c ${AZR_PROXY_CASES})
     azr_integration_test(proxy_${c} COMMAND ${AZR_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/proxy/proxy_test.sh ${c}
       LABELS "integration;proxy" TIMEOUT 180)

@@ -2,8 +2,13 @@
 /* Listener lifecycle end to end: start/status/headers, stop and shutdown, loop misuse inside
  * callbacks, refusals (401, 404) and the reconnect policy, relay-side drops, keep-alive.
  * (Application loops, azrelay/uv.h: test_api_uv_loop.) */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -279,6 +284,81 @@ static void test_startup_unknown_host_stops_refused_retries(void **state) {
   assert_true(azr_listener_is_listening(refused->l));
 }
 
+/* A relay that accepts TCP connections and closes them at once (a transient failure), so that each
+ * reconnect attempt is seen where it lands: when its connection arrives. */
+struct closing_server {
+  int fd;
+  uint16_t port;
+  int n;           /* connections accepted */
+  uint64_t at[16]; /* when each was seen */
+};
+
+static void closing_server_start(struct closing_server *s) {
+  memset(s, 0, sizeof *s);
+  s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  assert_true(s->fd >= 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal(listen(s->fd, 16), 0);
+  socklen_t len = sizeof a;
+  assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &len), 0);
+  s->port = ntohs(a.sin_port);
+}
+
+/* Pumps the world until the server has accepted @p n connections (or @p ms pass). */
+static void closing_server_pump(struct h_world *w, struct closing_server *s, int n, int ms) {
+  uint64_t deadline = h_now_ms() + (uint64_t)ms * h_wait_scale();
+  while (s->n < n && h_step(w, deadline)) {
+    int c;
+    while ((c = accept(s->fd, NULL, NULL)) >= 0) {
+      if (s->n < 16) s->at[s->n] = h_now_ms();
+      s->n++;
+      close(c);
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) fail_msg("accept: %s", strerror(errno));
+  }
+  if (s->n < n) fail_msg("%d connection attempts in %d ms, expected %d", s->n, ms, n);
+}
+
+/* Reconnect backoff as it happens on the wire, not only as announced: each attempt's connection
+ * arrives no earlier than the reconnect_in_ms of the on_disconnected before it (immediate first,
+ * then ReconnectDelayFirstMs doubling, +-20%). */
+static void test_reconnect_backoff_timing(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  struct closing_server s;
+  closing_server_start(&s);
+  char ns[64];
+  snprintf(ns, sizeof ns, "NamespaceAddress=127.0.0.1:%u", (unsigned)s.port);
+  h_listener_config(hl, ns);
+  h_listener_config(hl, "ReconnectDelayFirstMs=400");
+  assert_int_equal(azr_listener_start(hl->l), AZR_OK);
+  uint32_t announced[3];
+  for (int i = 0; i < 3; i++) {
+    closing_server_pump(w, &s, i + 1, 5000);
+    H_WAIT(w, hl->n_disconnected == i + 1, 5000);
+    assert_true(hl->disc_reconnect);
+    announced[i] = hl->disc_in_ms;
+  }
+  closing_server_pump(w, &s, 4, 5000);
+  close(s.fd);
+  print_message("announced %u, %u, %u ms; attempts %llu, %llu, %llu ms apart\n", announced[0], announced[1],
+                announced[2], (unsigned long long)(s.at[1] - s.at[0]), (unsigned long long)(s.at[2] - s.at[1]),
+                (unsigned long long)(s.at[3] - s.at[2]));
+  assert_int_equal(announced[0], 0);
+  assert_true(announced[1] >= 320 && announced[1] <= 480);
+  assert_true(announced[2] >= 640 && announced[2] <= 960);
+  /* Not earlier than announced (a few ms for the loop's cached clock); the upper bound only needs to
+   * tell a delay from a far longer one, so it is generous. */
+  for (int i = 1; i < 3; i++) {
+    uint64_t gap = s.at[i + 1] - s.at[i];
+    if (gap + 25 < announced[i] || gap > announced[i] + 1500u * h_wait_scale())
+      fail_msg("attempt %d came %llu ms after the one before, announced %u ms", i + 2, (unsigned long long)gap,
+               announced[i]);
+  }
+  assert_int_equal(s.n, 4); /* one connection per attempt */
+}
+
 static void test_relay_drop_reconnects(void **state) {
   struct h_world *w = *state = h_world_new(false, NULL);
   struct h_listener *hl = h_listener_new(w, true);
@@ -355,6 +435,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_auth_error_after_online, teardown),
       cmocka_unit_test_teardown(test_startup_not_found, teardown),
       cmocka_unit_test_teardown(test_startup_unknown_host_stops_refused_retries, teardown),
+      cmocka_unit_test_teardown(test_reconnect_backoff_timing, teardown),
       cmocka_unit_test_teardown(test_relay_drop_reconnects, teardown),
       cmocka_unit_test_teardown(test_keepalive_timeout, teardown),
       cmocka_unit_test_teardown(test_keepalive_pong_expects_no_answer, teardown),

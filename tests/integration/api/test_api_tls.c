@@ -2,7 +2,6 @@
 /* TLS end to end against the emulator's generated certificate: verification failures and the
  * SSLServerAuthentication override, SSLStatus, the negotiated parameters, trusted CAs. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -11,6 +10,42 @@ static int teardown(void **state) {
   h_world_free(*state);
   *state = NULL;
   return 0;
+}
+
+/* The bulk-cipher bits a TLS 1.3 suite name implies. */
+static int suite_bits(const char *suite) {
+  if (h_contains(suite, "AES_128_")) return 128;
+  if (h_contains(suite, "AES_256_") || h_contains(suite, "CHACHA20_")) return 256;
+  fail_msg("unexpected cipher suite '%s'", suite);
+  return 0;
+}
+
+/* SSLNegotiated* of the control channel (conn 0) or of a connection: the version, the suite and its
+ * strength, the group and its strength, as named. */
+static void expect_negotiated(struct h_listener *hl, azr_conn_id conn, const char *suite, const char *group,
+                              int group_bits) {
+  static const char *const names[] = {"SSLNegotiatedVersion", "SSLNegotiatedCipher", "SSLNegotiatedCipherSuite",
+                                      "SSLNegotiatedCipherStrength", "SSLNegotiatedKeyExchange",
+                                      "SSLNegotiatedKeyExchangeStrength"};
+  char v[6][256];
+  for (int i = 0; i < 6; i++) {
+    char name[96];
+    if (conn)
+      snprintf(name, sizeof name, "%s[%llu]", names[i], (unsigned long long)conn);
+    else
+      snprintf(name, sizeof name, "%s", names[i]);
+    h_listener_get(hl, name, v[i], sizeof v[i]);
+  }
+  assert_string_equal(v[0], "TLSv1.3");
+  if (suite) assert_string_equal(v[1], suite);
+  assert_true(!strncmp(v[1], "TLS_", 4));
+  assert_string_equal(v[2], v[1]);
+  char bits[16];
+  snprintf(bits, sizeof bits, "%d", suite_bits(v[1]));
+  assert_string_equal(v[3], bits);
+  assert_string_equal(v[4], group);
+  snprintf(bits, sizeof bits, "%d", group_bits);
+  assert_string_equal(v[5], bits);
 }
 
 static void test_untrusted_certificate_refused(void **state) {
@@ -53,19 +88,12 @@ static void test_accept_override_and_negotiated(void **state) {
   assert_true(h_contains(hl->ssl_status, "TLS handshake started\n"));
   assert_true(h_contains(hl->ssl_status, "TLS handshake done"));
   char v[8192];
-  h_listener_get(hl, "SSLNegotiatedVersion", v, sizeof v);
-  assert_string_equal(v, "TLSv1.3");
+  /* Our default offer leads with an X25519 key share, which the emulator (OpenSSL) takes. */
+  expect_negotiated(hl, 0, NULL, "X25519", 256);
   h_listener_get(hl, "SSLNegotiatedCipher", v, sizeof v);
-  assert_true(!strncmp(v, "TLS_", 4));
-  assert_true(h_contains(hl->ssl_status, v));
-  h_listener_get(hl, "SSLNegotiatedCipherSuite", v, sizeof v);
-  assert_true(!strncmp(v, "TLS_", 4));
-  h_listener_get(hl, "SSLNegotiatedCipherStrength", v, sizeof v);
-  assert_true(atoi(v) >= 128);
-  h_listener_get(hl, "SSLNegotiatedKeyExchange", v, sizeof v);
-  assert_true(v[0] != 0);
-  h_listener_get(hl, "SSLNegotiatedKeyExchangeStrength", v, sizeof v);
-  assert_true(atoi(v) > 0);
+  char done[160];
+  snprintf(done, sizeof done, "TLS handshake done: TLSv1.3, %.100s", v);
+  assert_true(h_contains(hl->ssl_status, done));
   h_listener_get(hl, "SSLServerCertEncoded", v, sizeof v);
   assert_string_equal(v, azr_emulator_get_certificate_pem(w->em));
 }
@@ -99,24 +127,7 @@ static void test_trusted_ca_and_tls_connections(void **state) {
   assert_true(h_pattern_ok(hc->in.bytes, hc->in.len, 0));
   /* The connection's own TLS details. */
   char name[64], v[256];
-  snprintf(name, sizeof name, "SSLNegotiatedVersion[%llu]", (unsigned long long)id);
-  h_listener_get(hl, name, v, sizeof v);
-  assert_string_equal(v, "TLSv1.3");
-  snprintf(name, sizeof name, "SSLNegotiatedCipher[%llu]", (unsigned long long)id);
-  h_listener_get(hl, name, v, sizeof v);
-  assert_true(!strncmp(v, "TLS_", 4));
-  snprintf(name, sizeof name, "SSLNegotiatedCipherStrength[%llu]", (unsigned long long)id);
-  h_listener_get(hl, name, v, sizeof v);
-  assert_true(atoi(v) >= 128);
-  snprintf(name, sizeof name, "SSLNegotiatedCipherSuite[%llu]", (unsigned long long)id);
-  h_listener_get(hl, name, v, sizeof v);
-  assert_true(!strncmp(v, "TLS_", 4));
-  snprintf(name, sizeof name, "SSLNegotiatedKeyExchange[%llu]", (unsigned long long)id);
-  h_listener_get(hl, name, v, sizeof v);
-  assert_true(v[0] != 0);
-  snprintf(name, sizeof name, "SSLNegotiatedKeyExchangeStrength[%llu]", (unsigned long long)id);
-  h_listener_get(hl, name, v, sizeof v);
-  assert_true(atoi(v) > 0);
+  expect_negotiated(hl, id, NULL, "X25519", 256);
   snprintf(name, sizeof name, "SSLNegotiatedVersion[%llu]", (unsigned long long)(id + 99));
   assert_int_equal(azr_listener_get_config(hl->l, name, v, sizeof v), AZR_E_INVALID_CONN_ID);
   assert_int_equal(azr_conn_close(hl->l, id, 1000, "tls bye"), AZR_OK);
@@ -125,11 +136,42 @@ static void test_trusted_ca_and_tls_connections(void **state) {
   assert_string_equal(hc->close_reason, "tls bye");
 }
 
+/* What the listener offers decides what is negotiated, and the getters report exactly that: one
+ * group and one suite each, on the control channel and on an accepted connection. */
+static void test_negotiated_follows_offer(void **state) {
+  struct h_world *w = *state = h_world_new(true, NULL);
+  static const struct {
+    const char *groups, *suites, *suite, *group;
+    int group_bits;
+  } offers[] = {
+      {"P-256", "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256", "prime256v1", 256},
+      {"P-384", "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384", "secp384r1", 384},
+      {"P-521", "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256", "secp521r1", 521},
+  };
+  for (size_t i = 0; i < sizeof offers / sizeof offers[0]; i++) {
+    struct h_listener *hl = h_listener_new(w, true);
+    hl->echo = true;
+    char set[128];
+    snprintf(set, sizeof set, "TLS13SupportedGroups=%s", offers[i].groups);
+    h_listener_config(hl, set);
+    snprintf(set, sizeof set, "SSLEnabledCipherSuites=%s", offers[i].suites);
+    h_listener_config(hl, set);
+    h_listener_start_online(hl);
+    expect_negotiated(hl, 0, offers[i].suite, offers[i].group, offers[i].group_bits);
+    struct h_client *hc = h_client_new(w);
+    azr_conn_id id = h_connect_pair(hl, hc);
+    expect_negotiated(hl, id, offers[i].suite, offers[i].group, offers[i].group_bits);
+    h_client_free(hc);
+    h_listener_free(hl);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_untrusted_certificate_refused, teardown),
       cmocka_unit_test_teardown(test_accept_override_and_negotiated, teardown),
       cmocka_unit_test_teardown(test_trusted_ca_and_tls_connections, teardown),
+      cmocka_unit_test_teardown(test_negotiated_follows_offer, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

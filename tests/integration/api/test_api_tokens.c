@@ -182,6 +182,62 @@ static void test_pre_issued_token(void **state) {
   azr_free(forged);
 }
 
+/* The relay's own count of renewToken commands from the control channel with this tracking id. */
+static int relay_renewals(const struct h_world *w, const char *tracking_id) {
+  char needle[128];
+  snprintf(needle, sizeof needle, "control channel %s renewed its token", tracking_id);
+  int n = 0;
+  for (const char *p = w->em_log; p && (p = strstr(p, needle)); p += strlen(needle)) n++;
+  return n;
+}
+
+/* AutoRenewThreshold decides when the token is renewed, with values where "halfway" (what a
+ * threshold as long as the lifetime gives) would renew at another time: a 600 s token with a
+ * 598 s threshold is renewed after about 2 s (not 300), a 10 s token with a 3 s threshold after
+ * about 7 s (not 5). Each renewal is counted where it lands, at the relay. */
+static void test_renewal_threshold(void **state) {
+  static const char *const settings[] = {"TokenGraceSeconds=0", "ClockSkewSeconds=1", NULL};
+  struct h_world *w = *state = h_world_new(false, settings);
+  w->capture_emulator_log = true;
+  static const char *const ids[2] = {"6a1e0c52-0000-4000-8000-000000000001", "6a1e0c52-0000-4000-8000-000000000002"};
+  struct h_listener *early = h_listener_new(w, true), *late = h_listener_new(w, true);
+  h_listener_config(early, "TokenValidity=600");
+  h_listener_config(early, "AutoRenewThreshold=598");
+  h_listener_config(late, "TokenValidity=10");
+  h_listener_config(late, "AutoRenewThreshold=3");
+  struct h_listener *both[2] = {early, late};
+  uint64_t online[2], first[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    char id[80];
+    snprintf(id, sizeof id, "DiagnosticId=%s", ids[i]);
+    h_listener_config(both[i], id);
+    h_listener_start_online(both[i]);
+    online[i] = h_now_ms();
+  }
+  /* Until the late one's first renewal has reached the relay (or clearly should have). */
+  uint64_t deadline = online[1] + 7000 + 1500u * h_wait_scale();
+  while (!first[1] && h_step(w, deadline)) {
+    for (int i = 0; i < 2; i++)
+      if (!first[i] && relay_renewals(w, ids[i]) > 0) first[i] = h_now_ms();
+  }
+  int early_renewals = relay_renewals(w, ids[0]);
+  print_message("first renewals %lld ms and %lld ms after online; the 600 s token renewed %d times\n",
+                first[0] ? (long long)(first[0] - online[0]) : -1LL, first[1] ? (long long)(first[1] - online[1]) : -1LL,
+                early_renewals);
+  if (!first[0] || first[0] - online[0] > 4000u * h_wait_scale())
+    fail_msg("threshold 598 s of 600: no renewal within 4 s of going online");
+  /* Renewed every ~2 s since, not once per 300 s. */
+  assert_true(early_renewals >= 2);
+  assert_int_equal(early->n_renewed, early_renewals);
+  if (!first[1]) fail_msg("threshold 3 s of 10: no renewal within 8.5 s of going online");
+  /* Whole seconds: 6 to 7 s after online, as the token was issued up to 1 s before. Halfway would be
+   * at most 5 s. */
+  if (first[1] - online[1] < 5500) fail_msg("threshold 3 s of 10: renewed %llu ms after going online, expected 6-7 s",
+                                            (unsigned long long)(first[1] - online[1]));
+  assert_int_equal(late->n_disconnected, 0);
+  assert_int_equal(early->n_disconnected, 0);
+}
+
 static void test_live_key_rotation(void **state) {
   static const char *const settings[] = {"TokenGraceSeconds=0", "ClockSkewSeconds=1", NULL};
   struct h_world *w = *state = h_world_prepare(false, settings);
@@ -380,6 +436,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_access_token_is_valid_sas, teardown),
       cmocka_unit_test_teardown(test_token_provider, teardown),
       cmocka_unit_test_teardown(test_pre_issued_token, teardown),
+      cmocka_unit_test_teardown(test_renewal_threshold, teardown),
       cmocka_unit_test_teardown(test_live_key_rotation, teardown),
       cmocka_unit_test_teardown(test_log_redaction, teardown),
       cmocka_unit_test_teardown(test_day_of_renewals, teardown),

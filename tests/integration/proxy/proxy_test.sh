@@ -14,7 +14,7 @@ need_cmd ss iproute2
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 PROXY_PORT=
-LAUNCH_FAIL_HOOK= # optional function run when a launch attempt fails (may skip)
+LAUNCH_FAIL_HOOK= # optional function run when a launch attempt fails (may fail at once)
 IS_ROOT=false
 [[ $(id -u) -eq 0 ]] && IS_ROOT=true
 
@@ -78,6 +78,31 @@ case_tinyproxy() {
   stop_pid "$lpid"
   # Listener: control channel + 5 rendezvous; senders: FirewallType=1, ProxyAutoDetect, FirewallAutoDetect.
   expect_count "$TINYPROXY_LOG" "CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" 9 "tinyproxy carried every listener connection and 3 senders"
+}
+
+# The listener takes its proxy from the environment only when asked (ProxyAutoDetect or
+# FirewallAutoDetect); each listener runs alone so that the sender's rendezvous is its own.
+case_tinyproxy_autodetect() {
+  need_cmd tinyproxy
+  start_emulator
+  start_tinyproxy
+  local re="CONNECT $RELAY_HOSTS:$EMU_PORT HTTP" name
+  for name in proxyauto fwauto; do
+    local sets=(--set ProxyAutoDetect=true)
+    [[ $name == fwauto ]] && sets=(--set ProxyAutoDetect=false --set FirewallAutoDetect=true)
+    https_proxy="http://127.0.0.1:$PROXY_PORT" start_listener "$name" "${sets[@]}"
+    local lpid=$LAST_PID
+    expect_online "$name" "$lpid"
+    send_echo "to_$name" "to the listener with ${sets[*]: -1}" --proxy ''
+    stop_pid "$lpid"
+  done
+  expect_count "$TINYPROXY_LOG" "$re" 4 "tinyproxy carried both listeners' control channels and rendezvous (proxy from https_proxy)"
+  # Both off: the environment's proxy (here one that refuses everything) is not used.
+  https_proxy="http://127.0.0.1:1" start_listener noauto --set ProxyAutoDetect=false --set FirewallAutoDetect=false
+  local npid=$LAST_PID
+  expect_online noauto "$npid"
+  send_echo to_noauto "to the listener that ignores https_proxy" --proxy ''
+  stop_pid "$npid"
 }
 
 case_proxy_down() {
@@ -199,7 +224,7 @@ start_squid() { # basic|digest|ntlm
   mkdir -p "$SQUID_DIR"
   if $IS_ROOT; then
     # squid started as root runs as the 'proxy' user: it must reach its files.
-    id proxy >/dev/null 2>&1 || skip "squid runs as the 'proxy' user, which does not exist"
+    id proxy >/dev/null 2>&1 || fail "squid is installed but its 'proxy' user does not exist"
     chmod 755 "$T"
   fi
   need_cmd openssl
@@ -322,13 +347,18 @@ case_dante_socks4a_refused() {
 }
 
 case_dante_socks5_auth() {
-  $IS_ROOT || skip "dante checks SOCKS5 passwords against system users; creating one needs root"
+  # Runs as root (CI does); anywhere else it is reported as not run, never passed (CI fails on a skip).
+  if ! $IS_ROOT; then
+    log "!! NOT RUN: SOCKS5 password authentication through dante needs root (dante checks the password"
+    log "!! against a system user, which this case creates); run it as root, as CI does"
+    skip "dante_socks5_auth needs root"
+  fi
   need_cmd useradd passwd
   need_cmd chpasswd passwd
   local user="azrprx$$"
-  useradd -M -N -d /nonexistent -s /usr/sbin/nologin "$user" || skip "cannot create the temporary user $user"
+  useradd -M -N -d /nonexistent -s /usr/sbin/nologin "$user" || fail "cannot create the temporary user $user as root"
   CLEANUP_HOOKS+=("userdel '$user' 2>/dev/null")
-  printf '%s:%s\n' "$user" 'Socks-s3cret' | chpasswd
+  printf '%s:%s\n' "$user" 'Socks-s3cret' | chpasswd || fail "cannot set the password of $user"
   start_emulator
   start_dante socks_v5 username
   local via=(--set FirewallType=3 --set FirewallHost=127.0.0.1 --set "FirewallPort=$PROXY_PORT" --set "FirewallUser=$user")
@@ -351,9 +381,11 @@ case_dante_socks5_auth() {
 
 SSH_DIR="$T/ssh"
 ssh_config() { :; }
+# sshd is installed, so a refusal is a broken set-up, not a missing tool: fail, saying why (a locked
+# account, e.g. a password field starting with '!', is refused without PAM: `usermod -p '*' USER`).
 ssh_refused_login() {
   if grep -q "not allowed" "$SSH_DIR/sshd.log" 2>/dev/null; then
-    skip "sshd refuses a login as $(id -un): $(grep -m1 "not allowed" "$SSH_DIR/sshd.log")"
+    fail "sshd refuses a login as $(id -un): $(grep -m1 "not allowed" "$SSH_DIR/sshd.log")"
   fi
 }
 
@@ -439,6 +471,20 @@ case_microsocks_auth() {
   stop_pid "$wpid"
   stop_pid "$lpid"
   expect_count "$T/microsocks.err" "$(MICROSOCKS_RE)" 3 "microsocks relayed the control channel, the rendezvous and the sender"
+}
+
+# FirewallAutoDetect with a SOCKS proxy from all_proxy (socks5h: the proxy resolves the relay).
+case_microsocks_autodetect() {
+  need_cmd microsocks
+  start_emulator
+  launch microsocks true microsocks -i 127.0.0.1 -p @PORT@
+  all_proxy="socks5h://127.0.0.1:$PROXY_PORT" start_listener listener --set ProxyAutoDetect=false \
+    --set FirewallAutoDetect=true
+  local lpid=$LAST_PID
+  expect_online listener "$lpid"
+  send_echo sender "to the listener behind all_proxy" --proxy ''
+  stop_pid "$lpid"
+  expect_count "$T/microsocks.err" "$(MICROSOCKS_RE)" 2 "microsocks relayed the listener's control channel and rendezvous (proxy from all_proxy)"
 }
 
 fn="case_$CASE"
