@@ -405,6 +405,9 @@ int azr_client_connect(azr_client *c, const char *path_and_query, const char *su
     azr__settings_connect_options(&c->set, &o);
     struct azr__ws_options wo;
     azr__settings_ws_options(&c->set, &wo);
+    /* As on the listener (conn.c): the peer's Close is answered after every message before it was
+     * delivered and the application resumed, so its answers to them still go out first. */
+    wo.session.defer_close_reply = true;
     rc = azr__ws_connect(c->curl, &o, &req, &wo, &client_cb, c, &c->ws);
     if (rc) set_error(c, "cannot start the connection: %s", azr_strerror(rc));
   }

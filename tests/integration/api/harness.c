@@ -480,9 +480,13 @@ static void c_open(azr_client *c, const azr_client_open_event *ev, void *ud) {
 }
 
 static void c_data(azr_client *c, const azr_data_in_event *ev, void *ud) {
-  (void)c;
   struct h_client *hc = ud;
   data_add(&hc->in, ev);
+  if (hc->echo) {
+    int rc = azr_client_send(c, ev->format ? ev->format : AZR_DATA_BINARY, ev->data, ev->len, ev->eom);
+    if (rc) fail_msg("client echo failed: %s", azr_status_name(rc));
+  }
+  if (hc->pause_on_first && hc->in.n == 1 && azr_client_pause(c) != AZR_OK) fail_msg("azr_client_pause failed");
 }
 
 static void c_ready(azr_client *c, const azr_client_ready_event *ev, void *ud) {

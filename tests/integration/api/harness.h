@@ -128,6 +128,8 @@ struct h_client {
   int n_open, open_status, open_http;
   char open_desc[700];
   struct h_data in;
+  bool echo;           /* send every received fragment back */
+  bool pause_on_first; /* azr_client_pause from inside the first data event */
   int n_ready;
   int n_close, close_code, close_error;
   char close_reason[256];

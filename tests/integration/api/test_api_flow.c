@@ -292,6 +292,35 @@ static void test_close_waits_for_paused_messages(void **state) {
   H_WAIT(w, hl->n_conn_disc == 1, 3000);
 }
 
+/* The same on the sender's side: a client that paused answers the listener's messages before our
+ * Close reply, when the listener closes first. */
+static void test_client_close_waits_for_paused_messages(void **state) {
+  struct h_world *w = *state = h_world_new(false, NULL);
+  struct h_listener *hl = h_listener_new(w, true);
+  h_listener_start_online(hl);
+  struct h_client *hc = h_client_new(w);
+  hc->echo = true;
+  hc->pause_on_first = true;
+  azr_conn_id id = h_connect_pair(hl, hc);
+  unsigned char buf[1000];
+  for (int i = 0; i < 5; i++) {
+    h_pattern(buf, sizeof buf, (uint64_t)i * sizeof buf);
+    assert_int_equal(azr_conn_send_bytes(hl->l, id, buf, sizeof buf), AZR_OK);
+  }
+  assert_int_equal(azr_conn_close(hl->l, id, 1000, "done"), AZR_OK);
+  H_WAIT(w, hc->in.n >= 1, 3000);
+  h_pump_for(w, 400);
+  assert_int_equal(hc->in.n, 1);
+  assert_int_equal(hl->n_conn_disc, 0); /* the client's Close reply waits for its paused messages */
+  hc->pause_on_first = false;
+  assert_int_equal(azr_client_resume(hc->c), AZR_OK);
+  H_WAIT(w, hl->n_conn_disc == 1, 5000);
+  assert_int_equal(hl->in.len, 5000);
+  assert_true(h_pattern_ok(hl->in.bytes, hl->in.len, 0));
+  H_WAIT(w, hc->n_close == 1, 3000);
+  assert_int_equal(hc->close_code, 1000);
+}
+
 /* connection.h: azr_conn_interrupt "ends ... an ongoing SendFile on this connection
  * (AZR_E_INTERRUPTED)", at once, also while the peer does not read (the file source is not asked
  * again then, so the interruption must not wait for it). */
@@ -324,6 +353,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_sendfile_interrupt, teardown),
       cmocka_unit_test_teardown(test_pause_and_process_data, teardown),
       cmocka_unit_test_teardown(test_close_waits_for_paused_messages, teardown),
+      cmocka_unit_test_teardown(test_client_close_waits_for_paused_messages, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
