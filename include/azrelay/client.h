@@ -218,7 +218,8 @@ AZR_EXTERN AZR_NODISCARD int azr_client_send(azr_client *c, azr_data_format form
                                            bool eom);
 /**
  * @brief Stops delivering on_data and reading from the connection (TCP flow control then slows the
- * listener); allowed while connecting.
+ * listener); allowed while connecting. A Close the listener sent meanwhile is answered only after
+ * azr_client_resume(), once the messages before it were delivered.
  * @param c the client.
  * @return AZR_OK; AZR_E_CLOSED (no connection, or @p c NULL).
  * @since 1.0.0

@@ -227,6 +227,8 @@ AZR_EXTERN AZR_NODISCARD int azr_conn_interrupt(azr_listener *l, azr_conn_id id)
  *
  * Takes effect at once, also inside on_connection_data_in (bytes already read are kept and delivered
  * after azr_conn_resume()); the sender is then slowed by TCP flow control. Sending still works.
+ * A Close the sender sent meanwhile is answered only after resuming, once the messages before it
+ * were delivered: replies to them still reach the sender.
  * @param l  the listener.
  * @param id the connection.
  * @return AZR_OK; AZR_E_INVALID_CONN_ID; AZR_E_BAD_STATE (not open yet); AZR_E_CLOSED.
