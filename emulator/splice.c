@@ -2,7 +2,8 @@
 /* Relayed connections (§6.6): frames from each leg are unmasked and passed on frame by frame with
  * opcode, FIN and RSV preserved and without buffering whole messages. Pings are answered per leg,
  * Close frames are forwarded, and an abortive loss of one leg aborts the other. A leg whose peer
- * stops reading pauses the opposite leg and itself (its pongs), so memory stays bounded. */
+ * stops reading pauses the opposite leg (whose data it would carry), so memory stays bounded; the
+ * two directions are otherwise independent. */
 #include <stdio.h>
 #include <string.h>
 
@@ -99,7 +100,10 @@ static void frame_closed_on(struct splice_leg *to) {
 static void handle_control(struct emu_splice *sp, struct splice_leg *from, struct splice_leg *to) {
   switch (from->fh.opcode) {
   case AZR__WS_PING:
-    write_control(from, AZR__WS_PONG, from->ctrl, from->ctrl_len);
+    /* A peer that pings without reading gets no more pongs once its queue is full: they could only
+     * pile up, and reading it must not stop (update_reading). */
+    if (from->s && azr__stream_queued(from->s) < from->s->high_water)
+      write_control(from, AZR__WS_PONG, from->ctrl, from->ctrl_len);
     break;
   case AZR__WS_CLOSE:
     from->close_received = true;
@@ -111,14 +115,15 @@ static void handle_control(struct emu_splice *sp, struct splice_leg *from, struc
   }
 }
 
-/* A leg is read only while both queues its input feeds are below their high-water marks: the other
- * leg's (the data it relays) and its own (the pongs that answer its pings). A peer that pings
- * without reading is thus paced like one that sends data nobody reads; on_drain reads again. */
+/* A leg is read only while the other leg's queue, which its data feeds, is below its high-water
+ * mark; on_drain reads again. Its own queue does not pause it: a peer that echoes stops reading
+ * while its own output is held up, and a relay that then stopped reading that peer too would
+ * deadlock both directions (a listener echoing 16 MiB did, one run in 25 under load). Its pongs are
+ * dropped instead when its queue is full (handle_control). */
 static void update_reading(struct splice_leg *leg) {
   struct splice_leg *other = &leg->sp->leg[1 - leg->index];
   if (!leg->s) return;
-  bool full = azr__stream_queued(leg->s) >= leg->s->high_water ||
-              (other->s && azr__stream_queued(other->s) >= other->s->high_water);
+  bool full = other->s && azr__stream_queued(other->s) >= other->s->high_water;
   if (full) azr__stream_pause(leg->s);
   else azr__stream_resume(leg->s);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Hardening (docs/SECURITY.md): a peer that sends pings and never reads cannot make the emulator
 // queue pongs without bound (the bug: pongs piled up to the 64 MiB stream cap per connection).
-// The emulator stops reading a leg whose output is over its high-water mark, automatic pongs
-// included, on relayed connections (splice) and on control channels alike.
+// On a control channel the emulator stops reading a peer whose output is over its high-water mark;
+// on a relayed connection it keeps reading (the other leg paces the data) and sends no pongs while
+// the leg's queue is over the mark (emu_relay_directions: pausing there deadlocked echoes).
 // Run through lib/run-with-emulator.js with `--hc hc1,hc2`.
 'use strict';
 
