@@ -222,6 +222,15 @@ static void test_sendfile_interrupt(void **state) {
   assert_true(azr_client_is_open(hc->c));
 }
 
+/* Five 1000-byte binary messages of the test pattern (offsets 0 to 4999), from the sender. */
+static void send_five_from_client(struct h_client *hc) {
+  for (int i = 0; i < 5; i++) {
+    unsigned char buf[1000];
+    h_pattern(buf, sizeof buf, (uint64_t)i * sizeof buf);
+    assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
+  }
+}
+
 /* Pauses the connection from inside its first data event. */
 static void pause_on_first(struct h_listener *hl, const azr_data_in_event *ev) {
   if (hl->in.n == 1) assert_int_equal(azr_conn_pause(hl->l, ev->conn_id), AZR_OK);
@@ -234,11 +243,7 @@ static void test_pause_and_process_data(void **state) {
   h_listener_start_online(hl);
   struct h_client *hc = h_client_new(w);
   azr_conn_id id = h_connect_pair(hl, hc);
-  unsigned char buf[1000];
-  for (int i = 0; i < 5; i++) {
-    h_pattern(buf, sizeof buf, (uint64_t)i * sizeof buf);
-    assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
-  }
+  send_five_from_client(hc);
   H_WAIT(w, hl->in.n >= 1, 3000);
   h_pump_for(w, 400);
   assert_int_equal(hl->in.n, 1); /* paused at once, although more had arrived */
@@ -273,11 +278,7 @@ static void test_close_waits_for_paused_messages(void **state) {
   h_listener_start_online(hl);
   struct h_client *hc = h_client_new(w);
   azr_conn_id id = h_connect_pair(hl, hc);
-  unsigned char buf[1000];
-  for (int i = 0; i < 5; i++) {
-    h_pattern(buf, sizeof buf, (uint64_t)i * sizeof buf);
-    assert_int_equal(azr_client_send(hc->c, AZR_DATA_BINARY, buf, sizeof buf, true), AZR_OK);
-  }
+  send_five_from_client(hc);
   assert_int_equal(azr_client_close(hc->c, 1000, "done"), AZR_OK);
   H_WAIT(w, hl->in.n >= 1, 3000);
   h_pump_for(w, 400);
@@ -302,8 +303,8 @@ static void test_client_close_waits_for_paused_messages(void **state) {
   hc->echo = true;
   hc->pause_on_first = true;
   azr_conn_id id = h_connect_pair(hl, hc);
-  unsigned char buf[1000];
   for (int i = 0; i < 5; i++) {
+    unsigned char buf[1000];
     h_pattern(buf, sizeof buf, (uint64_t)i * sizeof buf);
     assert_int_equal(azr_conn_send_bytes(hl->l, id, buf, sizeof buf), AZR_OK);
   }
