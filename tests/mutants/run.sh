@@ -64,8 +64,8 @@ echo "== scratch copy in $scratch"
 rm -rf "$scratch/src"
 mkdir -p "$scratch/src"
 # The checkout as it is (tracked and untracked files, not ignored ones); build trees stay outside.
-# tar keeps the files' times, so a second run rebuilds only what changed.
-git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$scratch/src"
+# Fresh file times (tar -m), so the build never trusts an object left from an interrupted run's mutant.
+git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - | tar -mxf - -C "$scratch/src"
 [[ -e tests/interop/node_modules ]] && ln -sfn "$root/tests/interop/node_modules" "$scratch/src/tests/interop/node_modules"
 build=$scratch/build
 cmake -S "$scratch/src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAZR_BUILD_TESTS=ON -DAZR_BUILD_EXAMPLES=ON \
