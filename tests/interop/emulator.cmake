@@ -27,6 +27,7 @@ if(AZR_NODE)
     ARGS --hc hc1,hc2 --set IdleTimeoutMs=1500 -- ${_azr_emu_dir}/emu_idle.test.js blackhole)
   azr_emulator_test(emu_idle_reset
     ARGS --hc hc1,hc2 --set IdleTimeoutMs=1500 --set IdleTimeoutAction=reset -- ${_azr_emu_dir}/emu_idle.test.js reset)
+  azr_emulator_test(emu_http_rendezvous_reuse ARGS --hc hc1 -- ${_azr_emu_dir}/emu_http_rendezvous_reuse.test.js)
   azr_emulator_test(emu_relay_directions ARGS --hc hc1 -- ${_azr_emu_dir}/emu_relay_directions.test.js)
   azr_emulator_test(emu_faults
     ARGS --hc hc1 --set LatencyMs=800 --set RendezvousDelayMs=800 -- ${_azr_emu_dir}/emu_faults.test.js)
