@@ -19,6 +19,7 @@ function(azr_require_program var program why)
 endfunction()
 
 azr_require_program(AZR_BASH bash "the CLI, forwarding, proxy and soak suites")
+# curl and openssl only have to be there: the test programs and scripts run them from PATH.
 azr_require_program(AZR_CURL curl "HTTP mode against a real client")
 azr_require_program(AZR_OPENSSL openssl "test certificates")
 
