@@ -37,10 +37,23 @@ struct emu_splice {
   int busy; /* > 0 while relaying: finishing then waits to free */
 };
 
+/* Each leg's read batch gathers what it relays to the other into one write (stream cork_partner). */
+static void link_legs(struct emu_splice *sp) {
+  if (!sp->leg[0].s || !sp->leg[1].s) return;
+  sp->leg[0].s->cork_partner = sp->leg[1].s;
+  sp->leg[1].s->cork_partner = sp->leg[0].s;
+}
+
+static void unlink_legs(struct emu_splice *sp) {
+  for (int i = 0; i < 2; i++)
+    if (sp->leg[i].s) sp->leg[i].s->cork_partner = NULL;
+}
+
 static void splice_finish(struct emu_splice *sp, enum azr__stream_close_mode mode0, enum azr__stream_close_mode mode1) {
   if (sp->done) return;
   sp->done = true;
   azr_emulator *em = sp->em;
+  unlink_legs(sp);
   for (int i = 0; i < 2; i++) {
     azr__emu_flow_remove(em, &sp->leg[i].flow);
     if (sp->leg[i].s) azr__stream_close(sp->leg[i].s, i == 0 ? mode0 : mode1);
@@ -192,14 +205,16 @@ static struct splice_leg *leg_of(struct azr__stream *s) { return s->owner; }
 
 static void relay_guarded(struct emu_splice *sp, int i, uint8_t *data, size_t len) {
   sp->busy++;
-  /* Everything this read produces for the other leg goes out in one write. */
+  /* Everything this read produces for the other leg goes out in one write. Inside a read batch
+   * both legs are corked already (the stream corks itself and its cork_partner) until it ends. */
   struct azr__stream *to = sp->leg[1 - i].s, *from = sp->leg[i].s;
-  if (to) azr__stream_cork(to);
-  if (from) azr__stream_cork(from); /* pongs answered on the same leg */
+  bool cork_to = to && !to->corked, cork_from = from && !from->corked;
+  if (cork_to) azr__stream_cork(to);
+  if (cork_from) azr__stream_cork(from); /* pongs answered on the same leg */
   relay_bytes(sp, i, data, len);
   if (!sp->done) {
-    if (sp->leg[1 - i].s) azr__stream_uncork(sp->leg[1 - i].s);
-    if (sp->leg[i].s) azr__stream_uncork(sp->leg[i].s);
+    if (cork_to && sp->leg[1 - i].s) azr__stream_uncork(sp->leg[1 - i].s);
+    if (cork_from && sp->leg[i].s) azr__stream_uncork(sp->leg[i].s);
     update_reading(&sp->leg[i]);
     update_reading(&sp->leg[1 - i]);
   }
@@ -252,6 +267,7 @@ static void leg_idle(struct emu_flow *flow, bool reset) {
     splice_finish(sp, AZR__CLOSE_ABORT, AZR__CLOSE_ABORT);
     return;
   }
+  unlink_legs(sp);
   azr__emu_black_hole_take(sp->em, leg->s);
   leg->s = NULL;
   struct splice_leg *other = &sp->leg[1 - leg->index];
@@ -274,6 +290,7 @@ int azr__emu_splice_start(azr_emulator *em, struct azr__stream *sender, struct a
     azr__stream_set_owner(streams[i], &leg_cb, &sp->leg[i]);
     azr__emu_flow_add(em, &sp->leg[i].flow, streams[i], NULL, leg_idle);
   }
+  link_legs(sp);
   sp->next = em->splices;
   if (sp->next) sp->next->prev = sp;
   em->splices = sp;

@@ -78,6 +78,10 @@ static void read_pump(struct azr__stream *s) {
    * together after it: one TLS write and one system call instead of one per message. */
   bool cork_here = !s->corked && s->state == AZR__STREAM_OPEN;
   if (cork_here) s->corked = true;
+  /* A relay's other leg gathers what this batch produces for it the same way. */
+  struct azr__stream *partner = s->cork_partner;
+  bool cork_partner = cork_here && partner && partner->state == AZR__STREAM_OPEN && !partner->corked;
+  if (cork_partner) partner->corked = true;
   for (int i = 0; i < READS_PER_EVENT && !s->released; i++) {
     bool discard = s->state == AZR__STREAM_CLOSING;
     if (!discard && (s->state != AZR__STREAM_OPEN || s->read_paused || s->read_ended)) break;
@@ -116,6 +120,9 @@ static void read_pump(struct azr__stream *s) {
     break;
   }
   s->in_read_pump = false;
+  /* A partner closed meanwhile was uncorked by its close and is still allocated (freed from the
+   * loop's close callbacks), so this is safe. */
+  if (cork_partner) azr__stream_uncork(partner);
   if (cork_here) azr__stream_uncork(s);
   if (s->released) return;
   if (s->state == AZR__STREAM_OPEN && !s->read_paused && !s->read_ended && s->transport->has_pending &&
@@ -390,6 +397,37 @@ void azr__stream_set_owner(struct azr__stream *s, const struct azr__stream_callb
   s->owner = owner;
 }
 
+/* Hands bytes to the transport until it stops taking them. Returns AZR_OK (what is left in *p, *len
+ * must be queued) or the failure, reported from the loop. */
+static int write_now(struct azr__stream *s, const uint8_t **p, size_t *len) {
+  while (*len > 0) {
+    ssize_t n = s->transport->write(s, *p, *len);
+    if (n > 0) {
+      s->bytes_written += (uint64_t)n;
+      *p += n;
+      *len -= (size_t)n;
+      continue;
+    }
+    if (n == AZR__IO_WANT_READ) s->write_wants_read = true;
+    if (n == AZR__IO_WANT_READ || n == AZR__IO_WANT_WRITE) break;
+    /* The peer is gone; report it from the loop, not from inside the caller. */
+    s->pending_end = true;
+    schedule_defer(s);
+    return s->error ? s->error : AZR_E_CONN_RESET;
+  }
+  return AZR_OK;
+}
+
+/* A corked TLS stream encrypts a large write at once into the transport's output (sent at uncork)
+ * instead of copying it into the queue first. Small writes still gather in the queue, so a run of
+ * small messages becomes one record rather than one each; before a large write they are topped up
+ * to a full record from its first bytes and encrypted ahead of it, which keeps the order. */
+#define WRITE_THROUGH_MIN 16384u
+
+static bool writes_through(const struct azr__stream *s, size_t len) {
+  return s->corked && s->transport->flush && len >= WRITE_THROUGH_MIN && !s->write_wants_read;
+}
+
 int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
   if (s->state == AZR__STREAM_CLOSING || s->state == AZR__STREAM_FAILED) return AZR_E_CLOSED;
   if (s->pending_end) return s->error ? s->error : AZR_E_CLOSED;
@@ -397,23 +435,36 @@ int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
   if (len == 0) return AZR_OK;
   const uint8_t *p = data;
   if (s->state == AZR__STREAM_OPEN && !s->corked && azr__stream_queued(s) == 0 && !s->write_wants_read) {
-    while (len > 0) {
-      ssize_t n = s->transport->write(s, p, len);
-      if (n > 0) {
-        s->bytes_written += (uint64_t)n;
-        p += n;
-        len -= (size_t)n;
-        continue;
-      }
-      if (n == AZR__IO_WANT_READ) s->write_wants_read = true;
-      if (n == AZR__IO_WANT_READ || n == AZR__IO_WANT_WRITE) break;
-      /* The peer is gone; report it from the loop, not from inside the caller. */
-      s->pending_end = true;
-      schedule_defer(s);
-      return s->error ? s->error : AZR_E_CONN_RESET;
+    int rc = write_now(s, &p, &len);
+    if (rc) return rc;
+    if (len == 0) {
+      /* The transport may hold what the socket did not take (TLS records): that counts too. */
+      if (azr__stream_queued(s) >= s->high_water) s->above_high = true;
+      else drain_later(s);
+      return AZR_OK;
+    }
+  } else if (s->state == AZR__STREAM_OPEN && writes_through(s, len)) {
+    if (wq_len(s) > 0) {
+      size_t fill = WRITE_THROUGH_MIN - wq_len(s) % WRITE_THROUGH_MIN;
+      if (fill > len) fill = len;
+      int rc = azr__buf_append(&s->wq, p, fill);
+      if (rc) return rc;
+      p += fill;
+      len -= fill;
+      const uint8_t *q = s->wq.data + s->wq_head;
+      size_t qlen = wq_len(s);
+      rc = write_now(s, &q, &qlen);
+      s->wq_head = s->wq.len - qlen;
+      if (rc) return rc;
+    }
+    if (wq_len(s) == 0) {
+      s->wq_head = 0;
+      azr__buf_reset(&s->wq);
+      int rc = write_now(s, &p, &len);
+      if (rc) return rc;
     }
     if (len == 0) {
-      drain_later(s);
+      if (azr__stream_queued(s) >= s->high_water) s->above_high = true;
       return AZR_OK;
     }
   }
@@ -434,7 +485,7 @@ void azr__stream_uncork(struct azr__stream *s) {
   if (!s->corked) return;
   s->corked = false;
   if (s->state != AZR__STREAM_OPEN || s->released) return;
-  if (wq_len(s) && !s->write_wants_read && !flush_queue(s)) {
+  if (azr__stream_queued(s) && !s->write_wants_read && !flush_queue(s)) {
     s->pending_end = true; /* reported from the loop */
     schedule_defer(s);
     return;
@@ -523,6 +574,7 @@ void azr__stream_close(struct azr__stream *s, enum azr__stream_close_mode mode) 
   bool was_open = s->state == AZR__STREAM_OPEN;
   s->state = AZR__STREAM_CLOSING;
   s->corked = false;
+  s->cork_partner = NULL;
   s->cb = (struct azr__stream_callbacks){0};
   s->pending_connect = s->pending_end = s->pending_read = false;
   uv_timer_stop(&s->deadline);

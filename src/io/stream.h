@@ -109,6 +109,9 @@ struct azr__stream {
   bool close_reset_pending; /* skip the orderly shutdown: release at once */
   bool released;            /* transport released, handles closing */
   bool corked;
+  /* Corked with this stream while it handles a read batch (the other leg of a relay); the owner
+   * clears it before either stream goes away. */
+  struct azr__stream *cork_partner;
   int handles_open;      /* initialized uv handles, counted down by close callbacks */
   uint64_t bytes_read, bytes_written;
   /* error */

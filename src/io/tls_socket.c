@@ -12,8 +12,9 @@
 #include "azrelay/common.h"
 #include "io/transports.h"
 
-/* Encrypted bytes held for the socket at most: four maximal TLS records of a 64 KiB write. */
-#define WIRE_CAP (256u * 1024u)
+/* Encrypted bytes held for the socket at most: a 256 KiB write (the stream's high-water mark) as
+ * 16 full records with their TLS 1.3 overhead (22 bytes each), so a corked batch leaves in one send. */
+#define WIRE_CAP (256u * 1024u + 16u * 64u)
 
 static void tls_error(struct azr__stream *s, int status, const char *what, int ssl_err) {
   unsigned long e = ERR_get_error();
@@ -126,6 +127,12 @@ int azr__tls_socket_flush(struct azr__stream *s, struct azr__tls_socket *t) {
   return 0;
 }
 
+bool azr__tls_socket_has_pending(const struct azr__tls_socket *t) {
+  if (t->read_result && t->read_result != AZR__IO_WANT_READ) return true;
+  /* Buffered bytes after "want read" are the start of a record whose rest the poll will report. */
+  return SSL_pending(t->ssl) > 0 || (!t->starved && SSL_has_pending(t->ssl));
+}
+
 size_t azr__tls_socket_pending_output(const struct azr__tls_socket *t) { return t->wire_len - t->wire_off; }
 
 int azr__tls_socket_handshake(struct azr__stream *s, struct azr__tls_socket *t, bool server) {
@@ -142,14 +149,8 @@ int azr__tls_socket_handshake(struct azr__stream *s, struct azr__tls_socket *t, 
   return AZR__IO_ERROR;
 }
 
-ssize_t azr__tls_socket_read(struct azr__stream *s, struct azr__tls_socket *t, uint8_t *buf, size_t len) {
-  size_t n = 0;
-  ERR_clear_error();
-  errno = 0;
-  int ok = SSL_read_ex(t->ssl, buf, len, &n);
-  /* Reading may produce records to send (alerts, key updates). */
-  if (t->wire_len > t->wire_off && azr__tls_socket_flush(s, t) == AZR__IO_ERROR) return AZR__IO_ERROR;
-  if (ok == 1) return (ssize_t)n;
+/* What a failed SSL_read means for the stream: 0 for the peer's close, or AZR__IO_*. */
+static ssize_t read_failure(struct azr__stream *s, struct azr__tls_socket *t) {
   int err = SSL_get_error(t->ssl, 0);
   switch (err) {
   case SSL_ERROR_WANT_READ:
@@ -168,17 +169,66 @@ ssize_t azr__tls_socket_read(struct azr__stream *s, struct azr__tls_socket *t, u
   }
 }
 
+/* SSL_read returns one record (at most 16 KiB) per call. Records already in the read-ahead buffer
+ * are taken in the same call, up to len, so the owner handles a 64 KiB batch at once and what it
+ * writes back leaves together. A failure after some bytes is kept for the next call: the bytes are
+ * delivered first, and the error keeps its own message. */
+ssize_t azr__tls_socket_read(struct azr__stream *s, struct azr__tls_socket *t, uint8_t *buf, size_t len) {
+  if (t->read_result) {
+    ssize_t r = t->read_result;
+    t->read_result = 0;
+    return r == AZR__TLS_READ_EOF ? 0 : r;
+  }
+  size_t total = 0;
+  for (;;) {
+    size_t n = 0;
+    ERR_clear_error();
+    errno = 0;
+    int ok = SSL_read_ex(t->ssl, buf + total, len - total, &n);
+    /* Reading may produce records to send (alerts, key updates). */
+    if (t->wire_len > t->wire_off && !s->corked && azr__tls_socket_flush(s, t) == AZR__IO_ERROR) return AZR__IO_ERROR;
+    if (ok == 1) {
+      t->starved = false;
+      total += n;
+      if (total < len && SSL_has_pending(t->ssl)) continue;
+      return (ssize_t)total;
+    }
+    ssize_t r = read_failure(s, t);
+    if (r == AZR__IO_WANT_READ) t->starved = true;
+    if (total == 0) return r;
+    /* "Want read" too: the socket was just found empty, and the poll reports new bytes. */
+    if (r != AZR__IO_WANT_WRITE) t->read_result = r == 0 ? AZR__TLS_READ_EOF : r;
+    return (ssize_t)total;
+  }
+}
+
+/* With SSL_MODE_ENABLE_PARTIAL_WRITE an SSL_write encrypts one record; the loop encrypts as many as
+ * the wire buffer holds, then one send takes them all. While the stream is corked nothing is sent:
+ * the records wait in the wire buffer for the uncork's flush, and the stream needs no copy of the
+ * plaintext in its own queue. */
 ssize_t azr__tls_socket_write(struct azr__stream *s, struct azr__tls_socket *t, const uint8_t *buf, size_t len) {
-  int f = azr__tls_socket_flush(s, t);
-  if (f) return f; /* earlier records still wait for the socket */
-  size_t n = 0;
-  ERR_clear_error();
-  errno = 0;
-  int ok = SSL_write_ex(t->ssl, buf, len, &n);
-  int err = ok == 1 ? SSL_ERROR_NONE : SSL_get_error(t->ssl, 0);
-  f = azr__tls_socket_flush(s, t);
-  if (f == AZR__IO_ERROR) return f;
-  if (ok == 1) return (ssize_t)n; /* accepted: what the socket did not take is in the wire buffer */
+  if (!s->corked) {
+    int f = azr__tls_socket_flush(s, t);
+    if (f) return f; /* earlier records still wait for the socket */
+  }
+  size_t total = 0;
+  int ok = 1, err = SSL_ERROR_NONE;
+  while (total < len) {
+    size_t n = 0;
+    ERR_clear_error();
+    errno = 0;
+    ok = SSL_write_ex(t->ssl, buf + total, len - total, &n);
+    if (ok != 1) {
+      err = SSL_get_error(t->ssl, 0);
+      break;
+    }
+    total += n;
+  }
+  if (!s->corked && azr__tls_socket_flush(s, t) == AZR__IO_ERROR) return AZR__IO_ERROR;
+  /* Accepted bytes are encrypted: what the socket did not take is in the wire buffer. A record that
+   * did not fit waits inside OpenSSL and goes out when the same bytes are written again (the
+   * stream queues them from here on). */
+  if (total > 0) return (ssize_t)total;
   if (err == SSL_ERROR_WANT_READ) return AZR__IO_WANT_READ;
   if (err == SSL_ERROR_WANT_WRITE) return AZR__IO_WANT_WRITE;
   tls_error(s, err == SSL_ERROR_SYSCALL ? azr__status_from_errno(errno) : AZR_E_IO, "write", err);

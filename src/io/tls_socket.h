@@ -3,8 +3,8 @@
  * client connections libcurl has set up (transport_curl.c, after the handshake).
  *
  * Per-record system calls dominate small-message relaying, so the session's BIO is our own: reads
- * go through OpenSSL's read-ahead (one recv for many records), and the records of one SSL_write are
- * gathered in a wire buffer and sent with one send(MSG_NOSIGNAL) (OpenSSL's socket BIO would write
+ * go through OpenSSL's read-ahead (one recv for many records, handed over together), and the
+ * records of one write are gathered in a wire buffer and sent with one send(MSG_NOSIGNAL) (OpenSSL's socket BIO would write
  * each record on its own, and with write(2), which raises SIGPIPE in the host process). What the
  * socket does not take waits in the wire buffer, and writes report "want write" until it is out.
  * The wire buffer is allocated on first use and given back whenever it empties, so an idle
@@ -25,7 +25,11 @@ struct azr__tls_socket {
   int fd;
   uint8_t *wire;
   size_t wire_len, wire_off;
+  ssize_t read_result; /* a read's end or failure found after some bytes, reported next time */
+  bool starved;        /* the last read wanted more bytes from the socket */
 };
+
+#define AZR__TLS_READ_EOF 1 /* read_result for the peer's close (0 means none) */
 
 /* The BIO method of these sessions: make one per owner (it is not tied to a loop) and free it
  * with BIO_meth_free after the last session using it. NULL when out of memory. */
@@ -41,6 +45,9 @@ ssize_t azr__tls_socket_read(struct azr__stream *s, struct azr__tls_socket *t, u
 ssize_t azr__tls_socket_write(struct azr__stream *s, struct azr__tls_socket *t, const uint8_t *buf, size_t len);
 int azr__tls_socket_flush(struct azr__stream *s, struct azr__tls_socket *t);
 size_t azr__tls_socket_pending_output(const struct azr__tls_socket *t);
+/* Whether a read would return something the poll cannot announce: decrypted bytes, whole records
+ * in the read-ahead buffer, or an end found earlier. */
+bool azr__tls_socket_has_pending(const struct azr__tls_socket *t);
 /* Sends close_notify (best effort). */
 void azr__tls_socket_shutdown(struct azr__stream *s, struct azr__tls_socket *t);
 /* Frees the wire buffer (not the SSL object, not the fd). */

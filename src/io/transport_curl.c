@@ -523,6 +523,11 @@ static bool curl_has_pending(struct azr__stream *s) {
   return cc->ssl && SSL_has_pending(cc->ssl);
 }
 
+static bool direct_tls_has_pending(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  return azr__tls_socket_has_pending(&cc->sock);
+}
+
 static void curl_release(struct azr__stream *s) {
   struct curl_conn *cc = s->transport_data;
   if (!cc) return;
@@ -602,7 +607,7 @@ static const struct azr__stream_transport direct_tls = {.name = "tls (after libc
                                                         .read = direct_tls_read,
                                                         .write = direct_tls_write,
                                                         .release = curl_release,
-                                                        .has_pending = curl_has_pending,
+                                                        .has_pending = direct_tls_has_pending,
                                                         .shutdown = direct_tls_shutdown,
                                                         .flush = direct_tls_flush,
                                                         .pending_output = direct_tls_pending_output};

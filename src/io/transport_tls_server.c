@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* TLS server transport over OpenSSL on an accepted socket (the emulator's side of every connection);
- * the session runs on io/tls_socket (one send per SSL_write, read-ahead, MSG_NOSIGNAL). */
+ * the session runs on io/tls_socket (records gathered into one send, read-ahead, MSG_NOSIGNAL). */
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -48,7 +48,7 @@ static size_t tls_pending_output(struct azr__stream *s) {
 
 static bool tls_has_pending(struct azr__stream *s) {
   struct tls_conn *t = s->transport_data;
-  return SSL_has_pending(t->sock.ssl) != 0; /* decrypted or read-ahead bytes the poll cannot see */
+  return azr__tls_socket_has_pending(&t->sock);
 }
 
 static void tls_shutdown(struct azr__stream *s) {
