@@ -10,12 +10,15 @@
 #include <openssl/x509.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "azrelay/common.h"
 #include "util/str.h"
 #include "io/connect.h"
+#include "io/tls_ca_store.h"
 #include "io/tls_socket.h"
 #include "io/transports.h"
 
@@ -24,6 +27,13 @@
  * connections are spread over multi handles of at most SHARD_CONNECTIONS each, which bounds that walk
  * (each multi costs a timer and libcurl's two wake-up descriptors). */
 #define SHARD_CONNECTIONS 16
+
+/* A libcurl share of TLS sessions, counted: when the trusted CAs change, later connections get a new
+ * share (a session verified with the old CAs must not resume), the old one goes with its last user. */
+struct curl_share {
+  CURLSH *sh;
+  size_t users; /* connections, plus 1 while it is the owner's current share */
+};
 
 struct curl_shard {
   struct azr__curl *c;
@@ -38,7 +48,9 @@ struct azr__curl {
   const struct azr__mem *mem;
   const struct azr__log *log;
   struct curl_shard *shards;
-  CURLSH *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
+  struct curl_share *share; /* TLS sessions, resumed by later connections of the same owner (ReuseSSLSession) */
+  struct azr__ca_store ca;  /* the trusted CAs of every connection that verifies its server */
+  bool share_stale;         /* the CAs changed: the next connection using them needs a new share */
   BIO_METHOD *sock_bio; /* io/tls_socket's BIO for sessions moved off libcurl (go_direct), made once */
   /* The key-exchange group the relay chose when we offered our default list and it did not take
    * the first: offered first from then on (see default_groups()). "" = none learned yet. */
@@ -67,6 +79,8 @@ struct curl_conn {
   struct curl_shard *sh;
   CURL *easy;
   SSL *ssl; /* for SSL_pending and write-retry mode once connected */
+  struct curl_share *share;
+  X509_STORE *ca_store; /* the owner's store of trusted CAs, or NULL: libcurl loads them itself */
   azr__tls_observer_fn tls_observer;
   void *tls_observer_ud;
   int chain_error; /* first verification error seen above the leaf */
@@ -194,16 +208,35 @@ static struct curl_shard *shard_with_room(struct azr__curl *c) {
   return sh;
 }
 
+static struct curl_share *share_new(const struct azr__mem *mem) {
+  struct curl_share *sh = azr__calloc(mem, 1, sizeof *sh);
+  if (!sh) return NULL;
+  sh->sh = curl_share_init();
+  if (!sh->sh || curl_share_setopt(sh->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    if (sh->sh) curl_share_cleanup(sh->sh);
+    azr__free(mem, sh);
+    return NULL;
+  }
+  sh->users = 1;
+  return sh;
+}
+
+/* After the last easy handle using it is cleaned up. */
+static void share_unref(const struct azr__mem *mem, struct curl_share *sh) {
+  if (!sh || --sh->users > 0) return;
+  curl_share_cleanup(sh->sh);
+  azr__free(mem, sh);
+}
+
 int azr__curl_new(uv_loop_t *loop, const struct azr__mem *mem, const struct azr__log *log, struct azr__curl **out) {
   struct azr__curl *c = azr__calloc(mem, 1, sizeof *c);
   if (!c) return AZR_E_NOMEM;
   c->loop = loop;
   c->mem = mem ? mem : azr__mem_default();
   c->log = log;
-  c->share = curl_share_init();
-  if (!c->share || curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-    if (c->share) curl_share_cleanup(c->share);
-    azr__free(mem, c);
+  c->share = share_new(c->mem);
+  if (!c->share) {
+    azr__free(c->mem, c);
     return AZR_E_NOMEM;
   }
   *out = c;
@@ -221,8 +254,9 @@ static void on_shard_timer_closed(uv_handle_t *h) {
 }
 
 static void destroy(struct azr__curl *c) {
-  curl_share_cleanup(c->share); /* every easy handle is gone by now */
+  share_unref(c->mem, c->share); /* every easy handle is gone by now */
   c->share = NULL;
+  azr__ca_store_free(&c->ca, c->mem);
   if (!c->shards) { /* never connected anything */
     release(c);
     return;
@@ -489,6 +523,7 @@ static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *userptr) {
   SSL_CTX_set_app_data(c, userptr);
   SSL_CTX_set_info_callback(c, on_ssl_info);
   struct curl_conn *cc = userptr;
+  if (cc->ca_store) SSL_CTX_set1_cert_store(c, cc->ca_store); /* takes its own reference */
   if (cc->tls_observer) SSL_CTX_set_verify(c, SSL_CTX_get_verify_mode(c), on_verify);
   return CURLE_OK;
 }
@@ -537,6 +572,8 @@ static void curl_release(struct azr__stream *s) {
     cc->sh->connections--;
   }
   curl_easy_cleanup(cc->easy); /* closes the socket, frees the SSL object */
+  share_unref(c->mem, cc->share);
+  X509_STORE_free(cc->ca_store);
   azr__tls_socket_release(&cc->sock);
   s->fd = -1;
   azr__free(s->mem, cc);
@@ -666,16 +703,23 @@ static int on_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose) {
   return CURL_SOCKOPT_OK;
 }
 
-static void apply_options(CURL *e, const struct azr__connect_options *o, const struct azr__curl *c, CURLSH *share) {
+static void apply_options(CURL *e, const struct azr__connect_options *o, const struct azr__curl *c, CURLSH *share,
+                          bool own_ca_store) {
   curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 30000L);
   curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
   if (o->verbose) curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
   if (o->tls) {
-    if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
-    if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);
-    if (o->ca_pem) {
+    if (own_ca_store) { /* the owner's store goes into the SSL_CTX (on_ssl_ctx): libcurl loads nothing */
+      curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+      curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+      curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L); /* nor caches the store it did not load */
+    } else {
+      if (o->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+      if (o->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, o->ca_path);
+    }
+    if (o->ca_pem && !own_ca_store) {
       struct curl_blob blob = {(void *)o->ca_pem, strlen(o->ca_pem), CURL_BLOB_COPY};
       curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
     }
@@ -734,6 +778,23 @@ static void apply_options(CURL *e, const struct azr__connect_options *o, const s
   }
 }
 
+/* Whether libcurl may take an HTTPS proxy from the environment for an https URL. */
+static bool env_https_proxy(void) {
+  static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const char *v = getenv(names[i]);
+    if (v && strncasecmp(v, "https", 5) == 0) return true;
+  }
+  return false;
+}
+
+/* The owner's CA store serves connections whose one TLS handshake (on_ssl_ctx runs for each) is with
+ * the relay, not also with an HTTPS proxy (set, or maybe taken from the environment). */
+static bool use_ca_store(const struct azr__connect_options *o) {
+  return o->tls && !o->insecure_skip_verify && o->proxy_kind != AZR__PROXY_HTTPS &&
+         !(o->proxy_from_environment && env_https_proxy());
+}
+
 int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, const struct azr__stream_callbacks *cb,
                  void *owner, struct azr__stream **out) {
   if (!o->host || !*o->host || c->freeing) return AZR_E_INVALID_ARG;
@@ -766,7 +827,21 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
     curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
   }
-  apply_options(e, o, c, c->share);
+  if (use_ca_store(o)) {
+    bool replaced = false;
+    X509_STORE *store = azr__ca_store_get(&c->ca, c->mem, o->ca_file, o->ca_path, o->ca_pem, &replaced);
+    c->share_stale |= replaced;
+    struct curl_share *fresh = c->share_stale ? share_new(c->mem) : NULL;
+    if (fresh) { /* sessions verified with the old CAs stay in the old share */
+      share_unref(c->mem, c->share);
+      c->share = fresh;
+      c->share_stale = false;
+    }
+    if (store && !c->share_stale && X509_STORE_up_ref(store) == 1) cc->ca_store = store;
+    }
+  cc->share = c->share;
+  c->share->users++;
+  apply_options(e, o, c, c->share->sh, cc->ca_store != NULL);
   cc->default_groups = !o->curves;
   cc->keepalive_count = o->tcp_keepalive_idle_s > 0 ? o->tcp_keepalive_count : 0;
   cc->user_timeout_ms = o->tcp_user_timeout_ms;

@@ -404,6 +404,55 @@ static void client_exchange(azr_listener *l, struct emu *e, const char *const *s
   azr_client_free(c);
 }
 
+/* The listener keeps one CA store for all its connections (io/tls_ca_store.c): a CA file replaced on
+ * disk counts for the next rendezvous, and no session verified with the old file resumes. */
+static void test_ca_file_replaced(struct emu *e, const char *dir, const char *other_pem) {
+  char file[300], ca[400];
+  snprintf(file, sizeof file, "%s/rotating.pem", dir);
+  snprintf(ca, sizeof ca, "OpenSSLCAFile=%s", file);
+  if (write_file(file, e->cert_pem)) {
+    check_fail("CA file replaced: cannot write %s", file);
+    return;
+  }
+  const char *sets[] = {ca, NULL};
+  struct probe p = {0};
+  azr_listener *l = attempt("CA file replaced", e, sets, &p);
+  if (!l || p.status != AZR_OK) {
+    check_fail("CA file replaced: listener not online: %s", p.description);
+    finish(l);
+    return;
+  }
+  client_exchange(l, e, sets, &p);
+  if (strcmp(p.echo, "over restricted TLS") != 0) check_fail("CA file replaced: first echo '%s'", p.echo);
+  if (write_file(file, other_pem)) check_fail("CA file replaced: cannot rewrite %s", file);
+  /* The next rendezvous handshake must verify the relay against the new file, and fail. */
+  azr_listener_stats before = {0}, now = {0};
+  (void)azr_listener_get_stats(l, &before, sizeof before);
+  azr_client *c = NULL;
+  struct probe q = {0};
+  if (!azr_client_new(&c) && !azr_client_set_connection_string(c, e->connstr)) {
+    (void)azr_client_config(c, "SSLSecurityFlags=0x10"); /* the sender trusts the relay whatever the file says */
+    azr_client_callbacks cb = {c_open, c_data, NULL, NULL};
+    (void)azr_client_set_callbacks(c, &cb, sizeof cb, &q);
+    if (azr_client_connect(c, "", NULL) == AZR_OK)
+      for (int64_t end = now_ms() + WAIT_MS; now_ms() < end;) {
+        pump(l, c);
+        (void)azr_listener_get_stats(l, &now, sizeof now);
+        if (now.connections_failed > before.connections_failed ||
+            now.connections_accepted > before.connections_accepted)
+          break;
+      }
+  }
+  if (now.connections_accepted > before.connections_accepted)
+    check_fail("CA file replaced: the next rendezvous still trusted the old file (or resumed its session)");
+  else if (now.connections_failed == before.connections_failed)
+    check_fail("CA file replaced: no outcome of the next rendezvous within %d ms", WAIT_MS);
+  else
+    printf("ok: CA file replaced on disk: the next rendezvous is verified against it and refused\n");
+  azr_client_free(c);
+  finish(l);
+}
+
 static void test_exchange(struct emu *e, const char *cert_file) {
   char ca[400];
   snprintf(ca, sizeof ca, "OpenSSLCAFile=%s", cert_file);
@@ -661,6 +710,7 @@ static int run(void) {
   expect_online("SSLSecurityFlags=0x10 (unknown CA)", &a, (const char *[]){"SSLSecurityFlags=0x10", NULL}, NULL);
 
   test_exchange(&a, cert_file);
+  test_ca_file_replaced(&a, tmpdir, other.cert_pem);
   test_tls_extras(&a, ca, tmpdir);
 
   emus[0] = emus[1] = NULL;
