@@ -838,7 +838,7 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
       c->share_stale = false;
     }
     if (store && !c->share_stale && X509_STORE_up_ref(store) == 1) cc->ca_store = store;
-    }
+  }
   cc->share = c->share;
   c->share->users++;
   apply_options(e, o, c, c->share->sh, cc->ca_store != NULL);
