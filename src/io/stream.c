@@ -438,9 +438,11 @@ int azr__stream_write(struct azr__stream *s, const void *data, size_t len) {
     int rc = write_now(s, &p, &len);
     if (rc) return rc;
     if (len == 0) {
-      /* The transport may hold what the socket did not take (TLS records): that counts too. */
+      /* The transport may hold what the socket did not take (TLS records): it counts as queued,
+       * and the poll must wait for the socket to take it. */
       if (azr__stream_queued(s) >= s->high_water) s->above_high = true;
       else drain_later(s);
+      if (azr__stream_queued(s)) update_poll(s);
       return AZR_OK;
     }
   } else if (s->state == AZR__STREAM_OPEN && writes_through(s, len)) {
