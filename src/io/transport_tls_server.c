@@ -105,6 +105,10 @@ int azr__tls_server_new(const char *cert_pem, size_t cert_len, const char *key_p
   /* A peer that drops TCP without close_notify is an EOF to us (the WebSocket layer judges it). */
   SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_SERVER);
+  /* One TLS 1.3 session ticket per handshake instead of OpenSSL's two: a listener resumes its
+   * rendezvous connections from the newest ticket, and every ticket costs both sides a session
+   * encoded, encrypted and stored on each accepted connection. */
+  SSL_CTX_set_num_tickets(t->ctx, 1);
   SSL_CTX_set_read_ahead(t->ctx, 1);
   SSL_CTX_set_default_read_buffer_len(t->ctx, READ_BUFFER);
   BIO *cb = BIO_new_mem_buf(cert_pem, (int)cert_len);
