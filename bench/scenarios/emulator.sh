@@ -34,6 +34,8 @@ plain_relay_cost() {
   stop "$sink"
   stop "$pid"
   j=$(last_json "$WORK/oneway-plain.json")
+  [[ $(json "$(last_json "$WORK/sink-plain.out")" bytes) == "$(json "$j" bytes)" ]] ||
+    { log "plain relay: the sink got $(json "$(last_json "$WORK/sink-plain.out")" bytes) of $(json "$j" bytes) bytes"; exit 1; }
   gb=$(calc "$(json "$j" bytes) / 1e9" 6)
   echo "$(calc "($e1 - $e0) / $CLK_TCK / $gb" 3) $(calc "($es1 - $es0) / $CLK_TCK / $gb" 3)"
 }

@@ -4,9 +4,11 @@
  *
  * Per-record system calls dominate small-message relaying, so the session's BIO is our own: reads
  * go through OpenSSL's read-ahead (one recv for many records, handed over together), and the
- * records of one write are gathered in a wire buffer and sent with one send(MSG_NOSIGNAL) (OpenSSL's socket BIO would write
- * each record on its own, and with write(2), which raises SIGPIPE in the host process). What the
- * socket does not take waits in the wire buffer, and writes report "want write" until it is out.
+ * records of one write are gathered in a wire buffer and sent with one send(MSG_NOSIGNAL)
+ * (OpenSSL's socket BIO would write each record on its own, and with write(2), which raises
+ * SIGPIPE in the host process). What the socket does not take waits in the wire buffer; an
+ * uncorked write reports "want write" until it is out, while a corked stream's writes add records
+ * behind it (sent at the uncork) as long as the buffer has room.
  * The wire buffer is allocated on first use and given back whenever it empties, so an idle
  * connection holds none. */
 #ifndef AZR_IO_TLS_SOCKET_H
