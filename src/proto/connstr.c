@@ -2,6 +2,7 @@
 /* Connection-string parsing and formatting. Error messages name keys, never values of secrets. */
 #include "proto/connstr.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +67,19 @@ static bool host_char(char c, bool ipv6) {
   return ipv6 ? (c == ':' || c == '%') : (c == '-' || c == '_');
 }
 
+/* A bracketed host must be an IPv6 literal, with an optional zone after '%': anything else would lose its
+ * brackets when the string is formatted again and then no longer parse. */
+static bool is_ipv6_literal(struct azr__span host) {
+  char buf[64];
+  const char *zone = memchr(host.ptr, '%', host.len);
+  size_t n = zone ? (size_t)(zone - host.ptr) : host.len;
+  if (n == 0 || n >= sizeof buf || (zone && (size_t)(zone - host.ptr) + 1 == host.len)) return false;
+  memcpy(buf, host.ptr, n);
+  buf[n] = 0;
+  unsigned char addr[16];
+  return inet_pton(AF_INET6, buf, addr) == 1;
+}
+
 static int parse_endpoint(struct azr__span v, struct endpoint *ep, char *err, size_t err_len) {
   if (!azr__span_istarts(v, "sb://")) return fail(err, err_len, "Endpoint must use the sb:// scheme");
   struct azr__span rest = {v.ptr + 5, v.len - 5};
@@ -92,6 +106,8 @@ static int parse_endpoint(struct azr__span v, struct endpoint *ep, char *err, si
   if (ep->host.len == 0) return fail(err, err_len, "Endpoint has no host name");
   for (size_t i = 0; i < ep->host.len; i++)
     if (!host_char(ep->host.ptr[i], ep->ipv6)) return fail(err, err_len, "Endpoint host name has an invalid character");
+  if (ep->ipv6 && !is_ipv6_literal(ep->host))
+    return fail(err, err_len, "Endpoint has brackets around something that is not an IPv6 address");
   ep->port = 0;
   if (has_port) {
     uint64_t p;

@@ -70,6 +70,13 @@ static void test_variants(void **state) {
   assert_false(c.use_development_emulator);
   azr__connstr_free(NULL, &c);
 
+  /* A link-local IPv6 address keeps its zone. */
+  assert_int_equal(azr__connstr_parse(NULL, "Endpoint=sb://[fe80::1%lo]/;SharedAccessKeyName=k;SharedAccessKey=v",
+                                      &c, NULL, 0),
+                   AZR_OK);
+  assert_string_equal(c.host, "fe80::1%lo");
+  azr__connstr_free(NULL, &c);
+
   /* Endpoint without trailing slash; empty EntityPath counts as none. */
   assert_int_equal(azr__connstr_parse(NULL, "Endpoint=sb://h;SharedAccessKeyName=k;SharedAccessKey=v;EntityPath=",
                                       &c, NULL, 0),
@@ -95,6 +102,9 @@ static void test_errors(void **state) {
       {"Endpoint=sb://h:/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "bad port"},
       {"Endpoint=sb://[::1/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "IPv6"},
       {"Endpoint=sb://[::1]x/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "IPv6"},
+      {"Endpoint=sb://[e%1]/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "IPv6"},
+      {"Endpoint=sb://[127.0.0.1]/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "IPv6"},
+      {"Endpoint=sb://[::1%]/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "IPv6"},
       {"Endpoint=sb:///;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "no host"},
       {"Endpoint=sb://a b/;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "invalid character"},
       {"Endpoint=sb://h/hyco;SharedAccessKeyName=k;SharedAccessKey=" SECRET, "EntityPath"},
