@@ -230,6 +230,12 @@ static void do_handshake(struct azr__stream *s) {
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct azr__stream *s = h->data;
+  /* A socket error during a TLS handshake: the handshake reads what arrived before it (the peer's
+   * alert says more than the reset that followed) and fails with that. */
+  if (status < 0 && s->state == AZR__STREAM_CONNECTING && s->transport->handshake) {
+    do_handshake(s);
+    return;
+  }
   if (status < 0) {
     /* libuv reports a socket error (POLLERR) as UV_EBADF; the socket knows the real cause. */
     int err = 0;

@@ -194,7 +194,13 @@ ssize_t azr__tls_socket_read(struct azr__stream *s, struct azr__tls_socket *t, u
       return (ssize_t)total;
     }
     ssize_t r = read_failure(s, t);
-    if (r == AZR__IO_WANT_READ) t->starved = true;
+    if (r == AZR__IO_WANT_READ) {
+      t->starved = true;
+      /* A post-handshake message (a TLS 1.3 session ticket) sets up OpenSSL's write buffer too, and
+       * SSL_MODE_RELEASE_BUFFERS frees that only after a write: an idle connection would keep
+       * 16 KiB. With nothing buffered either way this gives both back. */
+      if (total == 0) (void)SSL_free_buffers(t->ssl);
+    }
     if (total == 0) return r;
     /* "Want read" too: the socket was just found empty, and the poll reports new bytes. */
     if (r != AZR__IO_WANT_WRITE) t->read_result = r == 0 ? AZR__TLS_READ_EOF : r;

@@ -19,6 +19,7 @@
 #include "util/str.h"
 #include "io/connect.h"
 #include "io/tls_ca_store.h"
+#include "io/tls_client.h"
 #include "io/tls_socket.h"
 #include "io/transports.h"
 
@@ -52,6 +53,7 @@ struct azr__curl {
   struct azr__ca_store ca;  /* the trusted CAs of every connection that verifies its server */
   bool share_stale;         /* the CAs changed: the next connection using them needs a new share */
   BIO_METHOD *sock_bio; /* io/tls_socket's BIO for sessions moved off libcurl (go_direct), made once */
+  struct azr__tls_client tls; /* our own handshakes: the shared SSL_CTX and the kept session */
   /* The key-exchange group the relay chose when we offered our default list and it did not take
    * the first: offered first from then on (see default_groups()). "" = none learned yet. */
   char learned_group[16];
@@ -98,6 +100,14 @@ struct curl_conn {
   bool no_renegotiation, include_cert_chain;
   int min_cipher_bits;
   bool proxy_tls; /* through an HTTPS proxy: the socket carries the proxy's TLS, only libcurl drives it */
+  /* Our own handshake (io/tls_client) once libcurl has the TCP connection: own_ssl is ours to free;
+   * a setup failure waits in own_status/own_error until the connect would have completed. */
+  SSL *own_ssl;
+  int own_status;
+  char *own_error;
+  char *own_host;       /* for the messages */
+  char *own_pins;       /* checked when the handshake is done */
+  uint64_t session_key; /* 0 = sessions are not reused */
   bool go_direct; /* connected: leave libcurl's send/recv after the first bytes arrive */
   bool default_groups; /* the application chose no groups: we may learn the relay's preference */
   int client_hellos;   /* 2 when the server answered with a HelloRetryRequest */
@@ -107,6 +117,7 @@ struct curl_conn {
 
 static void check_done(struct curl_shard *sh);
 static void go_direct(struct azr__stream *s, struct curl_conn *cc);
+static void start_own_tls(struct azr__stream *s, struct curl_conn *cc, int fd);
 
 static void release(struct azr__curl *c) {
   if (c->sock_bio) BIO_meth_free(c->sock_bio); /* every session using it is freed by now */
@@ -257,6 +268,7 @@ static void destroy(struct azr__curl *c) {
   share_unref(c->mem, c->share); /* every easy handle is gone by now */
   c->share = NULL;
   azr__ca_store_free(&c->ca, c->mem);
+  azr__tls_client_free(&c->tls);
   if (!c->shards) { /* never connected anything */
     release(c);
     return;
@@ -308,6 +320,14 @@ static int status_from_curl(CURLcode rc, long connect_code) {
   }
 }
 
+/* SSLCipherStrength: a handshake that settled on a weaker bulk cipher fails. */
+static void cipher_too_weak(struct azr__stream *s, const SSL *ssl, int min_bits) {
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+  azr__stream_fail(s, AZR_E_TLS_HANDSHAKE, "the server chose %s (%d-bit); SSLCipherStrength asks for at least %d bits",
+                   cipher ? SSL_CIPHER_get_name(cipher) : "?", cipher ? SSL_CIPHER_get_bits(cipher, NULL) : 0,
+                   min_bits);
+}
+
 static void check_done(struct curl_shard *sh) {
   CURLMsg *msg;
   int left;
@@ -324,11 +344,13 @@ static void check_done(struct curl_shard *sh) {
       int bits = cipher ? SSL_CIPHER_get_bits(cipher, NULL) : 0;
       if (fd == CURL_SOCKET_BAD) {
         azr__stream_connected(s, -1, AZR_E_IO, "libcurl gave no socket");
+      } else if (cc->own_status) {
+        azr__stream_connected(s, -1, cc->own_status, cc->own_error ? cc->own_error : "TLS setup failed");
+      } else if (cc->own_ssl) {
+        start_own_tls(s, cc, (int)fd);
       } else if (cc->min_cipher_bits > 0 && cc->ssl && bits < cc->min_cipher_bits) {
-        char detail[200];
-        snprintf(detail, sizeof detail, "the server chose %s (%d-bit); SSLCipherStrength asks for at least %d bits",
-                 SSL_CIPHER_get_name(cipher), bits, cc->min_cipher_bits);
-        azr__stream_connected(s, -1, AZR_E_TLS_HANDSHAKE, detail);
+        cipher_too_weak(s, cc->ssl, cc->min_cipher_bits);
+        azr__stream_connected(s, -1, AZR_E_TLS_HANDSHAKE, NULL);
       } else {
         cc->go_direct = !cc->proxy_tls;
         azr__stream_connected(s, (int)fd, AZR_OK, NULL);
@@ -385,9 +407,16 @@ static void default_groups(const struct azr__curl *c, char *out, size_t cap) {
   }
 }
 
+/* The connection an SSL belongs to: libcurl's per-connection SSL_CTX carries it, our shared one
+ * cannot, so our SSL objects carry it themselves. */
+static struct curl_conn *conn_of(const SSL *ssl) {
+  struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  return cc ? cc : SSL_get_app_data(ssl);
+}
+
 static void on_ssl_info(const SSL *ssl, int where, int ret) {
   (void)ret;
-  struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  struct curl_conn *cc = conn_of(ssl);
   if (!cc) return;
   if (where & SSL_CB_HANDSHAKE_START) {
     cc->ssl = (SSL *)ssl;
@@ -426,7 +455,7 @@ static void on_ssl_info(const SSL *ssl, int where, int ret) {
  * the top of the chain down to the leaf at depth 0); the observer may accept a failed one. */
 static int on_verify(int ok, X509_STORE_CTX *x) {
   SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-  struct curl_conn *cc = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+  struct curl_conn *cc = ssl ? conn_of(ssl) : NULL;
   if (!cc || !cc->tls_observer) return ok;
   int depth = X509_STORE_CTX_get_error_depth(x);
   if (cc->cert_reported) { /* OpenSSL may revisit the leaf: keep the first decision */
@@ -484,13 +513,24 @@ static int on_verify(int ok, X509_STORE_CTX *x) {
 
 /* SSLKeyLogFile: one line per secret, appended (the file may be shared by several processes). */
 static void on_keylog(const SSL *ssl, const char *line) {
-  const struct curl_conn *cc = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+  const struct curl_conn *cc = conn_of(ssl);
   if (!cc || !cc->keylog_file) return;
   FILE *f = fopen(cc->keylog_file, "a");
   if (!f) return;
   fprintf(f, "%s\n", line);
   fclose(f);
 }
+
+/* A resumable session from the relay (TLS 1.3 sends its tickets after the handshake): the owner keeps
+ * the newest for its next handshake with the same settings. */
+static int on_new_session(SSL *ssl, SSL_SESSION *session) {
+  struct curl_conn *cc = conn_of(ssl);
+  if (!cc || !cc->session_key || !SSL_SESSION_is_resumable(session)) return 0;
+  azr__tls_client_keep(&cc->c->tls, session, cc->session_key);
+  return 1; /* the reference is ours now */
+}
+
+static const struct azr__tls_client_hooks own_tls_hooks = {on_ssl_info, on_verify, on_keylog, on_new_session};
 
 /* SSLCACerts: certificates sent after the client certificate libcurl loaded. */
 static bool add_client_chain(SSL_CTX *c, const char *pem) {
@@ -572,6 +612,10 @@ static void curl_release(struct azr__stream *s) {
     cc->sh->connections--;
   }
   curl_easy_cleanup(cc->easy); /* closes the socket, frees the SSL object */
+  SSL_free(cc->own_ssl);        /* ours, if we did the handshake (its BIO leaves the socket alone) */
+  azr__free(c->mem, cc->own_error);
+  azr__free(c->mem, cc->own_host);
+  azr__free(c->mem, cc->own_pins);
   share_unref(c->mem, cc->share);
   X509_STORE_free(cc->ca_store);
   azr__tls_socket_release(&cc->sock);
@@ -666,6 +710,88 @@ static void go_direct(struct azr__stream *s, struct curl_conn *cc) {
   /* SSL_set_bio frees libcurl's BIO, which libcurl keeps nowhere else; on failure it stays. */
   if (azr__tls_socket_attach(&cc->sock, cc->ssl, fd, c->sock_bio) != AZR_OK) return;
   s->transport = &direct_tls;
+}
+
+/* ---- our own TLS handshake (io/tls_client) on the connection libcurl opened ---- */
+
+static int own_tls_handshake(struct azr__stream *s) {
+  struct curl_conn *cc = s->transport_data;
+  SSL *ssl = cc->own_ssl;
+  ERR_clear_error();
+  int r = SSL_connect(ssl);
+  int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
+  int saved_errno = errno;
+  int f = azr__tls_socket_flush(s, &cc->sock); /* our records, or the alert that ends it */
+  if (f == AZR__IO_ERROR || f == AZR__IO_WANT_WRITE) return f;
+  if (err == SSL_ERROR_WANT_READ) return AZR__IO_WANT_READ;
+  if (err == SSL_ERROR_WANT_WRITE) return AZR__IO_WANT_WRITE;
+  if (r != 1) {
+    char text[400];
+    errno = saved_errno;
+    int status = azr__tls_client_failure(ssl, err, cc->own_host, text, sizeof text);
+    azr__stream_fail(s, status, "%s", text);
+    return AZR__IO_ERROR;
+  }
+  if (cc->own_pins && !azr__tls_client_pins_match(ssl, cc->own_pins)) {
+    azr__stream_fail(s, AZR_E_TLS_VERIFY, "the public key of %s is not the pinned one (SSLAcceptServerCert)",
+                     cc->own_host);
+    return AZR__IO_ERROR;
+  }
+  const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+  if (cc->min_cipher_bits > 0 && (!cipher || SSL_CIPHER_get_bits(cipher, NULL) < cc->min_cipher_bits)) {
+    cipher_too_weak(s, ssl, cc->min_cipher_bits);
+    return AZR__IO_ERROR;
+  }
+  s->transport = &direct_tls;
+  return 0;
+}
+
+static const struct azr__stream_transport own_tls = {.name = "tls (our handshake after libcurl's connect)",
+                                                     .read = direct_tls_read,
+                                                     .write = direct_tls_write,
+                                                     .handshake = own_tls_handshake,
+                                                     .release = curl_release,
+                                                     .has_pending = direct_tls_has_pending,
+                                                     .shutdown = direct_tls_shutdown,
+                                                     .flush = direct_tls_flush,
+                                                     .pending_output = direct_tls_pending_output};
+
+/* libcurl has the connection (TCP, tunnel or SOCKS): our handshake runs on its socket. */
+static void start_own_tls(struct azr__stream *s, struct curl_conn *cc, int fd) {
+  struct azr__curl *c = cc->c;
+  if (!c->sock_bio) c->sock_bio = azr__tls_socket_method();
+  if (azr__tls_socket_attach(&cc->sock, cc->own_ssl, fd, c->sock_bio) != AZR_OK) {
+    azr__stream_connected(s, -1, AZR_E_NOMEM, "out of memory");
+    return;
+  }
+  s->transport = &own_tls;
+  azr__stream_connected(s, fd, AZR_OK, NULL);
+}
+
+/* Sets up our handshake for a connection whose TLS libcurl does not do (see tls_client.h). */
+static void prepare_own_tls(struct curl_conn *cc, const struct azr__connect_options *o) {
+  struct azr__curl *c = cc->c;
+  char groups[64];
+  if (!o->curves) default_groups(c, groups, sizeof groups);
+  char text[300];
+  cc->own_host = azr__strdup(c->mem, o->host);
+  cc->own_pins = o->pinned_public_key ? azr__strdup(c->mem, o->pinned_public_key) : NULL;
+  cc->own_ssl = azr__tls_client_new_ssl(&c->tls, &own_tls_hooks, cc->ca_store, o, o->curves ? o->curves : groups,
+                                        &cc->own_status, text, sizeof text);
+  if (!cc->own_host || (o->pinned_public_key && !cc->own_pins)) {
+    SSL_free(cc->own_ssl);
+    cc->own_ssl = NULL;
+    cc->own_status = AZR_E_NOMEM;
+  }
+  if (!cc->own_ssl) {
+    cc->own_error = azr__strdup(c->mem, cc->own_status == AZR_E_NOMEM ? "out of memory" : text);
+    return;
+  }
+  SSL_set_app_data(cc->own_ssl, cc);
+  if (!o->no_session_reuse) {
+    cc->session_key = azr__tls_client_session_key(o, cc->ca_store) | 1; /* never 0 */
+    azr__tls_client_resume(&c->tls, cc->own_ssl, cc->session_key);
+  }
 }
 
 static const struct azr__stream_transport curl_transport = {.name = "curl",
@@ -819,14 +945,8 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   s->transport_data = cc;
   char authority[280];
   azr__host_port(authority, sizeof authority, o->host, o->port ? o->port : (o->tls ? 443 : 80));
-  snprintf(cc->url, sizeof cc->url, "%s://%s/", o->tls ? "https" : "http", authority);
-  curl_easy_setopt(e, CURLOPT_URL, cc->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cc->errbuf);
-  if (o->tls) {
-    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
-  }
   if (use_ca_store(o)) {
     bool replaced = false;
     X509_STORE *store = azr__ca_store_get(&c->ca, c->mem, o->ca_file, o->ca_path, o->ca_pem, &replaced);
@@ -841,7 +961,21 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   }
   cc->share = c->share;
   c->share->users++;
-  apply_options(e, o, c, c->share->sh, cc->ca_store != NULL);
+  /* Our handshake needs the owner's CA store when it verifies; without one, libcurl loads the CAs
+   * and reports what is wrong with them in its own words. */
+  bool own = azr__tls_client_handles(o) && (o->insecure_skip_verify || cc->ca_store);
+  snprintf(cc->url, sizeof cc->url, "%s://%s/", o->tls && !own ? "https" : "http", authority);
+  curl_easy_setopt(e, CURLOPT_URL, cc->url);
+  if (o->tls && !own) {
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, cc);
+  }
+  struct azr__connect_options tcp_only;
+  if (own) { /* libcurl opens TCP (and the tunnel or SOCKS) only */
+    tcp_only = *o;
+    tcp_only.tls = false;
+  }
+  apply_options(e, own ? &tcp_only : o, c, c->share->sh, cc->ca_store != NULL);
   cc->default_groups = !o->curves;
   cc->keepalive_count = o->tcp_keepalive_idle_s > 0 ? o->tcp_keepalive_count : 0;
   cc->user_timeout_ms = o->tcp_user_timeout_ms;
@@ -854,6 +988,7 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   cc->include_cert_chain = o->include_cert_chain;
   cc->min_cipher_bits = o->min_cipher_bits;
   cc->proxy_tls = o->proxy_kind == AZR__PROXY_HTTPS;
+  if (own) prepare_own_tls(cc, o);
   if (cc->keepalive_count || cc->user_timeout_ms || cc->so_rcvbuf || cc->so_sndbuf) {
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, cc);

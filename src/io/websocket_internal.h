@@ -77,6 +77,7 @@ struct azr__ws {
   size_t item_bytes;
   uint8_t *scratch;
   bool want_writable;
+  bool in_send; /* inside a caller's send: on_writable waits for the loop (ws->soon) */
   int source_status; /* a send source failed: the status the end reports */
   uint16_t close_code; /* our Close, once asked for */
   char close_reason[124];

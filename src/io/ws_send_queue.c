@@ -39,6 +39,10 @@ void azr__ws_flush_session(struct azr__ws *ws) {
 
 void azr__ws_maybe_writable(struct azr__ws *ws) {
   if (ws->want_writable && azr__ws_is_open(ws) && azr__ws_queued(ws) < ws->opt.send_low_water) {
+    if (ws->in_send) { /* never inside the caller's send, which would then re-enter its own writer */
+      azr__ws_arm_soon(ws);
+      return;
+    }
     ws->want_writable = false;
     if (ws->cb.on_writable) ws->cb.on_writable(ws);
   }
@@ -147,7 +151,9 @@ int azr__ws_send_part(struct azr__ws *ws, uint8_t opcode, const void *data, size
   if (len) memcpy(it->data, data, len);
   ws->item_bytes += len;
   enqueue(ws, it);
+  ws->in_send = true;
   azr__ws_pump_output(ws);
+  ws->in_send = false;
   return AZR_OK;
 }
 
