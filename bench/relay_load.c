@@ -15,6 +15,9 @@
  * hold early and skips the traffic), for memory-per-connection measurements.
  * "churn" measures the accept path: N senders in all, at most K of them at a time (connecting or
  * open); each connects, echoes M messages (window W), closes, and is freed, and the next one starts.
+ * With --reuse-clients the finished sender's client connects again for the next sender instead (K
+ * clients in all, as an application that sends repeatedly would keep one): its TLS context stays and
+ * its session resumes, so the load generator's own cost per connection shrinks.
  * The timed phase runs from the first connect to the last close.
  *
  * Prints "open N" on stderr once all connections are open (oneway, echo), and one JSON line on
@@ -46,6 +49,7 @@ struct options {
   uint64_t messages;
   uint64_t window;
   uint64_t connect_concurrency;
+  bool reuse_clients;
   double hold_s;
   enum mode mode;
 };
@@ -72,6 +76,8 @@ struct load {
   uv_signal_t sigint, sigterm;
   uv_check_t free_check;   /* churn: frees finished clients after the loop's I/O callbacks */
   struct sender *to_free;
+  azr_client **pool; /* churn --reuse-clients: closed clients waiting for the next sender */
+  size_t pooled;
   struct sender *senders;
   uint8_t *payload;
   uint64_t next_connect; /* index of the next sender to connect */
@@ -103,16 +109,21 @@ static void close_handles(struct load *ld) {
   uv_close((uv_handle_t *)&ld->free_check, NULL);
 }
 
-/* churn: a client may not be freed inside its own callbacks, so finished ones wait for this. */
+static void connect_next(struct load *ld);
+
+/* churn: a client may not be freed (nor, here, reused) inside its own callbacks, so finished ones
+ * wait for this. */
 static void free_finished(uv_check_t *h) {
   struct load *ld = h->data;
   while (ld->to_free) {
     struct sender *s = ld->to_free;
     ld->to_free = s->next_free;
-    azr_client_free(s->c);
+    if (ld->o.reuse_clients) ld->pool[ld->pooled++] = s->c; /* at most K are ever made */
+    else azr_client_free(s->c);
     s->c = NULL;
   }
   uv_check_stop(h);
+  if (ld->o.reuse_clients) connect_next(ld); /* the slots freed since the last check */
 }
 
 /* The whole run is over when every sender has finished (closed, failed or never opened). */
@@ -125,8 +136,6 @@ static void check_all_finished(struct load *ld) {
   uv_stop(&ld->loop);
 }
 
-static void connect_next(struct load *ld);
-
 static void sender_finished(struct sender *s) {
   struct load *ld = s->ld;
   if (s->finished) return;
@@ -136,7 +145,7 @@ static void sender_finished(struct sender *s) {
     s->next_free = ld->to_free;
     ld->to_free = s;
     uv_check_start(&ld->free_check, free_finished);
-    connect_next(ld); /* a slot is free */
+    if (!ld->o.reuse_clients) connect_next(ld); /* a slot is free (reused clients wait for the check) */
   }
   check_all_finished(ld);
 }
@@ -242,6 +251,10 @@ static void on_close(azr_client *c, const azr_client_close_event *ev, void *ud) 
 static int setup_sender(struct load *ld, struct sender *s) {
   static const azr_client_callbacks cb = {on_open, on_data, on_ready, on_close};
   s->ld = ld;
+  if (ld->pooled) { /* a closed client from an earlier sender: only its callbacks' data changes */
+    s->c = ld->pool[--ld->pooled];
+    return azr_client_set_callbacks(s->c, &cb, sizeof cb, s);
+  }
   int rc = azr_client_new_on_uv(&s->c, &ld->loop);
   if (rc) return rc;
   rc = azr_client_set_connection_string(s->c, ld->o.connstr);
@@ -353,9 +366,10 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: relay_load -c CONNSTR [--cacert FILE] --connections N --message-size S --messages M\n"
           "                  --mode oneway|echo|churn [--window W] [--hold-seconds H]\n"
-          "                  [--connect-concurrency K] [--set Name=Value]...\n"
+          "                  [--connect-concurrency K] [--reuse-clients] [--set Name=Value]...\n"
           "  S accepts a K or M suffix (KiB, MiB); W defaults to 16, K to 32.\n"
-          "  churn: N senders in all, K at a time, each echoes M messages and closes.\n");
+          "  churn: N senders in all, K at a time, each echoes M messages and closes;\n"
+          "  --reuse-clients: K clients connect again for the next senders instead of new ones.\n");
 }
 
 static int parse_count(const char *name, const char *text, uint64_t *out) {
@@ -376,6 +390,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                                            {"window", required_argument, NULL, 'w'},
                                            {"hold-seconds", required_argument, NULL, 'H'},
                                            {"connect-concurrency", required_argument, NULL, 'k'},
+                                           {"reuse-clients", no_argument, NULL, 'R'},
                                            {"set", required_argument, NULL, 'S'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
@@ -397,6 +412,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     case 'm': bad = parse_count("--messages", optarg, &o->messages); break;
     case 'w': bad = parse_count("--window", optarg, &o->window); break;
     case 'k': bad = parse_count("--connect-concurrency", optarg, &o->connect_concurrency); break;
+    case 'R': o->reuse_clients = true; break;
     case 'H': {
       char *end;
       o->hold_s = strtod(optarg, &end);
@@ -441,7 +457,8 @@ int main(int argc, char **argv) {
   bench_raise_fd_limit();
   ld->senders = calloc((size_t)ld->o.connections, sizeof *ld->senders);
   ld->payload = malloc(ld->o.message_size ? (size_t)ld->o.message_size : 1);
-  if (!ld->senders || !ld->payload) return 1;
+  ld->pool = calloc((size_t)ld->o.connect_concurrency, sizeof *ld->pool);
+  if (!ld->senders || !ld->payload || !ld->pool) return 1;
   for (uint64_t i = 0; i < ld->o.message_size; i++) ld->payload[i] = (uint8_t)(i * 131u + 7u);
   for (uint64_t i = 0; i < ld->o.connections; i++) ld->senders[i].ld = ld; /* churn sets the rest up later */
   uv_loop_init(&ld->loop);
@@ -473,6 +490,7 @@ int main(int argc, char **argv) {
   int status = ld->failed || ld->bad_echoes || ld->send_errors || ld->unclean_closes ? 1 : 0;
   for (uint64_t i = 0; i < ld->o.connections; i++)
     if (ld->senders[i].c) azr_client_free(ld->senders[i].c);
+  while (ld->pooled) azr_client_free(ld->pool[--ld->pooled]);
   close_handles(ld);
   uv_run(&ld->loop, UV_RUN_NOWAIT);
   /* Handles of connections given up on may still be open: the process ends here anyway. */
