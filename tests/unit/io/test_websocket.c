@@ -82,6 +82,7 @@ struct side {
   char close_reason[128];
   int peer_closes;
   uint16_t peer_code;
+  int writables;
   bool pause_after_first; /* pause inside the first message's end */
   bool pause_at_data;     /* pause inside the first piece of data */
   const char *reply_on_peer_close; /* sent before closing, in on_peer_close */
@@ -144,11 +145,17 @@ static void w_peer_close(struct azr__ws *ws, uint16_t code, const char *reason) 
   assert_int_equal(azr__ws_close(ws, code, "bye too"), AZR_OK);
 }
 
+static void w_writable(struct azr__ws *ws) {
+  struct side *x = azr__ws_user_data(ws);
+  x->writables++;
+}
+
 static const struct azr__ws_callbacks ws_cb = {.on_open = w_open,
                                                .on_message_begin = w_begin,
                                                .on_message_data = w_data,
                                                .on_close = w_close,
-                                               .on_peer_close = w_peer_close};
+                                               .on_peer_close = w_peer_close,
+                                               .on_writable = w_writable};
 
 static void f_begin(void *ud, uint8_t opcode) { (void)ud, (void)opcode; }
 static void f_data(void *ud, uint8_t *data, size_t len, bool frame_end, bool message_end) {
@@ -304,6 +311,27 @@ static void test_text_each_way(void **state) {
   assert_int_equal(x->far_messages, 1);
   assert_string_equal(x->far_text, "world|");
   assert_int_equal(x->far.error, 0);
+  teardown_loop(loop, x, m);
+}
+
+/* An owner still waiting for on_writable (an earlier send was refused) that sends again, and
+ * succeeds, gets the event from the loop and not inside its send: a writer that pumps from on_writable
+ * would otherwise run inside its own send and free what the outer call still uses. */
+static void test_writable_not_inside_send(void **state) {
+  (void)state;
+  struct fx *f = fx_new(true, true);
+  uv_loop_t *loop = &f->loop;
+  struct far_end *m = &f->m;
+  struct side *x = &f->x;
+  struct azr__ws *ws = server(loop, m, x, NULL, NULL, 0);
+  m->out_len = 0; /* the 101 */
+  ws->want_writable = true; /* as a refused send (AZR_E_WOULDBLOCK) leaves it */
+  assert_int_equal(azr__ws_send(ws, AZR__WS_TEXT, "retry", 5), AZR_OK); /* written at once: the queue is empty */
+  assert_int_equal(x->writables, 0);
+  run_until(loop, x, m, &x->writables, 1000);
+  assert_int_equal(x->writables, 1);
+  assert_int_equal(x->far_messages, 1);
+  assert_string_equal(x->far_text, "retry|");
   teardown_loop(loop, x, m);
 }
 
@@ -579,6 +607,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_server_accept),
       cmocka_unit_test(test_text_each_way),
+      cmocka_unit_test(test_writable_not_inside_send),
       cmocka_unit_test(test_we_close_first),
       cmocka_unit_test(test_peer_closes_first),
       cmocka_unit_test(test_peer_closes_first_half_close),
