@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Outbound connections through libcurl (CONNECT_ONLY): DNS, HTTP and SOCKS proxies, TLS with every
- * option the listener exposes. One azr__curl per loop owner drives all its connections with
+/* Outbound connections through libcurl (CONNECT_ONLY): DNS, HTTP and SOCKS proxies; TLS with every
+ * option the listener exposes, by our own handshake (io/tls_client) or, where only libcurl can, by
+ * libcurl's. One azr__curl per loop owner drives all its connections with
  * curl_multi_socket_action on libuv handles, so thousands of connections scale. */
 #ifndef AZR_IO_CONNECT_H
 #define AZR_IO_CONNECT_H

@@ -9,7 +9,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,18 +17,11 @@
 
 #define READ_BUFFER (64u * 1024u) /* OpenSSL read-ahead: many records per recv */
 
-static bool env_proxy_set(void) {
-  static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    const char *v = getenv(names[i]);
-    if (v && *v) return true;
-  }
-  return false;
-}
-
 bool azr__tls_client_handles(const struct azr__connect_options *o) {
   if (!o->tls || o->client_cert || o->client_chain_pem || o->proxy_kind == AZR__PROXY_HTTPS) return false;
-  if (o->proxy_kind == AZR__PROXY_NONE && o->proxy_from_environment && env_proxy_set()) return false;
+  /* libcurl takes a proxy from the environment by the URL's scheme (https_proxy for wss://, no_proxy
+   * applied): it must see the real one, so it does the handshake too. */
+  if (o->proxy_kind == AZR__PROXY_NONE && o->proxy_from_environment) return false;
   return !o->pinned_public_key || strncmp(o->pinned_public_key, "sha256//", 8) == 0;
 }
 

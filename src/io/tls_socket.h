@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A TLS session on a non-blocking socket, shared by the emulator's TLS server transport and the
- * client connections libcurl has set up (transport_curl.c, after the handshake).
+ * client connections (transport_curl.c: our own handshake on the socket libcurl connected, or the
+ * session libcurl set up, after its handshake).
  *
  * Per-record system calls dominate small-message relaying, so the session's BIO is our own: reads
  * go through OpenSSL's read-ahead (one recv for many records, handed over together), and the
