@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -13,9 +12,8 @@
 #include <strings.h>
 
 #include "azrelay/common.h"
+#include "io/tls_socket.h"
 #include "io/transports.h"
-
-#define READ_BUFFER (64u * 1024u) /* OpenSSL read-ahead: many records per recv */
 
 bool azr__tls_client_handles(const struct azr__connect_options *o) {
   if (!o->tls || o->client_cert || o->client_chain_pem || o->proxy_kind == AZR__PROXY_HTTPS) return false;
@@ -33,7 +31,7 @@ static SSL_CTX *shared_ctx(struct azr__tls_client *t, const struct azr__tls_clie
   /* A relay that drops TCP without close_notify is an end of input: the WebSocket layer judges it. */
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_read_ahead(ctx, 1);
-  SSL_CTX_set_default_read_buffer_len(ctx, READ_BUFFER);
+  SSL_CTX_set_default_read_buffer_len(ctx, AZR__TLS_READ_AHEAD);
   SSL_CTX_set_info_callback(ctx, hooks->info);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, hooks->verify);
   SSL_CTX_set_keylog_callback(ctx, hooks->keylog);
@@ -170,28 +168,12 @@ bool azr__tls_client_pins_match(SSL *ssl, const char *pins) {
   return false;
 }
 
-int azr__tls_client_failure(SSL *ssl, int ssl_err, const char *host, char *text, size_t text_len) {
+bool azr__tls_client_rejected(const SSL *ssl, const char *host, char *text, size_t text_len) {
   long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) {
-    ERR_clear_error();
-    snprintf(text, text_len, "the server certificate of %s failed verification: %s", host,
-             X509_verify_cert_error_string(verify));
-    return AZR_E_TLS_VERIFY;
-  }
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e) {
-    char detail[200];
-    ERR_error_string_n(e, detail, sizeof detail);
-    snprintf(text, text_len, "TLS handshake with %s: %s", host, detail);
-    return AZR_E_TLS_HANDSHAKE;
-  }
-  if (ssl_err == SSL_ERROR_SYSCALL && errno) {
-    snprintf(text, text_len, "TLS handshake with %s: %s", host, strerror(errno));
-    return azr__status_from_errno(errno);
-  }
-  snprintf(text, text_len, "TLS handshake with %s: the connection closed", host);
-  return AZR_E_TLS_HANDSHAKE;
+  if (verify == X509_V_OK || !(SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER)) return false;
+  snprintf(text, text_len, "the server certificate of %s failed verification: %s", host,
+           X509_verify_cert_error_string(verify));
+  return true;
 }
 
 void azr__tls_client_free(struct azr__tls_client *t) {

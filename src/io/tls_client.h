@@ -57,10 +57,10 @@ void azr__tls_client_keep(struct azr__tls_client *t, SSL_SESSION *session, uint6
 /* Whether the server's public key matches one of libcurl-format pins ("sha256//<base64>;..."). */
 bool azr__tls_client_pins_match(SSL *ssl, const char *pins);
 
-/* Status and text for a handshake that failed with SSL_get_error's `ssl_err`: a rejected
- * certificate is AZR_E_TLS_VERIFY and names the host, the rest AZR_E_TLS_HANDSHAKE (or the socket's
- * error). Consumes OpenSSL's error queue. */
-int azr__tls_client_failure(SSL *ssl, int ssl_err, const char *host, char *text, size_t text_len);
+/* After a failed handshake: whether it failed because the server's certificate did not verify (then
+ * AZR_E_TLS_VERIFY, with `text` naming the host and the reason); other failures keep the handshake's
+ * own message (io/tls_socket). */
+bool azr__tls_client_rejected(const SSL *ssl, const char *host, char *text, size_t text_len);
 
 void azr__tls_client_free(struct azr__tls_client *t);
 

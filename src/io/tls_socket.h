@@ -34,6 +34,10 @@ struct azr__tls_socket {
 
 #define AZR__TLS_READ_EOF 1 /* read_result for the peer's close (0 means none) */
 
+/* OpenSSL's read-ahead buffer for these sessions (SSL_CTX_set_default_read_buffer_len): one recv
+ * takes many records, and a read hands over up to this much at once. */
+#define AZR__TLS_READ_AHEAD (64u * 1024u)
+
 /* The BIO method of these sessions: make one per owner (it is not tied to a loop) and free it
  * with BIO_meth_free after the last session using it. NULL when out of memory. */
 BIO_METHOD *azr__tls_socket_method(void);

@@ -559,7 +559,7 @@ static CURLcode on_ssl_ctx(CURL *easy, void *ctx, void *userptr) {
   SSL_CTX_set_mode(c, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   /* Fewer read system calls: take all records available, not one header and one body at a time. */
   SSL_CTX_set_read_ahead(c, 1);
-  SSL_CTX_set_default_read_buffer_len(c, 64 * 1024);
+  SSL_CTX_set_default_read_buffer_len(c, AZR__TLS_READ_AHEAD);
   SSL_CTX_set_app_data(c, userptr);
   SSL_CTX_set_info_callback(c, on_ssl_info);
   struct curl_conn *cc = userptr;
@@ -717,21 +717,11 @@ static void go_direct(struct azr__stream *s, struct curl_conn *cc) {
 static int own_tls_handshake(struct azr__stream *s) {
   struct curl_conn *cc = s->transport_data;
   SSL *ssl = cc->own_ssl;
-  ERR_clear_error();
-  int r = SSL_connect(ssl);
-  int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
-  int saved_errno = errno;
-  int f = azr__tls_socket_flush(s, &cc->sock); /* our records, or the alert that ends it */
-  if (f == AZR__IO_ERROR || f == AZR__IO_WANT_WRITE) return f;
-  if (err == SSL_ERROR_WANT_READ) return AZR__IO_WANT_READ;
-  if (err == SSL_ERROR_WANT_WRITE) return AZR__IO_WANT_WRITE;
-  if (r != 1) {
-    char text[400];
-    errno = saved_errno;
-    int status = azr__tls_client_failure(ssl, err, cc->own_host, text, sizeof text);
-    azr__stream_fail(s, status, "%s", text);
-    return AZR__IO_ERROR;
-  }
+  int r = azr__tls_socket_handshake(s, &cc->sock, false);
+  char text[400];
+  if (r == AZR__IO_ERROR && azr__tls_client_rejected(ssl, cc->own_host, text, sizeof text))
+    azr__stream_fail(s, AZR_E_TLS_VERIFY, "%s", text);
+  if (r) return r;
   if (cc->own_pins && !azr__tls_client_pins_match(ssl, cc->own_pins)) {
     azr__stream_fail(s, AZR_E_TLS_VERIFY, "the public key of %s is not the pinned one (SSLAcceptServerCert)",
                      cc->own_host);

@@ -15,8 +15,6 @@
 #include "io/tls_socket.h"
 #include "io/transports.h"
 
-#define READ_BUFFER (64u * 1024u) /* OpenSSL read-ahead: many records per recv */
-
 struct tls_conn {
   struct azr__tls_socket sock;
 };
@@ -110,7 +108,7 @@ int azr__tls_server_new(const char *cert_pem, size_t cert_len, const char *key_p
    * encoded, encrypted and stored on each accepted connection. */
   SSL_CTX_set_num_tickets(t->ctx, 1);
   SSL_CTX_set_read_ahead(t->ctx, 1);
-  SSL_CTX_set_default_read_buffer_len(t->ctx, READ_BUFFER);
+  SSL_CTX_set_default_read_buffer_len(t->ctx, AZR__TLS_READ_AHEAD);
   BIO *cb = BIO_new_mem_buf(cert_pem, (int)cert_len);
   BIO *kb = BIO_new_mem_buf(key_pem, (int)key_len);
   X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
