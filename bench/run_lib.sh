@@ -22,7 +22,9 @@ stop() { # pid: SIGTERM and wait
   wait "$1" 2>/dev/null || true
 }
 last_json() { grep '^{' "$1" | tail -1; }
-connstr() { sed -n "s/^connection string $1: //p" "$WORK/emulator.out"; }
+# The connection string of hybrid connection $1 on the emulator that wrote $EMU_OUT (default: the
+# shared emulator of run.sh).
+connstr() { sed -n "s/^connection string $1: //p" "${EMU_OUT:-$WORK/emulator.out}"; }
 # A value from a "name value" summary file of http_bench.sh or redis_bridge.sh.
 summary_value() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 

@@ -24,7 +24,7 @@ static void set_error(azr_emulator *em, const char *fmt, ...) {
 
 /* ---- settings ---- */
 
-enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOST, S_HOSTS, S_IDLE_ACTION };
+enum setting_type { S_I64, S_INT, S_UINT, S_U32, S_BOOL, S_HOST, S_HOSTS, S_SECRET, S_IDLE_ACTION };
 struct setting {
   const char *name;
   enum setting_type type;
@@ -60,6 +60,8 @@ static const struct setting settings_table[] = {
     /* strings: max is the field's size */
     SET("NamespaceAliases", S_HOSTS, namespace_aliases, 0, sizeof(((struct emu_settings *)0)->namespace_aliases)),
     SET("GatewayHost", S_HOST, gateway_host, 0, sizeof(((struct emu_settings *)0)->gateway_host)),
+    SET("HomeAddress", S_HOST, home_address, 0, sizeof(((struct emu_settings *)0)->home_address)),
+    SET("GatewaySecret", S_SECRET, gateway_secret, 0, sizeof(((struct emu_settings *)0)->gateway_secret)),
 };
 
 static void default_settings(struct emu_settings *s) {
@@ -111,6 +113,23 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
   for (size_t i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
     const struct setting *st = &settings_table[i];
     if (strlen(st->name) != nlen || strncasecmp(st->name, setting, nlen) != 0) continue;
+    if (st->type == S_SECRET) {
+      /* URL-safe characters; never echoed in an error. */
+      size_t len = strlen(value);
+      bool ok = len < (size_t)st->max && (len == 0 || len >= EMU_GATEWAY_SECRET_MIN);
+      for (size_t k = 0; ok && k < len; k++) ok = isalnum((unsigned char)value[k]) || strchr("-_.~", value[k]);
+      if (!ok) {
+        set_error(em, "%s: expected %d to %lld letters, digits or -_.~", st->name, EMU_GATEWAY_SECRET_MIN,
+                  (long long)st->max - 1);
+        return AZR_E_INVALID_ARG;
+      }
+      memcpy((char *)&em->settings + st->offset, value, len + 1);
+      return AZR_OK;
+    }
+    if (em->started && !strcasecmp(st->name, "HomeAddress")) {
+      set_error(em, "HomeAddress can only be set before the emulator starts");
+      return AZR_E_BAD_STATE;
+    }
     if (st->type == S_HOST || st->type == S_HOSTS) {
       /* Host names (letters, digits, '-', '.', ':', '[', ']'), comma-separated for S_HOSTS. */
       size_t len = strlen(value);
@@ -160,7 +179,8 @@ int azr_emulator_config(azr_emulator *em, const char *setting) {
     case S_U32: *(uint32_t *)field = (uint32_t)v; break;
     case S_BOOL: *(bool *)field = v != 0; break;
     case S_HOST:
-    case S_HOSTS: break;
+    case S_HOSTS:
+    case S_SECRET: break;
     }
     if (em->started && !strcasecmp(st->name, "DropListenersAfterMs") && v > 0)
       uv_timer_start(&em->maintenance, on_maintenance, (uint64_t)v, 0);
@@ -379,6 +399,10 @@ int azr_emulator_start(azr_emulator *em) {
     return AZR_E_INVALID_ARG;
   }
   char err[256] = "";
+  if (azr__emu_gateway_check(em, err, sizeof err) != AZR_OK) {
+    set_error(em, "%s", err);
+    return AZR_E_INVALID_ARG;
+  }
   if (!em->plain) {
     /* The certificate is made here, after the config file may have renamed the namespace. */
     int rc = AZR_OK;
@@ -454,6 +478,7 @@ void azr_emulator_free(azr_emulator *em) {
   azr__emu_splices_close_all(em);
   azr__emu_control_abort_all(em);
   azr__emu_idle_close_all(em);
+  azr__emu_gateway_free(em);
   uv_timer_stop(&em->maintenance);
   uv_close((uv_handle_t *)&em->maintenance, NULL);
   uv_close((uv_handle_t *)&em->idle_sweep, NULL);

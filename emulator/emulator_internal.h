@@ -51,6 +51,8 @@ struct emu_settings {
   uint32_t drop_listeners_after_ms; /* DropListenersAfterMs: close control channels (1011) after this */
   char namespace_aliases[512];      /* NamespaceAliases: more host names tokens may name, comma-separated */
   char gateway_host[254];           /* GatewayHost: "" automatic, "listener", or a host for rendezvous */
+  char home_address[300];           /* HomeAddress: set, this emulator is a gateway of that home (gateway.c) */
+  char gateway_secret[129];         /* GatewaySecret: shared by a home and its gateways */
 };
 
 struct emu_rule {
@@ -75,6 +77,7 @@ struct emu_flow {
 
 #define EMU_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
+struct azr__curl;
 struct emu_listener;
 struct emu_sender;
 struct emu_splice;
@@ -128,6 +131,8 @@ struct azr_emulator {
   struct emu_sender *senders;  /* senders waiting for accept (sender.c) */
   struct emu_splice *splices;  /* relayed connections (splice.c) */
   struct emu_http_conn *http_conns; /* HTTP-mode sender connections (http_relay.c) */
+  struct azr__curl *home_curl; /* a gateway's connections to its home (gateway.c) */
+  struct emu_log_gate home_log; /* "home not reachable" (gateway) and refused offers (home) */
   uv_timer_t maintenance;      /* fault timers */
   uint64_t rng_state;
   int64_t clock_anchor_s;   /* wall clock when created (ClockSpeed) */
@@ -195,6 +200,38 @@ void azr__emu_reply_ws_error(azr_emulator *em, struct azr__stream *s, int status
  * open when keep_alive, else closes after it. */
 void azr__emu_reply_http_error(azr_emulator *em, struct azr__stream *s, int status, const char *code, const char *text,
                           const char *tracking_id, const char *entity_path, bool keep_alive);
+
+/* ---- gateway.c ---- */
+#define EMU_GATEWAY_SECRET_MIN 16
+struct emu_offer;
+/* What a home learns from a gateway's offer. */
+struct emu_offer_info {
+  char id[128];        /* the rendezvous id the gateway waits for */
+  char authority[300]; /* host:port of the rendezvous address */
+  char peer_addr[64];  /* the sender's address and port, for the accept command */
+  uint16_t peer_port;
+};
+/* status: the home's HTTP status (202: the accept command went to a listener), 0 when the home
+ * could not be asked; response: the home's whole answer, to pass on to the sender. */
+typedef void (*emu_offer_done_fn)(void *ud, int status, const uint8_t *response, size_t len);
+
+bool azr__emu_is_gateway(const azr_emulator *em);
+/* At start: a gateway's HomeAddress and GatewaySecret are usable (else the reason in msg). */
+int azr__emu_gateway_check(azr_emulator *em, char *msg, size_t msg_len);
+bool azr__emu_gateway_home(const azr_emulator *em, char *host, size_t host_len, uint16_t *port);
+/* True for the X-Azr-Gateway* headers, which never reach a listener. */
+bool azr__emu_gateway_header(struct azr__span name);
+/* Gateway: asks the home to offer the sender (its request head) to a listener; done runs once from
+ * the loop unless the offer is cancelled first. */
+int azr__emu_gateway_offer(azr_emulator *em, const struct azr__http_head *head, const char *id,
+                           const char *peer_addr, uint16_t peer_port, emu_offer_done_fn done, void *ud,
+                           struct emu_offer **out);
+/* Drops an offer (also after done ran). NULL is ignored. */
+void azr__emu_gateway_offer_cancel(struct emu_offer *o);
+/* Home: 0 = not an offer, 1 = a valid offer (info filled), -1 = wrong secret, -2 = malformed. */
+int azr__emu_gateway_parse_offer(azr_emulator *em, const struct azr__http_head *head, struct emu_offer_info *info);
+/* At free: closes the connections to the home. */
+void azr__emu_gateway_free(azr_emulator *em);
 
 /* ---- front.c ---- */
 void azr__emu_front_accept(void *em, int fd);

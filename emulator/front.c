@@ -92,7 +92,11 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
     front_done(f);
     switch (target.action) {
     case AZR__HC_ACTION_LISTEN:
-      azr__emu_control_listen(em, s, &h, &target, leftover, leftover_len);
+      if (azr__emu_is_gateway(em))
+        azr__emu_reply_ws_error(em, s, 404, "This is a gateway: listeners connect to the home (HomeAddress).", NULL,
+                                NULL);
+      else
+        azr__emu_control_listen(em, s, &h, &target, leftover, leftover_len);
       break;
     case AZR__HC_ACTION_NONE:
     case AZR__HC_ACTION_CONNECT: {
@@ -120,6 +124,14 @@ static void dispatch(struct emu_front *f, uint8_t *leftover, size_t leftover_len
   struct emu_entity *e = azr__emu_entity_match(em, target.path, &suffix);
   if (!e) {
     azr__emu_reply_http_error(em, s, 404, "EndpointNotFound", "Endpoint does not exist.", NULL, NULL, false);
+    f->stream = NULL;
+    front_done(f);
+    return;
+  }
+  if (azr__emu_is_gateway(em)) {
+    /* HTTP requests travel on the listener's control channel, which only the home holds. */
+    azr__emu_reply_http_error(em, s, 404, "EndpointNotFound", "This is a gateway: HTTP requests go to the home.", NULL,
+                              e->path, false);
     f->stream = NULL;
     front_done(f);
     return;

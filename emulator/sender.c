@@ -25,7 +25,8 @@ struct emu_sender {
   char *offered_protocols;
   struct azr__buf early;
   struct azr__buf accept_json; /* held back while LatencyMs delays the accept command */
-  struct emu_listener *listener;
+  struct emu_listener *listener; /* NULL on a gateway: the home picks one */
+  struct emu_offer *offer;        /* a gateway's question to its home, until answered */
   uv_timer_t timer;
   bool accept_sent;
   struct emu_flow flow; /* IdleTimeoutMs */
@@ -44,6 +45,8 @@ static void on_sender_timer_closed(uv_handle_t *h) {
 /* Forgets the sender; its stream must have been handed over or closed. */
 static void sender_done(struct emu_sender *sd) {
   azr_emulator *em = sd->em;
+  azr__emu_gateway_offer_cancel(sd->offer);
+  sd->offer = NULL;
   azr__emu_flow_remove(em, &sd->flow);
   azr__strmap_remove(&em->pending, sd->id);
   if (sd->prev) sd->prev->next = sd->next;
@@ -101,28 +104,32 @@ static void on_sender_timer(uv_timer_t *t) {
   sender_done(sd);
 }
 
-static int build_accept(azr_emulator *em, struct emu_sender *sd, const struct azr__http_head *head,
-                        const struct azr__hc_target *target, const char *listener_host, struct azr__buf *json) {
+/* The accept command (§5.1) for sender `id` from peer_addr:peer_port, with its rendezvous address on
+ * `authority` (host:port). */
+static int build_accept(azr_emulator *em, const char *id, const char *peer_addr, uint16_t peer_port,
+                        const struct azr__http_head *head, const struct azr__hc_target *target, const char *authority,
+                        struct azr__buf *json) {
   struct azr__buf address, query;
   azr__buf_init(&address, em->mem, AZR_MAX_URL);
   azr__buf_init(&query, em->mem, AZR_MAX_URL);
   int rc = azr__query_filter_sb_hc(&query, target->query);
   if (!rc)
     rc = azr__buf_printf(&address, "%s://%s/$hc/%.*s?%s%ssb-hc-action=accept&sb-hc-id=%s", em->plain ? "ws" : "wss",
-                         listener_host, (int)target->path.len, target->path.ptr, azr__buf_cstr(&query),
-                         query.len ? "&" : "", sd->id);
+                         authority, (int)target->path.len, target->path.ptr, azr__buf_cstr(&query),
+                         query.len ? "&" : "", id);
   struct azr__hc_accept a = {0};
   a.address = (char *)azr__buf_cstr(&address);
-  a.id = sd->id;
-  /* Every sender header reaches the listener except the token carrier (§3.4, §13.1 #8). */
+  a.id = (char *)id;
+  /* Every sender header reaches the listener except the token carrier (§3.4, §13.1 #8) and what a
+   * gateway added for its home. */
   for (size_t i = 0; !rc && i < head->header_count; i++) {
     const struct azr__http_header *h = &head->headers[i];
-    if (azr__span_ieq(h->name, "ServiceBusAuthorization")) continue;
+    if (azr__span_ieq(h->name, "ServiceBusAuthorization") || azr__emu_gateway_header(h->name)) continue;
     rc = azr__hc_headers_add(em->mem, &a.connect_headers, h->name.ptr, h->name.len, h->value.ptr, h->value.len);
   }
   a.remote.present = true;
-  a.remote.address = sd->stream->peer_addr;
-  a.remote.port = sd->stream->peer_port;
+  a.remote.address = (char *)peer_addr;
+  a.remote.port = peer_port;
   if (!rc) rc = azr__hc_cmd_write_accept(json, &a);
   azr__hc_headers_free(em->mem, &a.connect_headers);
   azr__buf_free(&address);
@@ -130,39 +137,16 @@ static int build_accept(azr_emulator *em, struct emu_sender *sd, const struct az
   return rc;
 }
 
-void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
-                        const struct azr__hc_target *target, struct emu_entity *entity, struct azr__span suffix) {
-  (void)suffix;
-  char tid[128];
-  snprintf(tid, sizeof tid, "%.*s", (int)(target->id.len < 100 ? target->id.len : 100), target->id.ptr);
-  if (entity->requires_client_auth) {
-    char msg[200];
-    int status = azr__emu_authorize(em, head, target, entity, AZR__RIGHT_SEND, false, NULL, msg, sizeof msg);
-    if (status) {
-      azr__emu_reply_ws_error(em, s, status, msg, tid, entity->path);
-      return;
-    }
-  }
-  if (em->relay_connections >= em->settings.max_connections) {
-    azr__emu_reply_ws_error(em, s, 403, "QuotaExceeded: The maximum number of connections for this namespace is reached.",
-                       tid, entity->path);
-    return;
-  }
-  bool filtered;
-  struct emu_listener *l = azr__emu_control_pick(em, entity, head, &filtered);
-  if (!l) {
-    azr__emu_reply_ws_error(em, s, 404,
-                       filtered ? "None of the connected listeners meet the AllowedListeners/DisallowedListeners "
-                                  "criteria"
-                                : "There are no listeners connected for the endpoint.",
-                       tid, entity->path);
-    return;
-  }
+/* A sender waiting for its listener: registered under a fresh rendezvous id, watched for idleness;
+ * NULL after an error reply. */
+static struct emu_sender *sender_new(azr_emulator *em, struct azr__stream *s, const struct azr__http_head *head,
+                                     const struct azr__hc_target *target, struct emu_entity *entity,
+                                     struct emu_listener *l, const char *tid) {
   char id[128];
   struct emu_sender *sd = azr__emu_new_id(target->id, id) == AZR_OK ? azr__calloc(em->mem, 1, sizeof *sd) : NULL;
   if (!sd) {
     azr__emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
-    return;
+    return NULL;
   }
   sd->base.kind = EMU_PENDING_SENDER;
   sd->em = em;
@@ -184,8 +168,129 @@ void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr
   azr__emu_relay_connections_changed(em, +1);
   azr__stream_set_owner(s, &sender_cb, sd);
   azr__emu_flow_add(em, &sd->flow, s, NULL, sd_idle);
-  int rc = azr__strmap_put(&em->pending, sd->id, sd);
-  if (!rc) rc = build_accept(em, sd, head, target, azr__emu_control_rendezvous_host(l), &sd->accept_json);
+  if (azr__strmap_put(&em->pending, sd->id, sd) != AZR_OK) {
+    azr__emu_reply_ws_error(em, s, 500, "Internal error.", tid, entity->path);
+    sd->stream = NULL;
+    sender_done(sd);
+    return NULL;
+  }
+  return sd;
+}
+
+/* Gateway: the home answered the offer. 202: the accept command went out, the rendezvous comes
+ * here; anything else goes to the sender as the home wrote it. */
+static void on_offer_done(void *ud, int status, const uint8_t *response, size_t len) {
+  struct emu_sender *sd = ud;
+  azr_emulator *em = sd->em;
+  if (status == 202) {
+    azr__emu_gateway_offer_cancel(sd->offer);
+    sd->offer = NULL;
+    return;
+  }
+  if (status) {
+    EMU_LOG(em, AZR_LOG_VERBOSE, "gateway: the home answered %d for sender %s", status, sd->id);
+    (void)azr__stream_write(sd->stream, response, len);
+    azr__stream_close(sd->stream, AZR__CLOSE_FLUSH);
+  } else {
+    azr__emu_reply_ws_error(em, sd->stream, 502, "The gateway could not reach the listeners' home.", sd->id,
+                            sd->entity->path);
+  }
+  sd->stream = NULL;
+  sender_done(sd);
+}
+
+static void gateway_sender(azr_emulator *em, struct azr__stream *s, const struct azr__http_head *head,
+                           const struct azr__hc_target *target, struct emu_entity *entity, const char *tid) {
+  struct emu_sender *sd = sender_new(em, s, head, target, entity, NULL, tid);
+  if (!sd) return;
+  sd->accept_sent = true; /* the home sends it (LatencyMs does not apply to a gateway's senders) */
+  if (azr__emu_gateway_offer(em, head, sd->id, s->peer_addr, s->peer_port, on_offer_done, sd, &sd->offer) != AZR_OK) {
+    azr__emu_reply_ws_error(em, s, 502, "The gateway could not reach the listeners' home.", sd->id, entity->path);
+    sd->stream = NULL;
+    sender_done(sd);
+    return;
+  }
+  EMU_LOG(em, AZR_LOG_VERBOSE, "gateway: sender %s from %s:%u for '%s' offered to the home", sd->id, s->peer_addr,
+          s->peer_port, entity->path);
+  uv_timer_start(&sd->timer, on_sender_timer, em->settings.accept_timeout_ms, 0);
+}
+
+/* Home: a gateway's offer. The accept command goes to listener l with the gateway's rendezvous
+ * address; the gateway hears 202 and keeps the sender. */
+static void answer_offer(azr_emulator *em, struct azr__stream *s, const struct azr__http_head *head,
+                         const struct azr__hc_target *target, struct emu_entity *entity, struct emu_listener *l,
+                         const struct emu_offer_info *offer) {
+  struct azr__buf json;
+  azr__buf_init(&json, em->mem, AZR_MAX_CONTROL_MSG);
+  int rc = build_accept(em, offer->id, offer->peer_addr, offer->peer_port, head, target, offer->authority, &json);
+  if (!rc && json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;
+  if (rc == AZR_E_TOO_BIG) {
+    azr__emu_reply_ws_error(em, s, 431, "The request headers are too large.", offer->id, entity->path);
+  } else if (rc || azr__emu_control_send(l, (const char *)json.data, json.len, NULL, 0, false) != AZR_OK) {
+    azr__emu_reply_ws_error(em, s, 404, "There are no listeners connected for the endpoint.", offer->id, entity->path);
+  } else {
+    static const char offered[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)azr__stream_write(s, offered, sizeof offered - 1);
+    azr__stream_close(s, AZR__CLOSE_FLUSH);
+    EMU_LOG(em, AZR_LOG_VERBOSE, "sender %s from %s:%u at gateway %s for '%s' offered to listener", offer->id,
+            offer->peer_addr, offer->peer_port, offer->authority, entity->path);
+  }
+  azr__buf_free(&json);
+}
+
+void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr__http_head *head,
+                        const struct azr__hc_target *target, struct emu_entity *entity, struct azr__span suffix) {
+  (void)suffix;
+  char tid[128];
+  snprintf(tid, sizeof tid, "%.*s", (int)(target->id.len < 100 ? target->id.len : 100), target->id.ptr);
+  struct emu_offer_info offer;
+  int offer_kind = azr__emu_gateway_parse_offer(em, head, &offer);
+  if (offer_kind < 0) {
+    unsigned left_out; /* any peer can send the header: at most one line a minute */
+    if (azr__emu_log_gate_open(&em->home_log, &left_out))
+      EMU_LOG(em, AZR_LOG_INFO, "refused a gateway offer from %s:%u: %s (%u more refusals since the last report)",
+              s->peer_addr, s->peer_port, offer_kind == -1 ? "wrong GatewaySecret" : "malformed X-Azr-Gateway headers",
+              left_out);
+    azr__emu_reply_ws_error(em, s, offer_kind == -1 ? 421 : 400,
+                            offer_kind == -1 ? "The gateway is not one of this namespace's (its GatewaySecret differs)." : "Malformed gateway offer.",
+                            tid, entity->path);
+    return;
+  }
+  if (entity->requires_client_auth) {
+    char msg[200];
+    int status = azr__emu_authorize(em, head, target, entity, AZR__RIGHT_SEND, false, NULL, msg, sizeof msg);
+    if (status) {
+      azr__emu_reply_ws_error(em, s, status, msg, tid, entity->path);
+      return;
+    }
+  }
+  if (em->relay_connections >= em->settings.max_connections) {
+    azr__emu_reply_ws_error(em, s, 403, "QuotaExceeded: The maximum number of connections for this namespace is reached.",
+                       tid, entity->path);
+    return;
+  }
+  if (azr__emu_is_gateway(em)) {
+    gateway_sender(em, s, head, target, entity, tid);
+    return;
+  }
+  bool filtered;
+  struct emu_listener *l = azr__emu_control_pick(em, entity, head, &filtered);
+  if (!l) {
+    azr__emu_reply_ws_error(em, s, 404,
+                       filtered ? "None of the connected listeners meet the AllowedListeners/DisallowedListeners "
+                                  "criteria"
+                                : "There are no listeners connected for the endpoint.",
+                       tid, entity->path);
+    return;
+  }
+  if (offer_kind == 1) {
+    answer_offer(em, s, head, target, entity, l, &offer);
+    return;
+  }
+  struct emu_sender *sd = sender_new(em, s, head, target, entity, l, tid);
+  if (!sd) return;
+  int rc = build_accept(em, sd->id, s->peer_addr, s->peer_port, head, target, azr__emu_control_rendezvous_host(l),
+                        &sd->accept_json);
   if (!rc && sd->accept_json.len >= AZR_MAX_CONTROL_MSG) rc = AZR_E_TOO_BIG;
   if (rc) {
     azr__emu_reply_ws_error(em, s, rc == AZR_E_TOO_BIG ? 431 : 500,

@@ -1,23 +1,65 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Scenario "conns" of bench/run.sh: a fresh listener of each kind (azrelay listen --echo, hyco-ws)
-# and its resident memory as idle connections are added up to each count of CONN_STEPS ("max": as
-# many as the emulator's descriptors allow, at most 10,000). relay_load processes (at most
-# CONNS_PER_LOADER connections each: a sender costs relay_load about 3 descriptors) hold them open.
+# and its resident memory as idle connections are added up to each count of CONN_STEPS ("max":
+# 10,000). relay_load processes (at most CONNS_PER_LOADER connections each) hold them open.
+#
+# A relayed connection costs an emulator 2 descriptors, so one emulator process stops short of
+# 10,000 under a 20,000-descriptor limit. This scenario runs its own emulators: a home that holds the
+# listeners' control channels and a gateway (docs/EMULATOR.md, "Gateways"); the relay_load processes
+# alternate between them, so each holds about half of the relayed pairs, and both listeners see
+# their rendezvous addresses on two ports, as on Azure.
 
 CONNS_PER_LOADER=4000
+CONNS_GOAL=10000
 
-emu_fds() { find "/proc/$EMU/fd" -mindepth 1 -maxdepth 1 | wc -l; }
-emu_fd_limit() { awk '/^Max open files/ { print $4 }' "/proc/$EMU/limits"; }
+emu_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+emu_fd_limit() { awk '/^Max open files/ { print $4 }' "/proc/$1/limits"; }
 
-# conns_max: the relayed connections the emulator can still take. Each costs it 2 descriptors (the
-# sender's socket and the listener's rendezvous socket); 64 stay free for the control channels and
-# accepts in progress.
+# conns_max: the relayed connections home and gateway can still take together, at most CONNS_GOAL.
+# 64 descriptors of each stay free for control channels and accepts in progress.
 conns_max() {
-  local n=$((($(emu_fd_limit) - $(emu_fds) - 64) / 2))
-  ((n > 10000)) && n=10000
+  local n=$((($(emu_fd_limit "$CONNS_HOME") - $(emu_fds "$CONNS_HOME") - 64) / 2 + ($(emu_fd_limit "$CONNS_GW") - $(emu_fds "$CONNS_GW") - 64) / 2))
+  ((n > CONNS_GOAL)) && n=$CONNS_GOAL
   echo "$n"
 }
+
+# conns_emulators: a home and a gateway sharing one certificate and key; sets CONNS_HOME, CONNS_GW,
+# CONNS_CA, EMU_OUT (the home's connection strings) and CONNS_GW_PORT.
+conns_emulators() {
+  local secret home_port
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$WORK/conns-key.pem" -out "$WORK/conns-cert.pem" 2>/dev/null
+  secret=$(openssl rand -hex 24)
+  # One namespace: both emulators take the same rule key (each draws its own otherwise).
+  export AZRELAY_EMULATOR_KEY
+  AZRELAY_EMULATOR_KEY=$(openssl rand -base64 32)
+  "$AZRELAY" emulator --port 0 --hc conns-ours,conns-node --tls-cert "$WORK/conns-cert.pem" --tls-key "$WORK/conns-key.pem" \
+    --set MaxConnections=100000 --set "GatewaySecret=$secret" --log-level 0 >"$WORK/conns-home.out" 2>"$WORK/conns-home.err" &
+  CONNS_HOME=$!
+  pids+=("$CONNS_HOME")
+  wait_for "$WORK/conns-home.out" '^ready' 20
+  home_port=$(sed -n 's|^endpoint: https://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/conns-home.out")
+  "$AZRELAY" emulator --port 0 --hc conns-ours,conns-node --tls-cert "$WORK/conns-cert.pem" --tls-key "$WORK/conns-key.pem" \
+    --set MaxConnections=100000 --set "GatewaySecret=$secret" --set "HomeAddress=127.0.0.1:$home_port" --log-level 0 \
+    >"$WORK/conns-gw.out" 2>"$WORK/conns-gw.err" &
+  CONNS_GW=$!
+  pids+=("$CONNS_GW")
+  wait_for "$WORK/conns-gw.out" '^ready' 20
+  unset AZRELAY_EMULATOR_KEY
+  CONNS_GW_PORT=$(sed -n 's|^endpoint: https://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/conns-gw.out")
+  CONNS_HOME_PORT=$home_port
+  CONNS_CA=$WORK/conns-cert.pem
+  EMU_OUT=$WORK/conns-home.out
+}
+
+# conns_connstr HC N: the connection string of loader N: the home's for even N, the gateway's for odd.
+conns_connstr() {
+  local cs
+  cs=$(connstr "$1")
+  if (($2 % 2)); then echo "${cs/:$CONNS_HOME_PORT\//:$CONNS_GW_PORT/}"; else echo "$cs"; fi
+}
+emu_rss() { echo $(($(rss_kib "$CONNS_HOME") + $(rss_kib "$CONNS_GW"))); }
 
 # conns_curve KIND: one listener's row per step; appends "count rss_kib" lines to conns-KIND.dat.
 conns_curve() {
@@ -31,7 +73,7 @@ conns_curve() {
   pid=$LISTENER
   sleep 1
   r0=$(rss_kib "$pid")
-  er0=$(rss_kib "$EMU")
+  er0=$(emu_rss)
   echo "0 $r0" >"$WORK/conns-$kind.dat"
   echo "| $(listener_name "$kind") | 0 | $r0 | | | $er0 |" >>"$report"
   max=$(conns_max)
@@ -45,7 +87,7 @@ conns_curve() {
     while ((add > 0)); do
       chunk=$((add < CONNS_PER_LOADER ? add : CONNS_PER_LOADER))
       f=$WORK/conns-$kind-$n
-      "$RELAY_LOAD" -c "$(connstr "conns-$kind")" --cacert "$CA" --mode oneway --connections "$chunk" --messages 0 \
+      "$RELAY_LOAD" -c "$(conns_connstr "conns-$kind" "$n")" --cacert "$CA" --mode oneway --connections "$chunk" --messages 0 \
         --hold-seconds 3600 >"$f.json" 2>"$f.err" &
       loaders+=($!)
       pids+=($!)
@@ -67,7 +109,7 @@ conns_curve() {
     t1=$(date +%s.%N)
     sleep 2
     r=$(rss_kib "$pid")
-    er=$(rss_kib "$EMU")
+    er=$(emu_rss)
     log "   $kind: $total connections, RSS $r KiB"
     echo "$total $r" >>"$WORK/conns-$kind.dat"
     echo "| $(listener_name "$kind") | $total | $r | $(calc "($r - $r0) / $total" 1) | $(calc "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" 1) | $er |" >>"$report"
@@ -80,25 +122,35 @@ conns_curve() {
   for p in "${loaders[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${loaders[@]}"; do wait "$p" 2>/dev/null || true; done
   stop "$pid"
-  for ((i = 0; i < 600; i++)); do (($(emu_fds) < 200)) && break; sleep 0.1; done
+  for ((i = 0; i < 600; i++)); do (($(emu_fds "$CONNS_HOME") + $(emu_fds "$CONNS_GW") < 200)) && break; sleep 0.1; done
 }
 
 scenario_conns() {
   declare -gA CONNS_TOP CONNS_PER CONNS_SHORT EMU_PER
   log "== conns: listener RSS by idle connections ($CONN_STEPS)"
+  conns_emulators
+  local saved_ca=$CA
+  CA=$CONNS_CA
   {
     echo "## Resident memory by idle connection count"
     echo
     echo "A fresh listener of each kind; relay_load processes (--messages 0 --hold-seconds) open idle connections"
-    echo "up to each count ($CONN_STEPS; \"max\" is what the emulator's descriptors allow, at most 10,000) and"
-    echo "keep them open; VmRSS is read 2 s after each step. The emulator's limit: $(emu_fd_limit) descriptors per"
-    echo "process (ulimit -Hn, not raisable here), 2 per relayed connection."
+    echo "up to each count ($CONN_STEPS; \"max\" is 10,000) and keep them open; VmRSS is read 2 s after each"
+    echo "step. A relayed connection costs an emulator 2 descriptors and one process may hold"
+    echo "$(emu_fd_limit "$CONNS_HOME") here (ulimit -Hn, not raisable), so this scenario runs two emulators: a home"
+    echo "that holds the control channels and a gateway (docs/EMULATOR.md, \"Gateways\"); the relay_load"
+    echo "processes ($CONNS_PER_LOADER connections each at most) alternate between them. Emulator RSS is the"
+    echo "sum of both."
     echo
     echo "| listener | connections | RSS KiB | KiB per connection (from 0) | seconds to open this step | emulator RSS KiB |"
     echo "|---|---|---|---|---|---|"
   } >>"$report"
   conns_curve ours
   conns_curve node
+  CA=$saved_ca
+  unset EMU_OUT
+  stop "$CONNS_GW"
+  stop "$CONNS_HOME"
   echo >>"$report"
   local k
   for k in ours node; do
@@ -113,7 +165,7 @@ scenario_conns() {
   local why="" verdict
   verdict=$(at_least "${CONNS_TOP[ours]:-0}" 10000)
   if ((${CONNS_TOP[ours]:-0} < 10000)); then
-    why=" (the emulator's $(emu_fd_limit) descriptors allow about $((($(emu_fd_limit) - 64) / 2)) relayed connections)"
+    why=" (${CONNS_SHORT[ours]:-stopped early})"
     # Steps that never asked for 10,000 (--quick) measured nothing about it.
     [[ " $CONN_STEPS " == *" max "* ]] || awk -v s="$CONN_STEPS" 'BEGIN { n = split(s, a, " "); for (i = 1; i <= n; i++) if (a[i] >= 10000) exit 0; exit 1 }' ||
       { verdict="not measured (steps: $CONN_STEPS)"; why=""; }

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,11 +16,21 @@
 #include "io/tls_socket.h"
 #include "io/transports.h"
 
+bool azr__env_proxy_for_https(void) {
+  static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const char *v = getenv(names[i]);
+    if (v && *v) return true;
+  }
+  return false;
+}
+
 bool azr__tls_client_handles(const struct azr__connect_options *o) {
   if (!o->tls || o->client_cert || o->client_chain_pem || o->proxy_kind == AZR__PROXY_HTTPS) return false;
-  /* libcurl takes a proxy from the environment by the URL's scheme (https_proxy for wss://, no_proxy
-   * applied): it must see the real one, so it does the handshake too. */
-  if (o->proxy_kind == AZR__PROXY_NONE && o->proxy_from_environment) return false;
+  /* libcurl takes a proxy from the environment by the URL's scheme (https_proxy or all_proxy for
+   * wss://, no_proxy applied): when one is set it must see the real URL, so it does the handshake
+   * too. With none set, no proxy applies and the handshake is ours. */
+  if (o->proxy_kind == AZR__PROXY_NONE && o->proxy_from_environment && azr__env_proxy_for_https()) return false;
   return !o->pinned_public_key || strncmp(o->pinned_public_key, "sha256//", 8) == 0;
 }
 

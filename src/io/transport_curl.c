@@ -422,7 +422,8 @@ static void on_ssl_info(const SSL *ssl, int where, int ret) {
     cc->ssl = (SSL *)ssl;
     cc->client_hellos = 0;
     cc->last_state = -1;
-    tls_status(cc, "TLS handshake started");
+    /* Who runs it: ours on a plain connection, libcurl's where only it can (io/tls_client.h). */
+    tls_status(cc, ssl == cc->own_ssl ? "TLS handshake started (azrelay)" : "TLS handshake started (libcurl)");
   }
   if (where & SSL_CB_LOOP) { /* OpenSSL reports a state more than once: count entries into it */
     int state = (int)SSL_get_state(ssl);
@@ -964,6 +965,9 @@ int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, cons
   if (own) { /* libcurl opens TCP (and the tunnel or SOCKS) only */
     tcp_only = *o;
     tcp_only.tls = false;
+    /* No proxy in the environment applies to wss:// (azr__tls_client_handles): libcurl must not
+     * take http_proxy for the http:// URL it is given instead. */
+    tcp_only.proxy_from_environment = false;
   }
   apply_options(e, own ? &tcp_only : o, c, c->share->sh, cc->ca_store != NULL);
   cc->default_groups = !o->curves;

@@ -16,3 +16,5 @@ azr_emulator_api_test(test_emulator_idle test_idle_cutoff.c)
 # every WebSocket it opens sends (AzureRelayKeepAliveTime).
 azr_emulator_api_test(test_emulator_idle_keepalive test_idle_cutoff.c)
 target_compile_definitions(test_emulator_idle_keepalive PRIVATE AZR_IDLE_KEEPALIVE)
+# Gateways: senders and rendezvous at one emulator, listeners at its home (docs/EMULATOR.md).
+azr_emulator_api_test(test_emulator_gateway test_gateway.c)

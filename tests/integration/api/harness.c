@@ -166,10 +166,32 @@ struct h_world *h_world_new(bool tls, const char *const *emulator_settings) {
   return w;
 }
 
+void h_world_add_gateway(struct h_world *w, const char *const *settings) {
+  assert_false(w->tls);
+  assert_null(w->gateway);
+  azr_emulator_options o;
+  memset(&o, 0, sizeof o);
+  o.plain = true;
+  assert_int_equal(azr_emulator_new(&w->gateway, &o, sizeof o), AZR_OK);
+  assert_int_equal(azr_emulator_add_rule(w->gateway, H_KEY_NAME, H_KEY, NULL, AZR_RIGHT_MANAGE, NULL), AZR_OK);
+  assert_int_equal(azr_emulator_add_hybrid_connection(w->gateway, H_HC, true), AZR_OK);
+  char home[64];
+  snprintf(home, sizeof home, "HomeAddress=127.0.0.1:%u", azr_emulator_get_port(w->em));
+  assert_int_equal(azr_emulator_config(w->gateway, home), AZR_OK);
+  for (size_t i = 0; settings && settings[i]; i++)
+    if (azr_emulator_config(w->gateway, settings[i]) != AZR_OK)
+      fail_msg("gateway setting %s: %s", settings[i], azr_emulator_get_last_error(w->gateway));
+  if (azr_emulator_start(w->gateway) != AZR_OK) fail_msg("gateway start: %s", azr_emulator_get_last_error(w->gateway));
+  assert_int_equal(
+      azr_emulator_get_connection_string(w->gateway, H_HC, H_KEY_NAME, w->gateway_connstr, sizeof w->gateway_connstr),
+      AZR_OK);
+}
+
 void h_world_free(struct h_world *w) {
   if (!w) return;
   while (w->nc) h_client_free(w->cs[w->nc - 1]);
   while (w->nl) h_listener_free(w->ls[w->nl - 1]);
+  azr_emulator_free(w->gateway);
   azr_emulator_free(w->em);
   if (w->ca_path[0]) unlink(w->ca_path);
   free(w->em_log);
@@ -178,6 +200,7 @@ void h_world_free(struct h_world *w) {
 
 bool h_step(struct h_world *w, uint64_t deadline_ms) {
   if (!w->em_paused && azr_emulator_run(w->em, 0) != AZR_OK) fail_msg("azr_emulator_run failed");
+  if (w->gateway && azr_emulator_run(w->gateway, 0) != AZR_OK) fail_msg("azr_emulator_run (gateway) failed");
   for (size_t i = 0; i < w->nl; i++)
     if (!w->ls[i]->on_uv && azr_listener_run(w->ls[i]->l, 0) != AZR_OK)
       fail_msg("azr_listener_run: %s", azr_listener_get_last_error(w->ls[i]->l));

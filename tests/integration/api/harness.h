@@ -152,6 +152,8 @@ struct h_world {
   bool capture_emulator_log;
   char *em_log;
   size_t em_log_len, em_log_cap;
+  azr_emulator *gateway;       /* h_world_add_gateway: a second emulator the pump also runs */
+  char gateway_connstr[2048];  /* the connection string with the gateway's port */
 };
 
 /* ---- world ---- */
@@ -165,6 +167,9 @@ struct h_world *h_world_new_bound(bool tls, const char *bind_host, const char *c
 struct h_world *h_world_prepare(bool tls, const char *const *emulator_settings);
 void h_world_start(struct h_world *w);
 void h_world_free(struct h_world *w);
+/* Adds a gateway of w->em (plain worlds only): an emulator with the same rule and hybrid connection,
+ * HomeAddress set to w->em and the given settings (GatewaySecret among them). */
+void h_world_add_gateway(struct h_world *w, const char *const *settings);
 uint64_t h_now_ms(void);
 
 /* Runs every loop once without waiting, then sleeps briefly. Returns false once deadline_ms passed. */

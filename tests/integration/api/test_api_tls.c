@@ -2,6 +2,7 @@
 /* TLS end to end against the emulator's generated certificate: verification failures and the
  * SSLServerAuthentication override, SSLStatus, the negotiated parameters, trusted CAs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -85,7 +86,7 @@ static void test_accept_override_and_negotiated(void **state) {
   assert_int_equal(hl->n_ssl_auth, 1);
   assert_string_not_equal(hl->ssl_auth_status, "OK");
   assert_false(hl->ssl_auth_accept_in);
-  assert_true(h_contains(hl->ssl_status, "TLS handshake started\n"));
+  assert_true(h_contains(hl->ssl_status, "TLS handshake started (azrelay)\n"));
   assert_true(h_contains(hl->ssl_status, "TLS handshake done"));
   char v[8192];
   /* Our default offer leads with an X25519 key share, which the emulator (OpenSSL) takes. */
@@ -166,12 +167,45 @@ static void test_negotiated_follows_offer(void **state) {
   }
 }
 
+static void clear_proxy_environment(void) {
+  static const char *const names[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                      "all_proxy",  "ALL_PROXY",  "no_proxy",    "NO_PROXY"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unsetenv(names[i]);
+}
+
+static int teardown_environment(void **state) {
+  clear_proxy_environment();
+  return teardown(state);
+}
+
+/* ProxyAutoDetect (the CLI's default) keeps our handshake unless the environment names a proxy for
+ * wss:// (https_proxy, all_proxy): only then must libcurl see the real URL. http_proxy does not
+ * apply to wss://, so it must not catch the plain connection our handshake runs on either. */
+static void test_proxy_auto_detect_keeps_our_handshake(void **state) {
+  clear_proxy_environment();
+  struct h_world *w = *state = h_world_new(true, NULL);
+  struct h_listener *ours = h_listener_new(w, true);
+  h_listener_config(ours, "ProxyAutoDetect=true");
+  setenv("http_proxy", "http://127.0.0.1:1", 1); /* nothing listens there */
+  h_listener_start_online(ours);
+  assert_true(h_contains(ours->ssl_status, "TLS handshake started (azrelay)\n"));
+  assert_false(h_contains(ours->ssl_status, "(libcurl)"));
+  /* https_proxy set but bypassed by no_proxy: libcurl decides, so it runs the handshake. */
+  setenv("https_proxy", "http://127.0.0.1:1", 1);
+  setenv("no_proxy", "127.0.0.1,localhost", 1);
+  struct h_listener *curls = h_listener_new(w, true);
+  h_listener_config(curls, "ProxyAutoDetect=true");
+  h_listener_start_online(curls);
+  assert_true(h_contains(curls->ssl_status, "TLS handshake started (libcurl)\n"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_untrusted_certificate_refused, teardown),
       cmocka_unit_test_teardown(test_accept_override_and_negotiated, teardown),
       cmocka_unit_test_teardown(test_trusted_ca_and_tls_connections, teardown),
       cmocka_unit_test_teardown(test_negotiated_follows_offer, teardown),
+      cmocka_unit_test_teardown(test_proxy_auto_detect_keeps_our_handshake, teardown_environment),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

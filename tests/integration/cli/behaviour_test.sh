@@ -13,6 +13,8 @@
 #   progress   connect --progress, and the meter on a terminal (script(1) gives it a pty)
 #   emulator   the emulator's key from --key-file or AZRELAY_EMULATOR_KEY (not in ps), the
 #              hint without --hc
+#   gateway    a home and a gateway over TLS with one certificate (docs/EMULATOR.md "Gateways"):
+#              a sender at the gateway reaches the listener at the home; the secret is in no log
 set -euo pipefail
 CASE=${1:?usage: behaviour_test.sh CASE}
 # shellcheck source=lib.sh
@@ -354,6 +356,41 @@ case_emulator() {
   grep -q "^azrelay emulator: warning: no hybrid connection is defined, so every listener and sender will get 404: add one with --hc NAME" "$T/nohc.err" ||
     fail "no hint without --hc: $(cat "$T/nohc.err")"
   log "ok: without --hc the emulator says how to add one"
+}
+
+case_gateway() {
+  command -v openssl >/dev/null || { log "SKIP: openssl is not installed"; exit 77; }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$T/gw-key.pem" -out "$T/gw-cert.pem" 2>/dev/null
+  local secret=gateway-secret-for-this-test-0123
+  # Home and gateway serve one namespace: the same rule key (the CLI draws a new one otherwise).
+  export AZRELAY_EMULATOR_KEY=R2F0ZXdheVRlc3RLZXkwMTIzNDU2Nzg5YWJjZGVmZ2g=
+  start_bg home "$AZRELAY_BIN" emulator --port 0 --hc hc1 --tls-cert "$T/gw-cert.pem" --tls-key "$T/gw-key.pem" \
+    --set "GatewaySecret=$secret" -v
+  local home=$LAST_PID
+  wait_lines "$T/home.out" '^ready$' 1 15 "$home" || fail "the home did not start"
+  local home_port
+  home_port=$(sed -n 's|^endpoint: https://[^:]*:\([0-9]*\)/.*|\1|p' "$T/home.out")
+  start_bg gw "$AZRELAY_BIN" emulator --port 0 --hc hc1 --tls-cert "$T/gw-cert.pem" --tls-key "$T/gw-key.pem" \
+    --set "GatewaySecret=$secret" --set "HomeAddress=127.0.0.1:$home_port" -v
+  local gw=$LAST_PID
+  wait_lines "$T/gw.out" '^ready$' 1 15 "$gw" || fail "the gateway did not start"
+  unset AZRELAY_EMULATOR_KEY
+  local gw_port cs
+  gw_port=$(sed -n 's|^endpoint: https://[^:]*:\([0-9]*\)/.*|\1|p' "$T/gw.out")
+  cs=$(sed -n 's/^connection string hc1: //p' "$T/home.out")
+  start_bg echo "$AZRELAY_BIN" listen -c "$cs" --cacert "$T/gw-cert.pem" --echo
+  wait_lines "$T/echo.err" '^listening$' 1 20 "$LAST_PID" || fail "the listener did not come online at the home"
+  printf 'through the gateway\n' >"$T/via.in"
+  run_cli via -- connect -c "${cs/:$home_port\//:$gw_port/}" --cacert "$T/gw-cert.pem" -q
+  ((RC == 0)) && [[ $(cat "$T/via.out") == 'through the gateway' ]] || fail "echo via the gateway: exit $RC, '$(cat "$T/via.out")' $(cat "$T/via.err")"
+  grep -q "at gateway 127.0.0.1:$gw_port for 'hc1' offered to listener" "$T/home.err" ||
+    fail "the home did not send the listener to the gateway: $(cat "$T/home.err")"
+  grep -q "accepted by its listener" "$T/gw.err" || fail "the rendezvous did not reach the gateway: $(cat "$T/gw.err")"
+  log "ok: a sender at the gateway reached the listener at the home over TLS"
+  no_secret "$secret"
+  stop_bg "$gw"
+  stop_bg "$home"
 }
 
 "case_$CASE"
