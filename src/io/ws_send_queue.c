@@ -142,6 +142,16 @@ int azr__ws_send_part(struct azr__ws *ws, uint8_t opcode, const void *data, size
     ws->want_writable = true;
     return AZR_E_WOULDBLOCK;
   }
+  /* Nothing waits and there is room: the frame is encoded (masked) straight from the caller's
+   * buffer, as pump_output would do at once with a queued copy, without the copy. */
+  if (!ws->head && len <= ws->opt.max_frame_size && may_send_frames(ws) && encode_room(ws) &&
+      azr__ws_session_send_frame(&ws->session, opcode, data, len, fin) == AZR_OK) {
+    trace_sent(ws, opcode, len, fin);
+    ws->in_send = true;
+    azr__ws_pump_output(ws); /* flushes, and what follows an emptied queue */
+    ws->in_send = false;
+    return AZR_OK;
+  }
   struct ws_item *it = azr__malloc(ws->mem, sizeof *it + len);
   if (!it) return AZR_E_NOMEM;
   memset(it, 0, sizeof *it);
