@@ -2,7 +2,8 @@
 /* Fuzzes the emulator's handling of whatever a client sends: a fresh plain-mode emulator gets one
  * connection (a socketpair) fed with the input, then runs its loop until the input is consumed.
  * "@TOKEN@" in the input is replaced by a valid token for hybrid connection hc1, so listen, connect
- * and HTTP paths get past authorization and the control-channel and WebSocket code is reached. */
+ * and HTTP paths get past authorization and the control-channel and WebSocket code is reached. The
+ * emulator is a gateways' home, so offers (X-Azr-Gateway headers) are parsed too. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   (void)azr_emulator_config(em, "AcceptTimeoutMs=50");
   (void)azr_emulator_config(em, "HttpResponseTimeoutMs=50");
+  /* A home: "X-Azr-Gateway: fuzz-gateway-secret" makes a request a gateway's offer. */
+  (void)azr_emulator_config(em, "GatewaySecret=fuzz-gateway-secret");
   struct azr__buf aud, tok;
   azr__buf_init(&aud, NULL, 0);
   azr__buf_init(&tok, NULL, 0);
