@@ -17,6 +17,9 @@ if(AZR_NODE)
     ARGS --hc hc1 --set GatewayHost=listener -- ${_azr_emu_dir}/emu_gateway.test.js listener)
   azr_emulator_test(emu_gateway_named
     ARGS --hc hc1 --set GatewayHost=gw.example -- ${_azr_emu_dir}/emu_gateway.test.js named)
+  # Gateways: hyco-ws listener at the home, hyco-ws senders at a second emulator process.
+  azr_emulator_test(emu_gateways ARGS --plain --hc hc1 --set GatewaySecret=interop-gateway-secret-0123
+    -- ${_azr_emu_dir}/emu_gateways.test.js interop-gateway-secret-0123)
   azr_emulator_test(emu_request_address_with ARGS --hc hc1,hc2 -- ${_azr_emu_dir}/emu_request_address.test.js with)
   azr_emulator_test(emu_request_address_without
     ARGS --hc hc1,hc2 --set RendezvousRequestAddress=false -- ${_azr_emu_dir}/emu_request_address.test.js without raw)

@@ -7,7 +7,7 @@
 // Usage: run-with-emulator.js [--timeout SECONDS] [--ulimit-n N] [emulator options...] -- TEST_FILE [test args...]
 //
 // --ulimit-n N starts the emulator with at most N open descriptors (RLIMIT_NOFILE, through sh).
-// The runner adds `--port 0 --cert-out DIR/emulator-cert.pem` and, unless given, a generated
+// The runner adds `--port 0`, `--cert-out DIR/emulator-cert.pem` (not with --plain) and, unless given, a generated
 // `--key-name/--key`; a relative `--config FILE` is taken relative to the test file's directory. The test sees AZR_EMU_PORT, AZR_EMU_KEY_NAME, AZR_EMU_KEY, AZR_EMU_CERT,
 // AZR_EMU_ENDPOINT, AZR_EMU_CONNSTR_<HC> (upper case, non-alphanumerics as '_'), AZR_EMU_CONFIG
 // (absolute path of --config, if any), AZR_EMU_PLAIN=1 with --plain, AZR_EMU_PID (the emulator's
@@ -90,7 +90,8 @@ async function main() {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'azr-interop-'));
   const certPath = path.join(dir, 'emulator-cert.pem');
-  const args = ['emulator', '--port', '0', '--cert-out', certPath];
+  const plain = emuArgs.includes('--plain');
+  const args = ['emulator', '--port', '0', ...(plain ? [] : ['--cert-out', certPath])];
   if (optionValue(emuArgs, '--key-name') === undefined) {
     args.push('--key-name', 'RootManageSharedAccessKey', '--key', crypto.randomBytes(32).toString('base64'));
   }
@@ -99,7 +100,6 @@ async function main() {
   const configPath = configArg ? path.resolve(path.dirname(path.resolve(testArgs[0])), configArg) : undefined;
   const configIndex = emuArgs.indexOf('--config') + 1;
   args.push(...emuArgs.map((a, i) => (configPath && i === configIndex ? configPath : a)));
-  const plain = emuArgs.includes('--plain');
 
   const children = new Set();
   let cleaningUp = false;
