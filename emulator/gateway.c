@@ -15,8 +15,8 @@
 
 /* What a home sends back: a status line, a few headers and a short error text. */
 #define MAX_OFFER_RESPONSE (16u * 1024u)
-/* An offer that has not been answered by then is abandoned (the sender's AcceptTimeoutMs usually
- * ends it first). */
+/* The offer's connection to the home (TCP and TLS) must be up by then; its answer is bounded by
+ * the sender's AcceptTimeoutMs, whose timer ends the sender and with it the offer. */
 #define OFFER_CONNECT_TIMEOUT_MS 10000
 
 struct emu_offer {
