@@ -694,6 +694,7 @@ static void feed(struct emu_http_conn *c, const uint8_t *data, size_t len) {
   }
   while (len && !c->closing) {
     long used = azr__http1_feed(c->http, data, len);
+    if (c->closing) return; /* a callback refused the request and ended the connection */
     if (used < 0) {
       if (c->cur) req_fail(c->cur, 400, "BadRequest", "Malformed HTTP request.");
       else {
