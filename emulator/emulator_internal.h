@@ -132,6 +132,8 @@ struct azr_emulator {
   struct emu_splice *splices;  /* relayed connections (splice.c) */
   struct emu_http_conn *http_conns; /* HTTP-mode sender connections (http_relay.c) */
   struct azr__curl *home_curl; /* a gateway's connections to its home (gateway.c) */
+  char home_host[300];          /* HomeAddress parsed at start */
+  uint16_t home_port;
   struct emu_log_gate home_log; /* "home not reachable" (gateway) and refused offers (home) */
   uv_timer_t maintenance;      /* fault timers */
   uint64_t rng_state;
@@ -216,9 +218,9 @@ struct emu_offer_info {
 typedef void (*emu_offer_done_fn)(void *ud, int status, const uint8_t *response, size_t len);
 
 bool azr__emu_is_gateway(const azr_emulator *em);
-/* At start: a gateway's HomeAddress and GatewaySecret are usable (else the reason in msg). */
+/* At start: a gateway's HomeAddress and GatewaySecret are usable (else the reason in msg); the
+ * home's host and port are kept in home_host/home_port. */
 int azr__emu_gateway_check(azr_emulator *em, char *msg, size_t msg_len);
-bool azr__emu_gateway_home(const azr_emulator *em, char *host, size_t host_len, uint16_t *port);
 /* True for the X-Azr-Gateway* headers, which never reach a listener. */
 bool azr__emu_gateway_header(struct azr__span name);
 /* Gateway: asks the home to offer the sender (its request head) to a listener; done runs once from
@@ -228,8 +230,10 @@ int azr__emu_gateway_offer(azr_emulator *em, const struct azr__http_head *head, 
                            struct emu_offer **out);
 /* Drops an offer (also after done ran). NULL is ignored. */
 void azr__emu_gateway_offer_cancel(struct emu_offer *o);
-/* Home: 0 = not an offer, 1 = a valid offer (info filled), -1 = wrong secret, -2 = malformed. */
-int azr__emu_gateway_parse_offer(azr_emulator *em, const struct azr__http_head *head, struct emu_offer_info *info);
+/* Home: what a request's X-Azr-Gateway headers make of it (info is filled for EMU_OFFER). */
+enum emu_offer_kind { EMU_NOT_AN_OFFER = 0, EMU_OFFER, EMU_OFFER_WRONG_SECRET, EMU_OFFER_MALFORMED };
+enum emu_offer_kind azr__emu_gateway_parse_offer(azr_emulator *em, const struct azr__http_head *head,
+                                                 struct emu_offer_info *info);
 /* At free: closes the connections to the home. */
 void azr__emu_gateway_free(azr_emulator *em);
 

@@ -30,11 +30,12 @@ struct emu_offer {
 
 bool azr__emu_is_gateway(const azr_emulator *em) { return em->settings.home_address[0] != 0; }
 
+static bool parse_home(const char *a, char *host, size_t host_len, uint16_t *port);
+
 int azr__emu_gateway_check(azr_emulator *em, char *msg, size_t msg_len) {
   if (!azr__emu_is_gateway(em)) return AZR_OK;
-  char host[sizeof em->settings.home_address];
-  uint16_t port;
-  if (!azr__emu_gateway_home(em, host, sizeof host, &port)) {
+  /* Parsed once: HomeAddress cannot change after start. */
+  if (!parse_home(em->settings.home_address, em->home_host, sizeof em->home_host, &em->home_port)) {
     snprintf(msg, msg_len, "HomeAddress '%s' is not HOST:PORT", em->settings.home_address);
     return AZR_E_INVALID_ARG;
   }
@@ -46,8 +47,8 @@ int azr__emu_gateway_check(azr_emulator *em, char *msg, size_t msg_len) {
   return AZR_OK;
 }
 
-bool azr__emu_gateway_home(const azr_emulator *em, char *host, size_t host_len, uint16_t *port) {
-  const char *a = em->settings.home_address;
+/* HOST:PORT or [V6]:PORT. */
+static bool parse_home(const char *a, char *host, size_t host_len, uint16_t *port) {
   const char *colon = strrchr(a, ':');
   if (!colon || colon == a || !colon[1]) return false;
   char *end;
@@ -157,14 +158,11 @@ int azr__emu_gateway_offer(azr_emulator *em, const struct azr__http_head *head, 
   char dialled[300], authority[300];
   snprintf(dialled, sizeof dialled, "%.*s", host ? (int)host->value.len : 0, host ? host->value.ptr : "");
   azr__emu_rendezvous_authority(em, dialled, authority, sizeof authority);
-  char home_host[sizeof em->settings.home_address];
-  uint16_t home_port = 0;
   int rc = build_request(em, &o->request, head, id, authority, peer_addr, peer_port);
-  if (!rc && !azr__emu_gateway_home(em, home_host, sizeof home_host, &home_port)) rc = AZR_E_INVALID_ARG;
   if (!rc) {
     struct azr__connect_options co = {0};
-    co.host = home_host;
-    co.port = home_port;
+    co.host = em->home_host;
+    co.port = em->home_port;
     co.tls = !em->plain;
     /* Home and gateways serve one certificate (docs/EMULATOR.md): it is the only one trusted here. */
     co.ca_pem = azr__buf_cstr(&em->cert_pem);
@@ -214,26 +212,28 @@ static bool header_copy(const struct azr__http_head *head, const char *name, cha
   return true;
 }
 
-int azr__emu_gateway_parse_offer(azr_emulator *em, const struct azr__http_head *head, struct emu_offer_info *info) {
+enum emu_offer_kind azr__emu_gateway_parse_offer(azr_emulator *em, const struct azr__http_head *head,
+                                                 struct emu_offer_info *info) {
   const struct azr__http_header *secret = azr__http_head_find(head, "X-Azr-Gateway");
-  if (!secret) return 0;
+  /* Only a home takes offers; a gateway drops such headers from its senders (build_request). */
+  if (!secret || azr__emu_is_gateway(em)) return EMU_NOT_AN_OFFER;
   size_t want = strlen(em->settings.gateway_secret);
   /* An emulator without GatewaySecret takes no offers; the comparison takes the same time for any
    * secret of the right length. */
   if (!want || secret->value.len != want || !azr__secure_equal(secret->value.ptr, em->settings.gateway_secret, want))
-    return -1;
+    return EMU_OFFER_WRONG_SECRET;
   char peer[72];
   if (!header_copy(head, "X-Azr-Gateway-Id", info->id, sizeof info->id, "-_.~") ||
       !header_copy(head, "X-Azr-Gateway-Rendezvous", info->authority, sizeof info->authority, "-.:[]") ||
       !header_copy(head, "X-Azr-Gateway-Peer", peer, sizeof peer, ".:% "))
-    return -2;
+    return EMU_OFFER_MALFORMED;
   char *space = strrchr(peer, ' ');
   char *end;
   long port = space ? strtol(space + 1, &end, 10) : -1;
-  if (!space || space == peer || *end || port < 0 || port > 65535) return -2;
+  if (!space || space == peer || *end || port < 0 || port > 65535) return EMU_OFFER_MALFORMED;
   *space = 0;
-  if (strlen(peer) >= sizeof info->peer_addr) return -2;
+  if (strlen(peer) >= sizeof info->peer_addr) return EMU_OFFER_MALFORMED;
   memcpy(info->peer_addr, peer, strlen(peer) + 1);
   info->peer_port = (uint16_t)port;
-  return 1;
+  return EMU_OFFER;
 }

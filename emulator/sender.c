@@ -244,15 +244,17 @@ void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr
   char tid[128];
   snprintf(tid, sizeof tid, "%.*s", (int)(target->id.len < 100 ? target->id.len : 100), target->id.ptr);
   struct emu_offer_info offer;
-  int offer_kind = azr__emu_gateway_parse_offer(em, head, &offer);
-  if (offer_kind < 0) {
+  enum emu_offer_kind offer_kind = azr__emu_gateway_parse_offer(em, head, &offer);
+  if (offer_kind == EMU_OFFER_WRONG_SECRET || offer_kind == EMU_OFFER_MALFORMED) {
+    bool wrong_secret = offer_kind == EMU_OFFER_WRONG_SECRET;
     unsigned left_out; /* any peer can send the header: at most one line a minute */
     if (azr__emu_log_gate_open(&em->home_log, &left_out))
       EMU_LOG(em, AZR_LOG_INFO, "refused a gateway offer from %s:%u: %s (%u more refusals since the last report)",
-              s->peer_addr, s->peer_port, offer_kind == -1 ? "wrong GatewaySecret" : "malformed X-Azr-Gateway headers",
+              s->peer_addr, s->peer_port, wrong_secret ? "wrong GatewaySecret" : "malformed X-Azr-Gateway headers",
               left_out);
-    azr__emu_reply_ws_error(em, s, offer_kind == -1 ? 421 : 400,
-                            offer_kind == -1 ? "The gateway is not one of this namespace's (its GatewaySecret differs)." : "Malformed gateway offer.",
+    azr__emu_reply_ws_error(em, s, wrong_secret ? 421 : 400,
+                            wrong_secret ? "The gateway is not one of this namespace's (its GatewaySecret differs)."
+                                         : "Malformed gateway offer.",
                             tid, entity->path);
     return;
   }
@@ -283,7 +285,7 @@ void azr__emu_sender_connect(azr_emulator *em, struct azr__stream *s, struct azr
                        tid, entity->path);
     return;
   }
-  if (offer_kind == 1) {
+  if (offer_kind == EMU_OFFER) {
     answer_offer(em, s, head, target, entity, l, &offer);
     return;
   }

@@ -16,11 +16,11 @@
 #include "io/tls_socket.h"
 #include "io/transports.h"
 
-bool azr__env_proxy_for_https(void) {
+bool azr__env_proxy_for_https(const char *scheme) {
   static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     const char *v = getenv(names[i]);
-    if (v && *v) return true;
+    if (v && *v && (!scheme || strncasecmp(v, scheme, strlen(scheme)) == 0)) return true;
   }
   return false;
 }
@@ -30,7 +30,7 @@ bool azr__tls_client_handles(const struct azr__connect_options *o) {
   /* libcurl takes a proxy from the environment by the URL's scheme (https_proxy or all_proxy for
    * wss://, no_proxy applied): when one is set it must see the real URL, so it does the handshake
    * too. With none set, no proxy applies and the handshake is ours. */
-  if (o->proxy_kind == AZR__PROXY_NONE && o->proxy_from_environment && azr__env_proxy_for_https()) return false;
+  if (o->proxy_kind == AZR__PROXY_NONE && o->proxy_from_environment && azr__env_proxy_for_https(NULL)) return false;
   return !o->pinned_public_key || strncmp(o->pinned_public_key, "sha256//", 8) == 0;
 }
 

@@ -35,9 +35,10 @@ struct azr__tls_client_hooks {
   int (*new_session)(SSL *ssl, SSL_SESSION *session);
 };
 
-/* Whether https_proxy, HTTPS_PROXY, all_proxy or ALL_PROXY is set: libcurl may then take a proxy
- * from the environment for a wss:// URL. */
-bool azr__env_proxy_for_https(void);
+/* Whether https_proxy, HTTPS_PROXY, all_proxy or ALL_PROXY is set (to a URL of that scheme when
+ * scheme is not NULL, e.g. "https"): libcurl may then take a proxy from the environment for a
+ * wss:// URL. */
+bool azr__env_proxy_for_https(const char *scheme);
 /* Whether these options can use our handshake (else libcurl does TLS as before). */
 bool azr__tls_client_handles(const struct azr__connect_options *o);
 

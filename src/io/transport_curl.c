@@ -895,21 +895,11 @@ static void apply_options(CURL *e, const struct azr__connect_options *o, const s
   }
 }
 
-/* Whether libcurl may take an HTTPS proxy from the environment for an https URL. */
-static bool env_https_proxy(void) {
-  static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    const char *v = getenv(names[i]);
-    if (v && strncasecmp(v, "https", 5) == 0) return true;
-  }
-  return false;
-}
-
 /* The owner's CA store serves connections whose one TLS handshake (on_ssl_ctx runs for each) is with
  * the relay, not also with an HTTPS proxy (set, or maybe taken from the environment). */
 static bool use_ca_store(const struct azr__connect_options *o) {
   return o->tls && !o->insecure_skip_verify && o->proxy_kind != AZR__PROXY_HTTPS &&
-         !(o->proxy_from_environment && env_https_proxy());
+         !(o->proxy_from_environment && azr__env_proxy_for_https("https"));
 }
 
 int azr__connect(struct azr__curl *c, const struct azr__connect_options *o, const struct azr__stream_callbacks *cb,

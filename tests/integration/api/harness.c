@@ -172,6 +172,9 @@ void h_world_add_gateway(struct h_world *w, const char *const *settings) {
   azr_emulator_options o;
   memset(&o, 0, sizeof o);
   o.plain = true;
+  o.log = emulator_log; /* into w->em_log too, when capture_emulator_log is set */
+  o.log_user_data = w;
+  o.log_level = AZR_LOG_DEBUG;
   assert_int_equal(azr_emulator_new(&w->gateway, &o, sizeof o), AZR_OK);
   assert_int_equal(azr_emulator_add_rule(w->gateway, H_KEY_NAME, H_KEY, NULL, AZR_RIGHT_MANAGE, NULL), AZR_OK);
   assert_int_equal(azr_emulator_add_hybrid_connection(w->gateway, H_HC, true), AZR_OK);

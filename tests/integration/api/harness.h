@@ -152,7 +152,8 @@ struct h_world {
   bool capture_emulator_log;
   char *em_log;
   size_t em_log_len, em_log_cap;
-  azr_emulator *gateway;       /* h_world_add_gateway: a second emulator the pump also runs */
+  azr_emulator *gateway;       /* h_world_add_gateway: a second emulator the pump also runs (its log
+                                  goes to em_log as well) */
   char gateway_connstr[2048];  /* the connection string with the gateway's port */
 };
 

@@ -47,16 +47,37 @@ static void test_sender_at_gateway_reaches_listener_at_home(void **state) {
   struct h_world *w = *state = world_with_gateway(gateway_settings);
   struct h_listener *hl = listener_at_home(w);
   struct h_client *hc = client_at_gateway(w);
+  w->capture_emulator_log = true;
   h_connect_pair(hl, hc);
   char gateway_port[16];
   snprintf(gateway_port, sizeof gateway_port, ":%u/", azr_emulator_get_port(w->gateway));
   assert_true(h_contains(hl->req.rendezvous_address, gateway_port));
+  /* The listener learns the sender's own address and port (which the gateway saw), not those of
+   * the gateway's connection to the home. */
   assert_string_equal(hl->req.remote_address, "127.0.0.1");
+  char sender_seen[96];
+  snprintf(sender_seen, sizeof sender_seen, "from 127.0.0.1:%u for 'hc1' offered to the home", hl->req.remote_port);
+  assert_true(h_contains(w->em_log, sender_seen));
   assert_false(h_contains(hl->req.connect_headers, "X-Azr-Gateway"));
   assert_int_equal(azr_client_send(hc->c, AZR_DATA_TEXT, "via the gateway", 15, true), AZR_OK);
   H_WAIT(w, hc->in.msgs == 1, 5000);
   assert_int_equal(hc->in.len, 15);
   assert_memory_equal(hc->in.bytes, "via the gateway", 15);
+}
+
+/* A sender cannot speak for a gateway: X-Azr-Gateway headers it sends are dropped by the gateway,
+ * so the home sees only the gateway's own, and the listener none. */
+static void test_sender_cannot_forge_gateway_headers(void **state) {
+  struct h_world *w = *state = world_with_gateway(gateway_settings);
+  struct h_listener *hl = listener_at_home(w);
+  struct h_client *hc = client_at_gateway(w);
+  assert_int_equal(azr_client_add_header(hc->c, "X-Azr-Gateway", "forged-secret-0123456789"), AZR_OK);
+  assert_int_equal(azr_client_add_header(hc->c, "X-Azr-Gateway-Rendezvous", "127.0.0.1:1"), AZR_OK);
+  h_connect_pair(hl, hc);
+  char gateway_port[16];
+  snprintf(gateway_port, sizeof gateway_port, ":%u/", azr_emulator_get_port(w->gateway));
+  assert_true(h_contains(hl->req.rendezvous_address, gateway_port));
+  assert_false(h_contains(hl->req.connect_headers, "X-Azr-Gateway"));
 }
 
 /* The listener's rejection is answered by the gateway, which holds the sender. */
@@ -159,6 +180,7 @@ static void test_gateway_settings_are_checked(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_sender_at_gateway_reaches_listener_at_home, teardown),
+      cmocka_unit_test_teardown(test_sender_cannot_forge_gateway_headers, teardown),
       cmocka_unit_test_teardown(test_rejection_reaches_the_sender, teardown),
       cmocka_unit_test_teardown(test_no_listener, teardown),
       cmocka_unit_test_teardown(test_wrong_secret_is_refused, teardown),
